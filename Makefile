@@ -1,0 +1,49 @@
+# Concierge — `make help` lists the targets. `make run` and `make test` install what they need.
+VENV ?= .venv
+PYTHON ?= python3.11
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.DEFAULT_GOAL := help
+.PHONY: help install run chat test lint format train bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## create the virtualenv and install everything (CPU torch)
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# Pinned first so that nothing pulls a multi-GB CUDA build of torch.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: install ## run the bot on :5005 and the action server on :5055 (embedded defaults)
+	$(PY) -m bot run
+
+chat: install ## talk to the bot in the terminal
+	$(PY) -m bot chat
+
+test: install ## run the test suite (Redis tests use 127.0.0.1:6379 or REDIS_URL)
+	$(PY) -m pytest -q
+
+lint: install ## ruff lint + format check, mypy on bot/ and actions/
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install ## apply ruff formatting and fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+train: install ## retrain the intent classifier into models/nlu
+	$(PY) -m bot train
+
+bench: install ## run the benchmarks (tables printed, JSON in benchmarks/results/)
+	$(PY) benchmarks/turns.py
+	$(PY) benchmarks/nlu.py
+	$(PY) benchmarks/retrieval.py

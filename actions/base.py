@@ -1,0 +1,82 @@
+"""Typed bases for our rasa-sdk actions and their access to the shop backend.
+
+rasa-sdk ships without type information, so its classes are ``Any`` to mypy; subclassing them
+happens here, once, and every concrete action derives from these typed, abstract bases. The
+bases are abstract so rasa-sdk's registry (which instantiates every concrete ``Action``
+subclass it finds) skips them.
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.shop.port import ShopBackend
+from actions.shop.sqlite import SQLiteShopBackend, default_shop_dir
+
+EventDict = dict[str, Any]
+
+
+@functools.cache
+def shared_backend(directory: Path) -> ShopBackend:
+    """One backend per shop folder for the whole action server, loaded on first use.
+
+    rasa-sdk builds each action with no arguments, so the actions cannot be handed a backend;
+    sharing one avoids loading the shop once per action class.
+    """
+    return SQLiteShopBackend.from_directory(directory)
+
+
+class ShopAccess:
+    """Gives an action its shop backend: the one passed in, else the shared default."""
+
+    def __init__(self, backend: ShopBackend | None = None) -> None:
+        self._backend = backend
+
+    @property
+    def shop(self) -> ShopBackend:
+        if self._backend is None:
+            self._backend = shared_backend(default_shop_dir().resolve())
+        return self._backend
+
+
+class ShopAction(ShopAccess, Action):  # type: ignore[misc]  # rasa-sdk is untyped
+    """A rasa-sdk action that reads the shop."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name as the domain lists it."""
+
+    @abstractmethod
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventDict]:
+        """Runs the action: messages go to ``dispatcher``, events are returned."""
+
+
+class ShopFormValidation(ShopAccess, FormValidationAction):  # type: ignore[misc]
+    """A form's validation action that always names the next slot to ask for.
+
+    rasa-sdk leaves ``requested_slot`` to Rasa when ``required_slots`` equals the domain's
+    list; our own policy only follows what the validation action says, so we always say it.
+    """
+
+    @abstractmethod
+    def name(self) -> str:
+        """``validate_<form name>``."""
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventDict:
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        missing = [slot for slot in required if tracker.slots.get(slot) is None]
+        event: EventDict = SlotSet(REQUESTED_SLOT, missing[0] if missing else None)
+        return event

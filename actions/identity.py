@@ -1,0 +1,95 @@
+"""Identifying the shopper: by email, or by full name and zip code.
+
+The parsing here is deliberately forgiving about how people type ("my email is X", "Emma
+Nguyen", "97742-1234") and strict about what it accepts; lookups go through the shop port.
+A failed lookup never says *why* it failed (no such email vs. wrong zip), so the bot cannot be
+used to probe which accounts exist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from actions.shop.port import Customer, ShopBackend
+
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+ZIP_PATTERN = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
+_NAME_PREFIX = re.compile(
+    r"^\s*(?:hi|hello|hey)?[\s,]*(?:my\s+(?:full\s+)?name\s+is|name\s*:|i\s+am|i'm|im|it's|its|"
+    r"this\s+is)\s+",
+    re.IGNORECASE,
+)
+_NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*\.?$")
+
+MSG_EMAIL_FORMAT = (
+    "Hmm, that doesn't look like an email address. Could you check it? "
+    "It should look like name@example.com."
+)
+MSG_EMAIL_UNKNOWN = (
+    "I couldn't find an account with that email address. Could you check it for typos? "
+    "You can also give me your full name and zip code instead."
+)
+MSG_NAME_FORMAT = "Could you give me your first and last name, as they appear on your account?"
+MSG_ZIP_FORMAT = "A zip code has five digits, like 97201. Could you check it?"
+MSG_NAME_ZIP_UNKNOWN = (
+    "I couldn't find an account with that name and zip code. Could you check them, "
+    "or give me the email address on your account instead?"
+)
+
+
+def parse_email(text: str) -> str | None:
+    """The first email address in ``text``, lower-cased, or ``None``."""
+    match = EMAIL_PATTERN.search(text)
+    return match.group(0).lower() if match else None
+
+
+def parse_zip(text: str) -> str | None:
+    """The five-digit zip code in ``text`` (a ZIP+4 is cut to five digits), or ``None``."""
+    matches = ZIP_PATTERN.findall(text)
+    return matches[0] if len(matches) == 1 else None
+
+
+def parse_full_name(text: str) -> str | None:
+    """A cleaned "First Last" (two or more words) from ``text``, or ``None``.
+
+    Leading phrases such as "my name is" are dropped; digits or symbols reject the name.
+    """
+    cleaned = _NAME_PREFIX.sub("", text).strip().strip(".,!")
+    words = cleaned.split()
+    if len(words) < 2 or not all(_NAME_WORD.match(word) for word in words):
+        return None
+    return " ".join(word if not word.islower() else word.capitalize() for word in words)
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    """The outcome of an identification attempt: the customer, or the message to send."""
+
+    customer: Customer | None
+    message: str | None = None
+
+
+def identify_by_email(shop: ShopBackend, text: str) -> Identification:
+    """Looks up the account for an email the shopper typed."""
+    email = parse_email(text)
+    if email is None:
+        return Identification(None, MSG_EMAIL_FORMAT)
+    customer = shop.find_customer_by_email(email)
+    return Identification(customer, None if customer else MSG_EMAIL_UNKNOWN)
+
+
+def identify_by_name_zip(shop: ShopBackend, full_name: str, zip_code: str) -> Identification:
+    """Looks up the account for a full name and zip code.
+
+    Every split of the name into first and last name is tried ("Mary Ann Smith" may be
+    "Mary Ann" + "Smith" or "Mary" + "Ann Smith"); the zip code narrows it to one account.
+    """
+    words = full_name.split()
+    for cut in range(1, len(words)):
+        customer = shop.find_customer_by_name_zip(
+            " ".join(words[:cut]), " ".join(words[cut:]), zip_code
+        )
+        if customer is not None:
+            return Identification(customer)
+    return Identification(None, MSG_NAME_ZIP_UNKNOWN)

@@ -1,0 +1,139 @@
+"""The form validation shared by every form that must first know who the shopper is.
+
+Slots: ``email`` *or* ``customer_name`` + ``zip_code`` identify the shopper; the result is the
+``customer_id`` slot, which later forms reuse so a shopper is asked only once per session.
+Email is asked by default; the name-and-zip path is taken as soon as the shopper offers a name
+or a zip code (for example after an email that we could not find).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
+
+from actions.base import EventDict, ShopFormValidation
+from actions.identity import (
+    MSG_NAME_FORMAT,
+    MSG_ZIP_FORMAT,
+    identify_by_email,
+    identify_by_name_zip,
+    parse_full_name,
+    parse_zip,
+)
+from actions.shop.port import Customer
+
+BY_EMAIL = ["email"]
+BY_NAME_ZIP = ["customer_name", "zip_code"]
+CUSTOMER_ID = "customer_id"
+
+SlotValues = dict[str, Any]
+
+
+class IdentifyingFormValidation(ShopFormValidation):
+    """Validates the identity slots, then the form's own slots (:meth:`task_slots`)."""
+
+    def task_slots(self, customer: Customer | None, tracker: Tracker) -> list[str]:
+        """The form's slots after identification; ``customer`` is ``None`` until identified."""
+        return []
+
+    def on_identified(
+        self, customer: Customer, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> SlotValues:
+        """Slot values to set in the turn the shopper is identified (none by default)."""
+        return {}
+
+    def current_customer(self, tracker: Tracker) -> Customer | None:
+        """The identified customer, from the ``customer_id`` slot."""
+        user_id = tracker.slots.get(CUSTOMER_ID)
+        return self.shop.get_customer(str(user_id)) if user_id else None
+
+    def domain_slots(self, domain: DomainDict) -> list[str]:
+        # The identity slots belong to the form even where the domain lists only ``email``.
+        own: list[str] = super().domain_slots(domain)
+        return list(dict.fromkeys([*BY_EMAIL, *BY_NAME_ZIP, *own]))
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        customer = self.current_customer(tracker)
+        if customer is not None:
+            return self.task_slots(customer, tracker)
+        # An email just given wins; otherwise a name or zip offered switches to that path,
+        # and the path stays chosen while we are asking for its slots.
+        on_name_path = tracker.slots.get(REQUESTED_SLOT) in BY_NAME_ZIP or any(
+            tracker.slots.get(slot) is not None for slot in BY_NAME_ZIP
+        )
+        uses_email = tracker.slots.get("email") is not None or not on_name_path
+        identity = BY_EMAIL if uses_email else BY_NAME_ZIP
+        return [*identity, *self.task_slots(None, tracker)]
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Looks the email up; on success sets ``customer_id`` and the normalised email."""
+        result = identify_by_email(self.shop, str(value))
+        if result.customer is None:
+            dispatcher.utter_message(text=result.message)
+            return {"email": None}
+        return {"email": result.customer.email.lower(), CUSTOMER_ID: result.customer.user_id}
+
+    def validate_customer_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Accepts a first and last name; the look-up waits for the zip code."""
+        name = parse_full_name(str(value))
+        if name is None:
+            dispatcher.utter_message(text=MSG_NAME_FORMAT)
+        return {"customer_name": name}
+
+    def validate_zip_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Accepts a five-digit zip code; the look-up waits for the name."""
+        zip_code = parse_zip(str(value))
+        if zip_code is None:
+            dispatcher.utter_message(text=MSG_ZIP_FORMAT)
+        return {"zip_code": zip_code}
+
+    def _identify_by_name_zip(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> SlotValues:
+        name = parse_full_name(str(tracker.slots.get("customer_name") or ""))
+        zip_code = parse_zip(str(tracker.slots.get("zip_code") or ""))
+        if name is None or zip_code is None:
+            return {}
+        result = identify_by_name_zip(self.shop, name, zip_code)
+        if result.customer is None:
+            dispatcher.utter_message(text=result.message)
+            # The message offers email instead, so the next question is the email one (whose
+            # wording also offers name and zip again); only the path choice reads this.
+            tracker.slots[REQUESTED_SLOT] = None
+            return {"customer_name": None, "zip_code": None}
+        return {CUSTOMER_ID: result.customer.user_id, "customer_name": result.customer.full_name}
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventDict]:
+        # Name and zip arrive in either order and often in different turns, so the look-up
+        # runs here, once both are valid, rather than inside either slot's validator.
+        was_identified = self.current_customer(tracker) is not None
+        events: list[EventDict] = await super().get_validation_events(dispatcher, tracker, domain)
+        extra: SlotValues = {}
+        if tracker.slots.get(CUSTOMER_ID) is None:
+            extra = self._identify_by_name_zip(dispatcher, tracker)
+            tracker.slots.update(extra)
+        customer = None if was_identified else self.current_customer(tracker)
+        if customer is not None:
+            follow_up = self.on_identified(customer, dispatcher, tracker)
+            tracker.slots.update(follow_up)
+            extra.update(follow_up)
+        return events + [SlotSet(slot, value) for slot, value in extra.items()]

@@ -1,0 +1,179 @@
+"""Product questions: find the product the shopper means, then describe it from the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import EventDict, ShopAction, ShopFormValidation
+from actions.formatting import intent_payload, join_words, money
+from actions.shop.port import Product, ShopBackend
+from actions.shop.search import normalize_phrase, words
+
+PRODUCT = "product"
+CHOICES = 5
+
+
+def msg_product_unknown(text: str) -> str:
+    return (
+        f"Sorry, I couldn't find a product matching “{text.strip()}” in our shop. "
+        "Could you try another name, like “rain jacket” or “water bottle”?"
+    )
+
+
+def clear_match(query: str, found: list[Product]) -> Product | None:
+    """The product ``query`` plainly means, or ``None`` when the shopper must choose.
+
+    A single hit is clear; so is an exact name, and so is a first hit whose name holds every
+    word of the query while the runner-up's does not ("trail runner" vs "Trail Daypack").
+    """
+    if not found:
+        return None
+    best = found[0]
+    if len(found) == 1 or normalize_phrase(best.name) == normalize_phrase(query):
+        return best
+    wanted = set(words(query))
+
+    def covers(product: Product) -> bool:
+        return bool(wanted) and wanted <= set(words(product.name))
+
+    return best if covers(best) and not covers(found[1]) else None
+
+
+def _price_text(product: Product) -> str:
+    prices = [v.price for v in (product.available_variants or product.variants)]
+    if not prices:
+        return ""
+    low, high = min(prices), max(prices)
+    return money(low) if low == high else f"{money(low)} to {money(high)}"
+
+
+def _in_stock_options(product: Product) -> str:
+    """``"sizes 8, 9 and 10; colors blue and black"`` over the variants in stock."""
+    values: dict[str, list[str]] = {}
+    for variant in product.available_variants:
+        for key, value in variant.options.items():
+            seen = values.setdefault(key, [])
+            if value not in seen:
+                seen.append(value)
+    parts = [
+        f"{key if len(vals) == 1 else _plural(key)} {join_words(_in_natural_order(vals))}"
+        for key, vals in values.items()
+    ]
+    return "; ".join(parts)
+
+
+_SIZE_ORDER = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
+
+
+def _in_natural_order(values: list[str]) -> list[str]:
+    """Shoe sizes and waists by number, clothing sizes small to large, others as found."""
+    if all(v.replace(".", "", 1).isdigit() for v in values):
+        return sorted(values, key=float)
+    if all(v.upper() in _SIZE_ORDER for v in values):
+        return sorted(values, key=lambda v: _SIZE_ORDER.index(v.upper()))
+    return values
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith("y"):
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith("s") else "s")
+
+
+def describe_product(product: Product) -> str:
+    """Name, description, price range and the options in stock, in a few sentences."""
+    sentences = [f"{product.name}: {product.description}" if product.description else product.name]
+    price = _price_text(product)
+    if price:
+        sentences.append(f"Price: {price}.")
+    if not product.available_variants:
+        sentences.append("It's out of stock at the moment.")
+    else:
+        options = _in_stock_options(product)
+        sentences.append(f"In stock: {options}." if options else "It's in stock.")
+        if len(product.available_variants) < len(product.variants):
+            sentences.append("Some combinations are sold out; ask me about a specific one.")
+    return " ".join(sentences)
+
+
+def product_payload(product: Product) -> dict[str, Any]:
+    """The product as a ``custom`` payload, for channels that render product cards."""
+    return {
+        "product": {
+            "product_id": product.product_id,
+            "name": product.name,
+            "category": product.category,
+            "variants": [
+                {
+                    "item_id": v.item_id,
+                    "options": dict(v.options),
+                    "available": v.available,
+                    "price": v.price,
+                }
+                for v in product.variants
+            ],
+        }
+    }
+
+
+def find_product(shop: ShopBackend, query: str) -> tuple[Product | None, list[Product]]:
+    """The product ``query`` clearly means (if any) and the candidates that matched."""
+    found = shop.search_products(query, CHOICES)
+    return clear_match(query, found), found
+
+
+def offer_choices(dispatcher: CollectingDispatcher, query: str, found: list[Product]) -> None:
+    """Says that nothing matched, or offers the candidates as buttons to pick from."""
+    if not found:
+        dispatcher.utter_message(text=msg_product_unknown(query))
+        return
+    dispatcher.utter_message(
+        text="I found a few products that match. Which one do you mean?",
+        buttons=[
+            {"title": p.name, "payload": intent_payload("product_info", product=p.name)}
+            for p in found
+        ],
+    )
+
+
+class ValidateProductInfoForm(ShopFormValidation):
+    """``product_info_form``: turns the shopper's words into one catalogue product."""
+
+    def name(self) -> str:
+        return "validate_product_info_form"
+
+    def validate_product(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Keeps the product's exact name, or offers the candidates as buttons."""
+        query = str(value)
+        product, found = find_product(self.shop, query)
+        if product is not None:
+            return {PRODUCT: product.name}
+        offer_choices(dispatcher, query, found)
+        return {PRODUCT: None}
+
+
+class ActionProductInfo(ShopAction):
+    """Describes the product in the ``product`` slot, then clears the slot for the next one."""
+
+    def name(self) -> str:
+        return "action_product_info"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventDict]:
+        query = str(tracker.get_slot(PRODUCT) or "")
+        product, found = find_product(self.shop, query) if query.strip() else (None, [])
+        if product is None:
+            offer_choices(dispatcher, query or "that", found)
+        else:
+            dispatcher.utter_message(
+                text=describe_product(product), json_message=product_payload(product)
+            )
+        return [SlotSet(PRODUCT, None)]

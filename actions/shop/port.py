@@ -1,0 +1,240 @@
+"""The shop backend port: what the actions may ask of a shop, as typed values.
+
+Actions only see these frozen dataclasses and the :class:`ShopBackend` ABC, never a storage
+format, so a shop can plug in its own system (Shopify, a SQL database, an ERP) by writing one
+adapter. The record shape the bundled adapter reads is tau-bench's retail shop, extended with a
+few optional fields (``category``, ``description``, dates, carrier).
+
+Only read operations exist today; write operations (cancel, return, exchange, address change)
+will be added here as further abstract methods, returning updated :class:`Order` values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+OrderStatus = Literal[
+    "pending",
+    "pending (item modified)",
+    "processed",
+    "delivered",
+    "cancelled",
+    "return requested",
+    "exchange requested",
+]
+"""Order statuses as tau-bench spells them; ``processed`` means shipped and in transit."""
+
+ORDER_STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
+
+
+class ShopDataError(Exception):
+    """A shop record is missing a field or holds a value of the wrong kind."""
+
+    def __init__(self, record_id: str, problem: str) -> None:
+        super().__init__(f"shop record {record_id!r}: {problem}")
+        self.record_id = record_id
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    address1: str
+    address2: str
+    city: str
+    state: str
+    zip: str
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentMethod:
+    """A stored payment method; only the fields a shopper may be told about."""
+
+    method_id: str
+    source: str
+    brand: str | None = None
+    last_four: str | None = None
+    balance: float | None = None
+
+    @property
+    def label(self) -> str:
+        """A short human description, e.g. ``"Visa ending in 4242"`` or ``"PayPal"``."""
+        if self.source == "credit_card":
+            brand = (self.brand or "card").title()
+            return f"{brand} ending in {self.last_four}" if self.last_four else brand
+        if self.source == "gift_card":
+            return "gift card"
+        if self.source == "paypal":
+            return "PayPal"
+        return self.source.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    user_id: str
+    first_name: str
+    last_name: str
+    email: str
+    address: Address
+    payment_methods: tuple[PaymentMethod, ...]
+    order_ids: tuple[str, ...]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItem:
+    name: str
+    product_id: str
+    item_id: str
+    price: float
+    options: Mapping[str, str]
+
+    @property
+    def options_text(self) -> str:
+        """Option values in record order, e.g. ``"size 9, blue"``."""
+        return options_text(self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class Fulfillment:
+    """One shipment: the items it carries and how to follow it."""
+
+    tracking_ids: tuple[str, ...]
+    item_ids: tuple[str, ...]
+    carrier: str | None = None
+    estimated_delivery: dt.date | None = None
+    delivered_on: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    transaction_type: Literal["payment", "refund"]
+    amount: float
+    payment_method_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    order_id: str
+    user_id: str
+    status: OrderStatus
+    address: Address
+    items: tuple[OrderItem, ...]
+    fulfillments: tuple[Fulfillment, ...]
+    payments: tuple[Payment, ...]
+    placed_on: dt.date | None = None
+    return_item_ids: tuple[str, ...] = ()
+    exchange_item_ids: tuple[str, ...] = ()
+    exchange_new_item_ids: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> float:
+        """The sum of the item prices, rounded to cents."""
+        return round(sum(item.price for item in self.items), 2)
+
+    @property
+    def refunded(self) -> float:
+        """The sum of all refunds in the payment history, rounded to cents."""
+        return round(sum(p.amount for p in self.payments if p.transaction_type == "refund"), 2)
+
+    def items_with_ids(self, item_ids: tuple[str, ...]) -> tuple[OrderItem, ...]:
+        """The order's items whose item id is in ``item_ids``, in order."""
+        wanted = set(item_ids)
+        return tuple(item for item in self.items if item.item_id in wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    item_id: str
+    options: Mapping[str, str]
+    available: bool
+    price: float
+
+    @property
+    def options_text(self) -> str:
+        """Option values in record order, e.g. ``"size 9, blue"``."""
+        return options_text(self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    product_id: str
+    name: str
+    variants: tuple[Variant, ...]
+    category: str | None = None
+    description: str | None = None
+
+    @property
+    def available_variants(self) -> tuple[Variant, ...]:
+        return tuple(v for v in self.variants if v.available)
+
+
+SELF_EXPLAINING_OPTIONS = frozenset({"color", "colour", "material", "style", "flavor", "capacity"})
+"""Options whose value reads well alone ("blue", "1L"); others are named ("size 9", "waist 32")."""
+
+
+def options_text(options: Mapping[str, str]) -> str:
+    """Option values in record order, e.g. ``"size 9, blue"`` or ``"waist 32, khaki"``."""
+    return ", ".join(
+        value if key.lower() in SELF_EXPLAINING_OPTIONS else f"{key} {value}"
+        for key, value in options.items()
+    )
+
+
+def normalize_order_id(order_id: str) -> str:
+    """``"4821937"``, ``" #4821937 "`` and ``"#w4821937"`` become ``"#4821937"``/``"#W4821937"``."""
+    bare = order_id.strip().lstrip("#").strip().upper()
+    return f"#{bare}"
+
+
+class ShopBackend(ABC):
+    """Read access to a shop's customers, orders and catalogue.
+
+    Implementations must be safe to call from the action server's event loop: calls are
+    synchronous and expected to return in well under a millisecond for a demo-sized shop.
+    """
+
+    @abstractmethod
+    def find_customer_by_email(self, email: str) -> Customer | None:
+        """The customer with this email, compared case-insensitively after trimming."""
+
+    @abstractmethod
+    def find_customer_by_name_zip(
+        self, first_name: str, last_name: str, zip_code: str
+    ) -> Customer | None:
+        """The first customer whose names match case-insensitively and whose zip is ``zip_code``."""
+
+    @abstractmethod
+    def get_customer(self, user_id: str) -> Customer | None:
+        """The customer with this id, or ``None``."""
+
+    @abstractmethod
+    def list_orders(self, user_id: str) -> list[Order]:
+        """The customer's orders, newest first (an unknown customer has none)."""
+
+    @abstractmethod
+    def get_order(self, order_id: str) -> Order | None:
+        """The order with this id; accepts the id with or without its leading ``#``."""
+
+    @abstractmethod
+    def get_product(self, product_id: str) -> Product | None:
+        """The product with this id, or ``None``."""
+
+    @abstractmethod
+    def search_products(self, text: str, limit: int = 5) -> list[Product]:
+        """Products matching ``text`` by name, category or option value, best match first.
+
+        The ranking is deterministic: an exact name match first, then products whose name
+        holds the whole phrase, then by the number of matching words (name words weigh most),
+        ties broken by name. No match gives an empty list.
+        """
+
+    def close(self) -> None:  # noqa: B027 - adapters without resources need not override it
+        """Release the adapter's resources; the default holds none."""

@@ -1,0 +1,280 @@
+"""NLU benchmark: intent accuracy on Bitext and on our own data, threshold sweep, parse latency.
+
+Usage (from the repository root)::
+
+    python benchmarks/nlu.py
+    python benchmarks/nlu.py \
+        --bitext ../shared/datasets/bitext-customer-support/bitext_cs_train_v2_8b6ca3d.csv \
+        --json benchmarks/results/nlu.json
+
+What it measures:
+
+1. Bitext v2: rows shuffled with ``random.seed(0)``, the first 10% held out; the head is trained
+   on the rest plus ``data/nlu.yml``; accuracy, macro-F1 and per-intent P/R/F1 on the held-out
+   rows (for several head shapes, and with the out-of-scope threshold applied).
+2. Our data: a stratified 20% of ``data/nlu.yml`` held out; trained on the other 80% alone and
+   with all Bitext rows added, to decide whether the shipped model should include Bitext.
+3. The out-of-scope threshold: in-scope held-out examples must keep their intent, unrelated
+   requests (our held-out ``out_of_scope`` examples plus the probes below) must fall back.
+4. Latency of ``Interpreter.parse`` with the shipped model: one message, and 32 concurrent ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.nlu.classifier import HeadConfig, IntentClassifier, fit_head  # noqa: E402
+from bot.nlu.encoder import BatchingEncoder, MiniLMEncoder  # noqa: E402
+from bot.nlu.evaluation import score_intents, stratified_split  # noqa: E402
+from bot.nlu.interpreter import OUT_OF_SCOPE, load_interpreter  # noqa: E402
+from bot.nlu.train import embed  # noqa: E402
+from bot.nlu.training_data import Example, load_bitext_csv, load_nlu_yaml  # noqa: E402
+
+DEFAULT_BITEXT = (
+    ROOT.parent / "shared/datasets/bitext-customer-support/bitext_cs_train_v2_8b6ca3d.csv"
+)
+THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+HEADS = {"linear": HeadConfig(hidden=0), "mlp128": HeadConfig(hidden=128), "mlp256": HeadConfig()}
+# Unrelated requests a shop bot should not act on; written for this benchmark, none of them in
+# data/nlu.yml, so they probe the fallback on text the model never saw.
+OUT_OF_SCOPE_PROBES = (
+    "what's the forecast for the weekend",
+    "can you recommend a restaurant nearby",
+    "who painted the mona lisa",
+    "help me with my tax return",
+    "how many calories are in an apple",
+    "what's the score of the basketball game",
+    "write a cover letter for me",
+    "how do I install linux",
+    "sing me a song",
+    "what year did world war two end",
+    "is it going to snow tomorrow",
+    "what's a good name for a cat",
+    "how do I get to the airport",
+    "can you solve this equation for x",
+    "tell me a fun fact",
+    "what is the population of brazil",
+    "how do you make sourdough bread",
+    "which stocks should I buy",
+    "what is love",
+    "do you like dogs or cats",
+    "how old is the universe",
+    "can you recommend a podcast",
+    "who is the richest person in the world",
+    "what's the best programming language",
+    "set an alarm for 7am",
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark and writes the JSON report."""
+    args = _parser().parse_args(argv)
+    own = load_nlu_yaml(args.nlu)
+    intents = tuple(sorted(own.intents))
+    encoder = MiniLMEncoder()
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpu": platform.processor() or "?"},
+        "seed": args.seed,
+    }
+    own_vectors = embed(encoder, [e.text for e in own.examples], progress=True)
+
+    bitext: list[Example] = []
+    if args.bitext.exists():
+        bitext = load_bitext_csv(args.bitext, intents=intents)
+        bitext_vectors = embed(encoder, [e.text for e in bitext], progress=True)
+        results["bitext"] = _bitext_section(
+            bitext, bitext_vectors, own.examples, own_vectors, intents, args.seed
+        )
+    else:
+        print(f"SKIP Bitext section: data set not found at {args.bitext}")
+        results["bitext"] = {"skipped": f"not found: {args.bitext}"}
+        bitext_vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
+
+    results["own_data"] = _own_section(
+        list(own.examples), own_vectors, bitext, bitext_vectors, intents, encoder, args.seed
+    )
+    results["latency"] = asyncio.run(_latency(args.model, args.catalog, encoder))
+    print("\nparse() latency (ms):", json.dumps(results["latency"]))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+def _labels(examples: list[Example], intents: tuple[str, ...]) -> np.ndarray[Any, Any]:
+    index = {name: i for i, name in enumerate(intents)}
+    return np.array([index[e.intent] for e in examples], dtype=np.int64)
+
+
+def _bitext_section(
+    bitext: list[Example],
+    bitext_vectors: np.ndarray[Any, Any],
+    own: tuple[Example, ...],
+    own_vectors: np.ndarray[Any, Any],
+    intents: tuple[str, ...],
+    seed: int,
+) -> dict[str, Any]:
+    order = list(range(len(bitext)))
+    random.seed(0)
+    random.shuffle(order)
+    cut = len(order) // 10
+    held, kept = order[:cut], order[cut:]
+    train_x = np.concatenate([bitext_vectors[kept], own_vectors])
+    train_y = np.concatenate(
+        [_labels([bitext[i] for i in kept], intents), _labels(list(own), intents)]
+    )
+    gold = [bitext[i].intent for i in held]
+    section: dict[str, Any] = {"train": len(train_x), "held_out": len(held), "heads": {}}
+    for name, config in HEADS.items():
+        started = time.perf_counter()
+        model, _ = fit_head(train_x, train_y, intents, config, seed=seed)
+        seconds = time.perf_counter() - started
+        probabilities = model.predict(bitext_vectors[held])
+        report = score_intents(gold, [intents[i] for i in probabilities.argmax(axis=1)])
+        fallback = {
+            str(t): round(float((probabilities.max(axis=1) < t).mean()), 4) for t in THRESHOLDS
+        }
+        section["heads"][name] = {
+            "train_seconds": round(seconds, 2),
+            "parameters": sum(int(w.size) for w in model.weights().values()),
+            "accuracy": round(report.accuracy, 4),
+            "macro_f1": round(report.macro_f1, 4),
+            "fallback_rate_by_threshold": fallback,
+        }
+        if config == HeadConfig():
+            section["report"] = report.to_dict()
+            print(f"\nBitext v2 held-out ({len(held)} rows), head {name}:\n{report.table()}")
+    print("\nhead shapes:", json.dumps(section["heads"], indent=1))
+    return section
+
+
+def _own_section(
+    own: list[Example],
+    own_vectors: np.ndarray[Any, Any],
+    bitext: list[Example],
+    bitext_vectors: np.ndarray[Any, Any],
+    intents: tuple[str, ...],
+    encoder: MiniLMEncoder,
+    seed: int,
+) -> dict[str, Any]:
+    rows = list(range(len(own)))
+    kept, held = stratified_split(rows, [e.intent for e in own], 0.2, seed=seed)
+    gold = [own[i].intent for i in held]
+    probes = encoder.encode(list(OUT_OF_SCOPE_PROBES))
+    section: dict[str, Any] = {"train": len(kept), "held_out": len(held)}
+    variants = {"own_only": (own_vectors[kept], _labels([own[i] for i in kept], intents))}
+    if bitext:
+        variants["own_plus_bitext"] = (
+            np.concatenate([own_vectors[kept], bitext_vectors]),
+            np.concatenate([_labels([own[i] for i in kept], intents), _labels(bitext, intents)]),
+        )
+    for name, (x, y) in variants.items():
+        model, _ = fit_head(x, y, intents, HeadConfig(), seed=seed)
+        probabilities = model.predict(own_vectors[held])
+        report = score_intents(gold, [intents[i] for i in probabilities.argmax(axis=1)])
+        section[name] = {
+            "accuracy": round(report.accuracy, 4),
+            "macro_f1": round(report.macro_f1, 4),
+            "threshold_sweep": _sweep(model, probabilities, gold, probes, intents),
+        }
+        print(f"\nown data.yml 20% held-out ({len(held)}), trained on {name}:")
+        print(f"  accuracy {report.accuracy:.4f}  macro-F1 {report.macro_f1:.4f}")
+        for row in section[name]["threshold_sweep"]:
+            print("  ", row)
+    return section
+
+
+def _sweep(
+    model: IntentClassifier,
+    probabilities: np.ndarray[Any, Any],
+    gold: list[str],
+    probes: np.ndarray[Any, Any],
+    intents: tuple[str, ...],
+) -> list[dict[str, float]]:
+    """In-scope accuracy and out-of-scope recall as the fallback threshold rises."""
+    probe_p = model.predict(probes)
+    rows = []
+    for threshold in THRESHOLDS:
+        decided = [
+            intents[int(p.argmax())] if p.max() >= threshold else OUT_OF_SCOPE
+            for p in probabilities
+        ]
+        in_scope = [(g, d) for g, d in zip(gold, decided, strict=True) if g != OUT_OF_SCOPE]
+        oos = [d for g, d in zip(gold, decided, strict=True) if g == OUT_OF_SCOPE]
+        oos += [intents[int(p.argmax())] if p.max() >= threshold else OUT_OF_SCOPE for p in probe_p]
+        in_acc = sum(g == d for g, d in in_scope) / len(in_scope)
+        oos_recall = sum(d == OUT_OF_SCOPE for d in oos) / len(oos)
+        rows.append(
+            {
+                "threshold": threshold,
+                "in_scope_accuracy": round(in_acc, 4),
+                "out_of_scope_recall": round(oos_recall, 4),
+                "balanced": round((in_acc + oos_recall) / 2, 4),
+            }
+        )
+    return rows
+
+
+async def _latency(model_dir: Path, catalog: Path, encoder: MiniLMEncoder) -> dict[str, Any]:
+    if not (model_dir / "metadata.json").exists():
+        return {"skipped": f"no model at {model_dir}"}
+    batcher = BatchingEncoder(encoder)
+    try:
+        interpreter = load_interpreter(model_dir, catalog, batcher)
+        texts = [
+            f"where is my order #48219{i:02d}? my email is a{i}@example.com" for i in range(32)
+        ]
+        for text in texts[:4]:  # warm up: first calls pay for lazy initialisation
+            await interpreter.parse(text)
+        single = []
+        for text in texts:
+            started = time.perf_counter()
+            await interpreter.parse(text)
+            single.append((time.perf_counter() - started) * 1000)
+        batch = []
+        for _ in range(10):
+            started = time.perf_counter()
+            await asyncio.gather(*(interpreter.parse(t) for t in texts))
+            batch.append((time.perf_counter() - started) * 1000)
+        return {
+            "single_median_ms": round(statistics.median(single), 1),
+            "single_p90_ms": round(sorted(single)[int(0.9 * len(single))], 1),
+            "batch32_median_ms": round(statistics.median(batch), 1),
+            "batch32_per_message_ms": round(statistics.median(batch) / 32, 2),
+            "encoder_batches_run": batcher.batches_run,
+        }
+    finally:
+        await batcher.aclose()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bitext", type=Path, default=DEFAULT_BITEXT, help="Bitext v2 CSV")
+    parser.add_argument(
+        "--json", type=Path, default=ROOT / "benchmarks/results/nlu.json", help="report file"
+    )
+    parser.add_argument("--nlu", type=Path, default=ROOT / "data/nlu.yml", help="our NLU data")
+    parser.add_argument("--model", type=Path, default=ROOT / "models/nlu", help="shipped model")
+    parser.add_argument(
+        "--catalog", type=Path, default=ROOT / "data/shop/products.json", help="products.json"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="head training seed")
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

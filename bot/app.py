@@ -1,0 +1,114 @@
+"""Composition root: wires the parts into an aiohttp application without doing any I/O.
+
+Loading models and closing connections happen in the application's ``cleanup_ctx``, so creating
+the app in a test is instant and a failed start closes what it opened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from bot import http_api
+from bot.action_client import ActionExecutor
+from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STORE
+from bot.channels.base import InputChannel
+from bot.channels.rest import RestChannel
+from bot.config import Settings
+from bot.http_errors import error_middleware
+from bot.knowledge import KnowledgeBase
+from bot.pipeline import Parser, Pipeline
+from bot.policy.flows import Flows
+from bot.policy.policy import Policy
+from bot.policy.rasa_domain import RasaDomain
+from bot.sessions.base import SessionStore
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """The domain and the policy built from it (read from small YAML files at start)."""
+
+    domain: RasaDomain
+    policy: Policy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Dialogue:
+        domain = RasaDomain.load(settings.path(settings.policy.domain))
+        flows = Flows.load(settings.path(settings.policy.flows), domain)
+        return cls(domain, Policy(domain, flows, settings.policy, settings.handoff))
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """What to load before serving (named, for /ready) and what to close after."""
+
+    warmups: Sequence[tuple[str, Hook]] = ()
+    closers: Sequence[Hook] = field(default_factory=tuple)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: SessionStore,
+    parser: Parser,
+    knowledge: KnowledgeBase,
+    actions: ActionExecutor,
+    dialogue: Dialogue,
+    lifecycle: Lifecycle = Lifecycle(),
+    channels: Sequence[InputChannel] = (),
+) -> web.Application:
+    """Builds the bot's web application.
+
+    Args:
+        settings: validated settings.
+        store: where conversations are kept (closed with the app).
+        parser: the NLU interpreter.
+        knowledge: the shop's knowledge base (loaded at start).
+        actions: the action server client (closed with the app).
+        dialogue: domain and policy.
+        lifecycle: model loading before serving and extra closing after.
+        channels: input channels; the Rasa REST channel when empty.
+    """
+    app = web.Application(
+        client_max_size=settings.server.max_body_bytes, middlewares=[error_middleware]
+    )
+    app[SETTINGS] = settings
+    app[STORE] = store
+    app[ACTIONS] = actions
+    app[READY] = {name: False for name, _ in lifecycle.warmups}
+    app[PIPELINE] = Pipeline(
+        settings=settings,
+        store=store,
+        parser=parser,
+        knowledge=knowledge,
+        actions=actions,
+        domain=dialogue.domain,
+        policy=dialogue.policy,
+    )
+    app.add_routes(http_api.routes())
+    for channel in channels or (RestChannel(),):
+        app.add_routes(channel.routes())
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        try:
+            for name, warmup in lifecycle.warmups:
+                await warmup()
+                app[READY][name] = True
+                log.info("loaded %s", name)
+            yield
+        finally:
+            for close in (*lifecycle.closers, actions.aclose, store.aclose):
+                try:
+                    await close()
+                except Exception:  # one failing close must not keep the others open
+                    log.exception("error while closing")
+
+    app.cleanup_ctx.append(resources)
+    return app

@@ -1,0 +1,1 @@
+"""Input channels: where shoppers' messages come from and where replies go."""

@@ -1,0 +1,84 @@
+"""Rasa-compatible REST channel: ``POST /webhooks/rest/webhook``.
+
+Request ``{"sender": "...", "message": "...", "metadata": {...}?}``; response a JSON list of
+``{"recipient_id", "text"?, "buttons"?, "image"?, "custom"?}``, exactly as Rasa's ``rest``
+channel, so existing Rasa front ends and test tools work unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from bot.appkeys import PIPELINE, SETTINGS
+from bot.channels.base import InputChannel
+from bot.domain import ConversationId, IncomingMessage
+from bot.errors import BadRequest
+from bot.pipeline import rest_messages
+
+MAX_SENDER_CHARS = 256
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a :class:`BadRequest` that says what is wrong."""
+    max_bytes = request.app[SETTINGS].server.max_body_bytes
+    if request.content_length is not None and request.content_length >= max_bytes:
+        raise BadRequest(f"body too large: at most {max_bytes - 1} bytes", status=413)
+    raw = await request.read()
+    if len(raw) >= max_bytes:
+        raise BadRequest(f"body too large: at most {max_bytes - 1} bytes", status=413)
+    if not raw.strip():
+        raise BadRequest("empty body: send a JSON object")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("body is not UTF-8") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"body is not JSON: {exc.msg} at position {exc.pos}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    return body
+
+
+def incoming_message(body: dict[str, Any], channel: str, max_chars: int) -> IncomingMessage:
+    sender = body.get("sender", "default")
+    if isinstance(sender, bool) or not isinstance(sender, str | int):
+        raise BadRequest("`sender` must be a string")
+    sender = str(sender).strip()
+    if not sender or len(sender) > MAX_SENDER_CHARS:
+        raise BadRequest(f"`sender` must be 1 to {MAX_SENDER_CHARS} characters")
+    message = body.get("message")
+    if not isinstance(message, str):
+        raise BadRequest("`message` must be a string")
+    if not message.strip():
+        raise BadRequest("`message` is empty")
+    if len(message) > max_chars:
+        raise BadRequest(f"`message` is longer than {max_chars} characters", status=413)
+    metadata = body.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise BadRequest("`metadata` must be a JSON object")
+    return IncomingMessage(ConversationId(sender), message.strip(), channel, metadata)
+
+
+class RestChannel(InputChannel):
+    name: ClassVar[str] = "rest"
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/webhooks/rest/", self.status),
+            web.post("/webhooks/rest/webhook", self.receive),
+        ]
+
+    async def status(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def receive(self, request: web.Request) -> web.Response:
+        body = await read_json_object(request)
+        settings = request.app[SETTINGS]
+        message = incoming_message(body, self.name, settings.server.max_message_chars)
+        replies = await self.handle(request.app[PIPELINE], message)
+        return web.json_response(rest_messages(message.sender, replies))

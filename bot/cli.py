@@ -1,0 +1,219 @@
+"""Command line: ``python -m bot run|chat|train|parse|config|actions``. No logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ROOT, Settings, describe, load_settings
+from bot.errors import ConciergeError
+
+log = logging.getLogger("bot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings(args.config)
+        if args.command == "config":
+            print(describe(settings), end="")
+            return 0
+        if args.command == "actions":
+            return _run_action_server(settings)
+        if args.command == "train":
+            return _train(settings, args)
+        return asyncio.run(_COMMANDS[args.command](settings, args))
+    except ConciergeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Concierge shop bot")
+    parser.add_argument("--config", type=Path, default=None, help="config file (config.yml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="serve the bot (and the action server) over HTTP")
+    run.add_argument("--host", help="override server.host")
+    run.add_argument("--port", type=int, help="override server.port")
+    run.add_argument(
+        "--no-actions", action="store_true", help="do not start the action server here"
+    )
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--sender", default="terminal", help="conversation id")
+    chat.add_argument(
+        "--no-actions", action="store_true", help="use an action server that is already running"
+    )
+    train = sub.add_parser("train", help="train the intent classifier from data/nlu.yml")
+    train.add_argument("--out", type=Path, help="model folder (default: nlu.model_dir)")
+    train.add_argument(
+        "--bitext",
+        type=Path,
+        default=ROOT.parent
+        / "shared/datasets/bitext-customer-support/bitext_cs_train_v2_8b6ca3d.csv",
+        help="Bitext CSV to add to the training data, read in place",
+    )
+    train.add_argument("--no-bitext", action="store_true", help="train on data/nlu.yml only")
+    train.add_argument("--seed", type=int, default=0)
+    parse = sub.add_parser("parse", help="print the NLU parse of a text")
+    parse.add_argument("text")
+    sub.add_parser("config", help="print the effective settings")
+    sub.add_parser("actions", help="run only the rasa-sdk action server")
+    return parser
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.action_server_process import ActionServerProcess
+    from bot.composition import build_app
+
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    action_server = None
+    if settings.action_server.embedded and not args.no_actions:
+        action_server = ActionServerProcess(settings.action_server.url, cwd=ROOT)
+        await action_server.start()
+    runner = web.AppRunner(build_app(settings), access_log=None)
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        log.info(
+            "Concierge on http://%s:%d (sessions: %s, actions: %s)",
+            host, port, settings.sessions.url, settings.action_server.url,
+        )  # fmt: skip
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+        if action_server is not None:
+            await action_server.stop()
+    return 0
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.action_server_process import ActionServerProcess
+    from bot.composition import build_parts
+    from bot.domain import ConversationId, IncomingMessage
+    from bot.pipeline import Pipeline
+
+    logging.getLogger().setLevel(logging.WARNING)
+    parts = build_parts(settings)
+    action_server = None
+    if settings.action_server.embedded and not args.no_actions:
+        action_server = ActionServerProcess(settings.action_server.url, cwd=ROOT)
+        await action_server.start()
+    pipeline = Pipeline(
+        settings=settings,
+        store=parts.store,
+        parser=parts.parser,
+        knowledge=parts.knowledge,
+        actions=parts.actions,
+        domain=parts.dialogue.domain,
+        policy=parts.dialogue.policy,
+    )
+    try:
+        for _, warmup in parts.lifecycle.warmups:
+            await warmup()
+        print(f"{settings.shop.name} assistant — type a message, /quit to leave.")
+        buttons: list[str] = []
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                text = (await loop.run_in_executor(None, input, "you> ")).strip()
+            except EOFError:
+                break
+            if text in ("/quit", "/exit"):
+                break
+            if not text:
+                continue
+            if text.isdigit() and 0 < int(text) <= len(buttons):
+                text = buttons[int(text) - 1]
+            replies = await pipeline.handle(
+                IncomingMessage(ConversationId(args.sender), text, "cli")
+            )
+            buttons = []
+            for reply in replies:
+                if reply.text:
+                    print(f"bot> {reply.text}")
+                for button in reply.buttons:
+                    buttons.append(button.payload)
+                    print(f"     [{len(buttons)}] {button.title}")
+                if reply.custom:
+                    print(f"     {json.dumps(dict(reply.custom), ensure_ascii=False)}")
+    finally:
+        for close in (*parts.lifecycle.closers, parts.actions.aclose, parts.store.aclose):
+            await close()
+        if action_server is not None:
+            await action_server.stop()
+    return 0
+
+
+async def _parse(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.composition import build_parts
+
+    parts = build_parts(settings)
+    try:
+        result = await parts.parser.parse(args.text)
+        print(json.dumps(result.to_rasa(), indent=2, ensure_ascii=False))
+    finally:
+        for close in parts.lifecycle.closers:
+            await close()
+    return 0
+
+
+def _train(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.nlu.encoder import MiniLMEncoder
+    from bot.nlu.train import train_nlu
+
+    bitext = None if args.no_bitext or not args.bitext.exists() else args.bitext
+    if bitext is None and not args.no_bitext:
+        print(f"note: {args.bitext} not found; training on data/nlu.yml only", file=sys.stderr)
+    report = train_nlu(
+        settings.path(settings.nlu.training_data),
+        args.out or settings.path(settings.nlu.model_dir),
+        encoder=MiniLMEncoder(),
+        extra_bitext=bitext,
+        seed=args.seed,
+        progress=True,
+    )
+    print(report)
+    return 0
+
+
+def _run_action_server(settings: Settings) -> int:
+    port = settings.action_server.url.rsplit(":", 1)[-1].split("/")[0]
+    os.chdir(ROOT)
+    os.execv(
+        sys.executable,
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", port],
+    )
+
+
+_COMMANDS = {"run": _serve, "chat": _chat, "parse": _parse}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Builds the default parts from settings: encoder, NLU, knowledge, store, action client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.action_client import ActionExecutor, HttpActionExecutor
+from bot.app import Dialogue, Lifecycle, create_app
+from bot.config import Settings
+from bot.knowledge import KnowledgeBase
+from bot.nlu.encoder import BatchingEncoder, MiniLMEncoder, TextEncoder
+from bot.nlu.interpreter import Interpreter, load_interpreter
+from bot.retry import Backoff
+from bot.sessions import create_session_store
+from bot.sessions.base import SessionStore
+
+
+@dataclass(frozen=True)
+class Parts:
+    settings: Settings
+    store: SessionStore
+    parser: Interpreter
+    knowledge: KnowledgeBase
+    actions: ActionExecutor
+    dialogue: Dialogue
+    lifecycle: Lifecycle
+
+    def app_kwargs(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "parser": self.parser,
+            "knowledge": self.knowledge,
+            "actions": self.actions,
+            "dialogue": self.dialogue,
+            "lifecycle": self.lifecycle,
+        }
+
+
+def build_parts(
+    settings: Settings,
+    *,
+    store: SessionStore | None = None,
+    actions: ActionExecutor | None = None,
+    encoder: TextEncoder | None = None,
+) -> Parts:
+    """Creates every part; nothing is connected or loaded until the app starts.
+
+    Raises:
+        ConfigError: a configured file is missing or invalid, or no NLU model was trained.
+    """
+    nlu = settings.nlu
+    batcher = BatchingEncoder(
+        encoder or MiniLMEncoder(), max_batch=nlu.batch_max, max_wait_s=nlu.batch_wait_ms / 1000
+    )
+    catalog = settings.path(nlu.catalog)
+    parser = load_interpreter(
+        settings.path(nlu.model_dir),
+        catalog if catalog.exists() else None,
+        batcher,
+        threshold=nlu.threshold,
+    )
+    knowledge = KnowledgeBase.from_directory(settings.path(settings.knowledge.directory), batcher)
+    if store is None:
+        sessions = settings.sessions
+        store = create_session_store(
+            sessions.url, ttl_s=sessions.ttl_s, key_prefix=sessions.key_prefix
+        )
+    if actions is None:
+        server = settings.action_server
+        actions = HttpActionExecutor(
+            server.url,
+            timeout_s=server.timeout_s,
+            backoff=Backoff(attempts=server.attempts, base_s=server.backoff_base_s),
+        )
+
+    async def load_encoder() -> None:
+        await batcher.encode_one("hello")
+
+    lifecycle = Lifecycle(
+        warmups=(("encoder", load_encoder), ("knowledge", knowledge.load)),
+        closers=(batcher.aclose,),
+    )
+    return Parts(
+        settings, store, parser, knowledge, actions, Dialogue.from_settings(settings), lifecycle
+    )
+
+
+def build_app(settings: Settings, **overrides: Any) -> web.Application:
+    parts = build_parts(settings, **overrides)
+    return create_app(settings, **parts.app_kwargs())

@@ -1,0 +1,307 @@
+"""Settings: frozen dataclasses loaded once from ``config.yml``, overridden by the environment.
+
+Every section is a dataclass with help text; unknown keys and wrong types fail at start with the
+dotted key named, so a typo in ``config.yml`` never silently falls back to a default.
+
+Environment overrides: ``CONCIERGE__SECTION__KEY=value`` for any key (the value is parsed as
+YAML, so ``0.5``, ``true`` and ``[a, b]`` work), plus the conventional shortcuts ``REDIS_URL``
+(``sessions.url``), ``CONCIERGE_ACTION_SERVER_URL`` (``action_server.url``) and ``PORT``
+(``server.port``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+from bot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root: relative paths in config.yml are resolved against it."""
+
+
+@dataclass(frozen=True)
+class ShopProfile:
+    name: str = field(
+        default="Northwind Outfitters", metadata={"help": "shop name shown to shoppers"}
+    )
+    website_url: str = field(default="https://northwind.example", metadata={"help": "shop website"})
+    support_email: str = field(default="help@northwind.example", metadata={"help": "support email"})
+    support_phone: str = field(default="+1 555 0100", metadata={"help": "support phone"})
+    support_hours: str = field(
+        default="Monday to Friday, 8am to 6pm Eastern", metadata={"help": "when humans answer"}
+    )
+
+    def placeholders(self) -> dict[str, str]:
+        """Values for ``{{Placeholder}}`` text in the knowledge base and ``{name}`` in responses."""
+        return {
+            "shop_name": self.name,
+            "website_url": self.website_url,
+            "support_email": self.support_email,
+            "support_phone": self.support_phone,
+            "support_hours": self.support_hours,
+        }
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = field(default="127.0.0.1", metadata={"help": "address the bot listens on"})
+    port: int = field(default=5005, metadata={"help": "port of the REST API"})
+    max_body_bytes: int = field(
+        default=65536, metadata={"help": "largest accepted request body; larger is 413"}
+    )
+    max_message_chars: int = field(
+        default=4000, metadata={"help": "longest shopper message; longer is 413"}
+    )
+    api_token: str = field(
+        default="", metadata={"help": "bearer token for /conversations admin API; empty = disabled"}
+    )
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError("server.port", f"{self.port} is not a TCP port")
+        if self.max_body_bytes < 1024:
+            raise ConfigError("server.max_body_bytes", "must be at least 1024")
+
+
+@dataclass(frozen=True)
+class NLUConfig:
+    model_dir: str = field(default="models/nlu", metadata={"help": "trained intent model folder"})
+    training_data: str = field(default="data/nlu.yml", metadata={"help": "Rasa NLU YAML"})
+    catalog: str = field(
+        default="data/shop/products.json", metadata={"help": "product names for entities"}
+    )
+    threshold: float = field(
+        default=0.5, metadata={"help": "intent confidence below this is out_of_scope"}
+    )
+    batch_max: int = field(default=64, metadata={"help": "most texts encoded in one pass"})
+    batch_wait_ms: float = field(
+        default=2.0, metadata={"help": "how long a text waits for others to share its pass"}
+    )
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ConfigError("nlu.threshold", "must be between 0 and 1")
+        if self.batch_max < 1:
+            raise ConfigError("nlu.batch_max", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    domain: str = field(default="data/domain.yml", metadata={"help": "Rasa domain file"})
+    flows: str = field(default="data/flows.yml", metadata={"help": "intent routing file"})
+    answer_min_score: float = field(
+        default=0.35, metadata={"help": "knowledge passages scoring below this are not used"}
+    )
+    switch_confidence: float = field(
+        default=0.7, metadata={"help": "confidence needed to leave a form for another topic"}
+    )
+    fallbacks_before_handoff_offer: int = field(
+        default=2, metadata={"help": "misunderstood turns in a row before offering a person"}
+    )
+    session_expiration_minutes: float = field(
+        default=60.0, metadata={"help": "idle time after which a new session starts; 0 = never"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.fallbacks_before_handoff_offer < 1:
+            raise ConfigError("policy.fallbacks_before_handoff_offer", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class KnowledgeConfig:
+    directory: str = field(default="data/knowledge", metadata={"help": "markdown knowledge base"})
+    top_k: int = field(default=3, metadata={"help": "passages retrieved per question"})
+
+
+@dataclass(frozen=True)
+class SessionsConfig:
+    url: str = field(
+        default="memory://", metadata={"help": "memory:// (embedded) or redis://host:port/db"}
+    )
+    ttl_s: float = field(
+        default=604800.0, metadata={"help": "conversation lifetime after activity"}
+    )
+    key_prefix: str = field(default="concierge", metadata={"help": "Redis key prefix"})
+    lock_ttl_s: float = field(default=30.0, metadata={"help": "longest a turn may hold its lock"})
+    lock_wait_s: float = field(
+        default=10.0, metadata={"help": "how long a message waits for the turn before it"}
+    )
+
+    def __post_init__(self) -> None:
+        scheme = self.url.split("://", 1)[0] if "://" in self.url else ""
+        if scheme not in ("memory", "redis", "rediss", "unix"):
+            raise ConfigError("sessions.url", f"unsupported store {self.url!r}")
+        if self.ttl_s <= 0:
+            raise ConfigError("sessions.ttl_s", "must be positive")
+
+
+@dataclass(frozen=True)
+class ActionServerConfig:
+    url: str = field(default="http://127.0.0.1:5055", metadata={"help": "rasa-sdk action server"})
+    embedded: bool = field(
+        default=True, metadata={"help": "`bot run` starts the action server itself"}
+    )
+    timeout_s: float = field(default=10.0, metadata={"help": "per-call timeout"})
+    attempts: int = field(default=3, metadata={"help": "tries for a failing call"})
+    backoff_base_s: float = field(default=0.1, metadata={"help": "first retry delay"})
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise ConfigError("action_server.url", f"{self.url!r} is not an http(s) URL")
+        if self.attempts < 1:
+            raise ConfigError("action_server.attempts", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class HandoffConfig:
+    intents: tuple[str, ...] = field(
+        default=("contact_human_agent",), metadata={"help": "intents that hand off at once"}
+    )
+    offer_on_intents: tuple[str, ...] = field(
+        default=("complaint",), metadata={"help": "intents answered with a person offered"}
+    )
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Read by the generative answering layer; until it is enabled answers are retrieved."""
+
+    enabled: bool = field(default=False, metadata={"help": "answer with the generative model"})
+    model: str = field(default="smollm2", metadata={"help": "`smollm2` or a local HF folder"})
+    adapter: str = field(default="models/generator", metadata={"help": "LoRA adapter folder"})
+    max_new_tokens: int = field(default=200, metadata={"help": "longest generated answer"})
+    temperature: float = field(default=0.2, metadata={"help": "sampling temperature"})
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise ConfigError("generator.max_new_tokens", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class Settings:
+    shop: ShopProfile = field(default_factory=ShopProfile)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    nlu: NLUConfig = field(default_factory=NLUConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
+    sessions: SessionsConfig = field(default_factory=SessionsConfig)
+    action_server: ActionServerConfig = field(default_factory=ActionServerConfig)
+    handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+
+    def path(self, relative: str) -> Path:
+        """Resolves a configured path against the repository root."""
+        candidate = Path(relative).expanduser()
+        return candidate if candidate.is_absolute() else ROOT / candidate
+
+
+ENV_SHORTCUTS = {
+    "REDIS_URL": ("sessions", "url"),
+    "CONCIERGE_ACTION_SERVER_URL": ("action_server", "url"),
+    "PORT": ("server", "port"),
+}
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Loads ``config.yml`` (or ``path``), applies environment overrides and validates.
+
+    Raises:
+        ConfigError: naming the first invalid key.
+    """
+    env = os.environ if env is None else env
+    path = path or Path(env.get("CONCIERGE_CONFIG", ROOT / "config.yml"))
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(str(path), f"not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(str(path), "must be a mapping of sections")
+        raw = loaded or {}
+    elif "CONCIERGE_CONFIG" in env:
+        raise ConfigError("CONCIERGE_CONFIG", f"{path} does not exist")
+    for name, (section, key) in ENV_SHORTCUTS.items():
+        if env.get(name):
+            raw.setdefault(section, {})
+            raw[section] = {**(raw[section] or {}), key: env[name]}
+    for name, value in env.items():
+        if name.startswith("CONCIERGE__"):
+            parts = name[len("CONCIERGE__") :].lower().split("__")
+            if len(parts) != 2:
+                raise ConfigError(name, "use CONCIERGE__SECTION__KEY")
+            section, key = parts
+            raw.setdefault(section, {})
+            raw[section] = {**(raw[section] or {}), key: yaml.safe_load(value)}
+    settings: Settings = _build(Settings, raw, "")
+    return settings
+
+
+def _build(cls: type[Any], data: Any, where: str) -> Any:
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(where or "config", "must be a mapping")
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(
+                _join(where, str(key)), f"unknown key (known: {', '.join(sorted(known))})"
+            )
+    values = {key: _coerce(hints[key], value, _join(where, key)) for key, value in data.items()}
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, key: str) -> Any:
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _build(hint, value, key)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return None if value is None else _coerce(options[0], value, key)
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(key, f"expected a list, got {value!r}")
+        return tuple(_coerce(typing.get_args(hint)[0], v, key) for v in value)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ConfigError(key, f"expected true or false, got {value!r}")
+    if hint in (int, float):
+        if isinstance(value, bool):
+            raise ConfigError(key, f"expected a number, got {value!r}")
+        try:
+            number = hint(value)
+        except (TypeError, ValueError):
+            raise ConfigError(key, f"expected a number, got {value!r}") from None
+        if hint is int and isinstance(value, float) and not value.is_integer():
+            raise ConfigError(key, f"expected a whole number, got {value!r}")
+        return number
+    if hint is str:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ConfigError(key, f"expected text, got {value!r}")
+        return str(value)
+    return value
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def describe(settings: Settings) -> str:
+    """A YAML dump of the effective settings (for `python -m bot config`)."""
+    return yaml.safe_dump(dataclasses.asdict(settings), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,110 @@
+"""Service endpoints beside the channels: health, readiness, parse, conversation admin."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+import bot
+from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STORE
+from bot.channels.rest import read_json_object
+from bot.domain import ConversationId
+from bot.errors import BadRequest
+
+
+async def root(request: web.Request) -> web.Response:
+    return web.json_response({"name": "concierge", "version": bot.__version__})
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Readiness: models loaded, session store and action server reachable."""
+    checks = {
+        "models": all(request.app[READY].values()),
+        "sessions": await request.app[STORE].ping(),
+        "action_server": await request.app[ACTIONS].health(),
+    }
+    status = 200 if all(checks.values()) else 503
+    return web.json_response({"ready": status == 200, "checks": checks}, status=status)
+
+
+async def parse(request: web.Request) -> web.Response:
+    """Rasa's ``POST /model/parse``: intent, ranking and entities for a text."""
+    body = await read_json_object(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("`text` must be a non-empty string")
+    max_chars = request.app[SETTINGS].server.max_message_chars
+    if len(text) > max_chars:
+        raise BadRequest(f"`text` is longer than {max_chars} characters", status=413)
+    return web.json_response(await request.app[PIPELINE].parse(text))
+
+
+def _authorise(request: web.Request) -> None:
+    token = request.app[SETTINGS].server.api_token
+    if not token:
+        raise web.HTTPForbidden(reason="the conversations API is disabled: set server.api_token")
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise web.HTTPUnauthorized(reason="missing or wrong bearer token")
+
+
+async def list_conversations(request: web.Request) -> web.Response:
+    _authorise(request)
+    try:
+        limit = int(request.query.get("limit", "100"))
+    except ValueError:
+        raise BadRequest("`limit` must be a whole number") from None
+    if not 1 <= limit <= 1000:
+        raise BadRequest("`limit` must be between 1 and 1000")
+    items, cursor = await request.app[STORE].list_conversations(
+        cursor=request.query.get("cursor"), limit=limit
+    )
+    return web.json_response({"conversations": [i.to_dict() for i in items], "next_cursor": cursor})
+
+
+async def export_conversation(request: web.Request) -> web.Response:
+    _authorise(request)
+    cid = ConversationId(request.match_info["conversation_id"])
+    exported = await request.app[STORE].export(cid)
+    if exported is None:
+        raise web.HTTPNotFound(reason="no such conversation")
+    return web.json_response(exported.to_dict())
+
+
+async def delete_conversation(request: web.Request) -> web.Response:
+    _authorise(request)
+    cid = ConversationId(request.match_info["conversation_id"])
+    if not await request.app[STORE].delete(cid):
+        raise web.HTTPNotFound(reason="no such conversation")
+    return web.json_response({"deleted": cid})
+
+
+async def set_mode(request: web.Request) -> web.Response:
+    """Hands a conversation back to the bot (``bot``) or to people (``human``)."""
+    _authorise(request)
+    body = await read_json_object(request)
+    mode = body.get("mode")
+    if mode not in ("bot", "human"):
+        raise BadRequest("`mode` must be 'bot' or 'human'")
+    cid = ConversationId(request.match_info["conversation_id"])
+    await request.app[STORE].set_mode(cid, mode)
+    return web.json_response({"conversation_id": cid, "mode": mode})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/", root),
+        web.get("/health", health),
+        web.get("/ready", ready),
+        web.post("/model/parse", parse),
+        web.get("/conversations", list_conversations),
+        web.get("/conversations/{conversation_id}", export_conversation),
+        web.delete("/conversations/{conversation_id}", delete_conversation),
+        web.put("/conversations/{conversation_id}/mode", set_mode),
+    ]

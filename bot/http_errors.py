@@ -1,0 +1,46 @@
+"""The one place where exceptions become HTTP answers (JSON, never an HTML 500 page)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.errors import BadRequest, ConciergeError, ConversationBusy, SessionStoreError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def status_for(exc: ConciergeError) -> int:
+    if isinstance(exc, BadRequest):
+        return exc.status
+    if isinstance(exc, ConversationBusy):
+        return 409
+    if isinstance(exc, SessionStoreError):
+        return 503
+    return 500
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        # aiohttp's own refusals (413 for bodies over client_max_size, 404, 405) as JSON too.
+        return web.json_response({"error": exc.reason, "status": exc.status}, status=exc.status)
+    except ConciergeError as exc:
+        status = status_for(exc)
+        if status >= 500:
+            log.error("%s %s failed: %s", request.method, request.path, exc)
+        headers = {"Retry-After": "1"} if isinstance(exc, ConversationBusy) else None
+        return web.json_response(
+            {"error": str(exc), "status": status}, status=status, headers=headers
+        )
+    except Exception:
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        return web.json_response({"error": "internal error", "status": 500}, status=500)

@@ -1,0 +1,199 @@
+"""The knowledge base: passages embedded once, searched by meaning, keywords and intent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.knowledge.lexical import BM25Index
+from bot.knowledge.passages import Passage, load_passages
+from bot.knowledge.vectors import DenseWeights, PassageVectors
+from bot.nlu.encoder import BatchingEncoder, TextEncoder
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalSettings:
+    """How the relevance signals are combined into one score.
+
+    A passage's score is its dense similarity (a weighted mean of the query's cosine similarity
+    to the whole passage, to its heading and to its best sentence), plus ``lexical_weight``
+    times its BM25 score scaled to [0, 1] within the query, plus ``intent_boost`` when the
+    passage declares the query's NLU intent. The defaults were chosen with
+    ``benchmarks/retrieval.py`` (see its results for the figures).
+
+    Attributes:
+        passage_weight: weight of the whole-passage vector in the dense similarity.
+        heading_weight: weight of the title-and-heading vector.
+        sentence_weight: weight of the passage's best-matching sentence.
+        lexical_weight: weight of the BM25 keyword score; 0 turns it off.
+        intent_boost: added to passages that declare the intent given with the query.
+    """
+
+    passage_weight: float = 0.3
+    heading_weight: float = 0.4
+    sentence_weight: float = 0.3
+    lexical_weight: float = 0.05
+    intent_boost: float = 0.10
+
+    def __post_init__(self) -> None:
+        _ = self.dense_weights  # DenseWeights rejects negative or all-zero weights
+        if self.lexical_weight < 0:
+            raise ValueError(f"lexical_weight must be >= 0, got {self.lexical_weight}")
+        if self.intent_boost < 0:
+            raise ValueError(f"intent_boost must be >= 0, got {self.intent_boost}")
+
+    @property
+    def dense_weights(self) -> DenseWeights:
+        """The weights of the three dense views."""
+        return DenseWeights(self.passage_weight, self.heading_weight, self.sentence_weight)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPassage:
+    """A search hit.
+
+    Attributes:
+        passage: the passage found.
+        score: the fused relevance score that ranked it (only comparable within one search).
+        similarity: the dense similarity alone (a weighted mean of cosines, in [-1, 1]);
+            comparable across searches, so callers can threshold on it ("nothing relevant").
+    """
+
+    passage: Passage
+    score: float
+    similarity: float
+
+
+class KnowledgeBase:
+    """Semantic search over the shop's knowledge passages.
+
+    Construction does no I/O; :meth:`load` embeds every passage once (in the encoder's worker
+    thread) and :meth:`search` embeds the query through :meth:`BatchingEncoder.encode_one`, so
+    concurrent searches, and NLU requests sharing the same batcher, run in one forward pass.
+
+    Args:
+        passages: the passages to search; ids must be unique.
+        encoder: a shared :class:`BatchingEncoder`, or a plain :class:`TextEncoder` that the base
+            wraps in its own batcher (closed by :meth:`aclose`).
+        settings: how relevance signals are fused.
+    """
+
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        encoder: BatchingEncoder | TextEncoder,
+        *,
+        settings: RetrievalSettings | None = None,
+    ) -> None:
+        ids = [p.id for p in passages]
+        if len(set(ids)) != len(ids):
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            raise ValueError(f"duplicate passage ids: {', '.join(duplicates)}")
+        self._passages = tuple(passages)
+        self._by_id = {p.id: p for p in self._passages}
+        self._owns_batcher = not isinstance(encoder, BatchingEncoder)
+        if isinstance(encoder, BatchingEncoder):
+            self._batcher = encoder
+        else:
+            self._batcher = BatchingEncoder(encoder)
+        self.settings = settings or RetrievalSettings()
+        self._bm25 = BM25Index([p.embedding_text for p in self._passages])
+        self._vectors: PassageVectors | None = None
+        self._load_lock = asyncio.Lock()
+
+    @classmethod
+    def from_directory(
+        cls,
+        directory: Path | str,
+        encoder: BatchingEncoder | TextEncoder,
+        *,
+        settings: RetrievalSettings | None = None,
+    ) -> KnowledgeBase:
+        """Reads and splits every ``*.md`` file under ``directory`` (nothing is embedded yet).
+
+        Raises:
+            ConfigError: the directory is missing, empty, or a file cannot be read.
+        """
+        return cls(load_passages(Path(directory)), encoder, settings=settings)
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        """All passages, in file and document order."""
+        return self._passages
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the passage embeddings have been computed."""
+        return self._vectors is not None
+
+    def get(self, passage_id: str) -> Passage:
+        """The passage with this id, e.g. ``"returns.md#return-window"``.
+
+        Raises:
+            KeyError: no passage has this id.
+        """
+        return self._by_id[passage_id]
+
+    async def load(self) -> None:
+        """Embeds every passage once; later and concurrent calls wait for the same result."""
+        async with self._load_lock:
+            if self._vectors is not None:
+                return
+            texts, sentence_counts = PassageVectors.texts(self._passages)
+            # Submitted together, the texts travel through the batcher in a few full batches,
+            # encoded in its worker thread while the event loop keeps serving.
+            vectors = await asyncio.gather(*(self._batcher.encode_one(t) for t in texts))
+            matrix = np.stack(vectors).astype(np.float32, copy=False)
+            self._vectors = PassageVectors.from_vectors(matrix, sentence_counts)
+
+    async def search(
+        self, query: str, k: int = 3, *, intent: str | None = None
+    ) -> list[ScoredPassage]:
+        """The ``k`` passages most relevant to ``query``, best first.
+
+        Args:
+            query: the shopper's question.
+            k: how many passages to return (fewer if the base is smaller).
+            intent: the NLU intent of the question, if known; passages declaring it rank higher.
+
+        Returns:
+            Up to ``k`` hits; empty for a blank query or ``k < 1``.
+        """
+        query = query.strip()
+        if k < 1 or not query:
+            return []
+        await self.load()
+        vectors = self._vectors
+        assert vectors is not None
+        query_vector = await self._batcher.encode_one(query)
+        similarity = vectors.similarity(query_vector, self.settings.dense_weights)
+        score = self._fuse(query, similarity, intent)
+        order = np.argsort(-score, kind="stable")[:k]
+        return [
+            ScoredPassage(self._passages[i], float(score[i]), float(similarity[i])) for i in order
+        ]
+
+    def _fuse(
+        self, query: str, similarity: npt.NDArray[np.float32], intent: str | None
+    ) -> npt.NDArray[np.float32]:
+        score = similarity.copy()
+        weight = self.settings.lexical_weight
+        if weight > 0:
+            lexical = self._bm25.scores(query)
+            top = float(lexical.max()) if lexical.size else 0.0
+            if top > 0:
+                score += weight * lexical / top
+        if intent and self.settings.intent_boost > 0:
+            declared = np.array([intent in p.intents for p in self._passages], dtype=np.float32)
+            score += self.settings.intent_boost * declared
+        return score
+
+    async def aclose(self) -> None:
+        """Closes the batcher if the base created it; a shared batcher is left to its owner."""
+        if self._owns_batcher:
+            await self._batcher.aclose()

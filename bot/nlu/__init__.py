@@ -1,0 +1,1 @@
+"""Natural-language understanding: sentence encoder, intent classifier, entity extractors."""

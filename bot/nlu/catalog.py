@@ -1,0 +1,285 @@
+"""Gazetteer for the shop catalog: product names and option values (colours, sizes).
+
+Shoppers write product names loosely ("the trail runners", "merino base layr"), so a name
+matches in full, by a distinctive part, or with small typos. Option values match as whole
+words; one- and two-letter sizes ("M", "XL") and numeric sizes only count in upper case or after
+the word "size", because "m" and "10" mean too many other things.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+from bot.nlu.entities import RasaEntity, make_entity
+
+CATALOG_EXTRACTOR = "CatalogEntityExtractor"
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9']*")
+# Words that name a kind of thing rather than one product: alone they must not pick a product.
+_GENERIC_TEXT = "the a an and of for with in men mens women womens kids unisex pack set size color"
+_GENERIC = frozenset(_GENERIC_TEXT.split())
+_COLOUR = frozenset({"color", "colour", "lens", "flavor", "flavour", "pattern"})
+_SMALL_SIZE = re.compile(r"^(?:X{0,3}[SML]|XX?L|\d{1,2}(?:\.5)?)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogProduct:
+    """A product's display name and the option values it comes in."""
+
+    name: str
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The products a shop sells, as far as entity extraction needs them."""
+
+    products: tuple[CatalogProduct, ...]
+    option_values: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def of(cls, products: Iterable[CatalogProduct]) -> Catalog:
+        """Builds a catalog, collecting the distinct option values of all products."""
+        kept = tuple(products)
+        values = dict.fromkeys(v for p in kept for _, v in p.options)
+        return cls(kept, tuple(values))
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Reads products from a JSON file.
+
+    Accepts a list of products, ``{"products": [...]}``, or a mapping of id to product. A
+    product has ``name`` (or ``title``) and options as ``{"color": ["red", ...]}``, as
+    ``[{"name": "color", "values": [...]}]``, or inside ``variants[*].options``.
+
+    Raises:
+        ConfigError: If the file is missing, is not JSON, or holds no named products.
+    """
+    try:
+        raw: Any = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError("nlu.catalog", f"cannot read {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError("nlu.catalog", f"{path} is not valid JSON: {exc}") from exc
+    if isinstance(raw, dict) and isinstance(raw.get("products"), list | dict):
+        raw = raw["products"]
+    items = raw.values() if isinstance(raw, dict) else raw
+    products = []
+    for item in items if isinstance(items, Iterable) else ():
+        if isinstance(item, dict):
+            name = item.get("name") or item.get("title")
+            if isinstance(name, str) and name.strip():
+                products.append(CatalogProduct(name.strip(), tuple(_options(item))))
+    if not products:
+        raise ConfigError("nlu.catalog", f"{path} holds no products with a name")
+    return Catalog.of(products)
+
+
+def _options(item: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    seen: set[tuple[str, str]] = set()
+    sources: list[Any] = [item.get("options")]
+    variants = item.get("variants")
+    variants = variants.values() if isinstance(variants, dict) else variants or []
+    sources += [v.get("options") or v.get("attributes") for v in variants if isinstance(v, dict)]
+    for source in sources:
+        pairs: list[tuple[str, Any]] = []
+        if isinstance(source, dict):
+            pairs = list(source.items())
+        elif isinstance(source, list):
+            pairs = [(o.get("name", ""), o.get("values")) for o in source if isinstance(o, dict)]
+        for name, values in pairs:
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, str | int | float) and str(value).strip():
+                    pair = (str(name), str(value).strip())
+                    if pair not in seen:
+                        seen.add(pair)
+                        yield pair
+
+
+def _norm(token: str) -> str:
+    token = token.lower().removesuffix("'s")
+    # Plurals: "shoes" finds "Shoe", "runners" finds "Runner".
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        token = token[:-1]
+    return token
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    product: str
+    tokens: tuple[str, ...]
+    coverage: float
+
+
+class CatalogExtractor:
+    """Finds ``product`` and ``product_option`` entities; call it like a function."""
+
+    def __init__(self, catalog: Catalog, *, min_token_similarity: float = 0.8) -> None:
+        self._catalog = catalog
+        self._min_similarity = min_token_similarity
+        self._phrases = _phrases(catalog)
+        self._vocabulary = frozenset(t for p in self._phrases for t in p.tokens)
+        self._similar = lru_cache(maxsize=4096)(self._similar_uncached)
+        self._options_of = {p.name: {v.lower(): v for _, v in p.options} for p in catalog.products}
+        # Colours are safe to spot anywhere; "long", "single" or "light" only beside a product.
+        self._colours = {
+            v.lower(): v for p in catalog.products for k, v in p.options if k.lower() in _COLOUR
+        }
+        # Sizes too, but only where the text marks them as sizes (see _size_context).
+        self._sizes = {v.lower(): v for p in catalog.products for k, v in p.options if k == "size"}
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog this extractor matches against."""
+        return self._catalog
+
+    def __call__(self, text: str, requested_slot: str | None = None) -> list[RasaEntity]:
+        """Products and option values in ``text``, best matches first where they overlap.
+
+        Args:
+            text: The shopper's message.
+            requested_slot: When it is ``"product"``, a single word may match with a rougher
+                typo.
+        """
+        tokens = [(m.start(), m.end(), _norm(m.group())) for m in _TOKEN.finditer(text)]
+        products = self._products(text, tokens, loose=requested_slot == "product")
+        values = {**self._sizes, **self._colours}
+        for product in products:
+            values.update(self._options_of.get(product["value"], {}))
+        return products + self._option_values(text, values)
+
+    def _products(
+        self, text: str, tokens: list[tuple[int, int, str]], *, loose: bool
+    ) -> list[RasaEntity]:
+        candidates: list[tuple[float, int, int, str]] = []
+        for start in range(len(tokens)):
+            for phrase in self._phrases:
+                size = len(phrase.tokens)
+                if start + size > len(tokens):
+                    continue
+                sims = [
+                    self._similar(tokens[start + i][2]).get(want, 0.0)
+                    for i, want in enumerate(phrase.tokens)
+                ]
+                if not _plausible(sims, self._min_similarity, loose=loose):
+                    continue
+                # One word of a longer name ("rain", "recover", "tent") is usually just a word;
+                # it names the product only when written as a name or as the answer to
+                # "which product?".
+                if size == 1 and phrase.coverage < 1 and not loose:
+                    surface = text[tokens[start][0] : tokens[start][1]]
+                    if not surface[:1].isupper() or start == 0:
+                        continue
+                score = (sum(sims) / size) * (0.7 + 0.3 * phrase.coverage)
+                candidates.append((score, start, start + size - 1, phrase.product))
+        chosen: list[RasaEntity] = []
+        used: set[int] = set()
+        # Longest, then best-scoring first, so "trail runner shoe" beats "trail runner".
+        for score, first, last, product in sorted(candidates, key=lambda c: (c[1] - c[2], -c[0])):
+            if used.isdisjoint(range(first, last + 1)):
+                used.update(range(first, last + 1))
+                start, end = tokens[first][0], tokens[last][1]
+                chosen.append(
+                    make_entity(
+                        "product",
+                        product,
+                        start,
+                        end,
+                        extractor=CATALOG_EXTRACTOR,
+                        confidence=score,
+                    )
+                )
+        return chosen
+
+    def _option_values(self, text: str, values: dict[str, str]) -> list[RasaEntity]:
+        found: list[RasaEntity] = []
+        # Longer values first so "sky blue" is taken before "blue".
+        for value_lower, value in sorted(values.items(), key=lambda kv: -len(kv[0])):
+            pattern = r"(?<![\w-])" + re.escape(value_lower) + r"(?![\w-])"
+            for m in re.finditer(pattern, text, re.IGNORECASE):
+                needs_context = _SMALL_SIZE.match(value) or value_lower in self._sizes
+                if needs_context and not _size_context(text, m.start(), m.group()):
+                    continue
+                if any(m.start() < e["end"] and e["start"] < m.end() for e in found):
+                    continue
+                found.append(
+                    make_entity(
+                        "product_option", value, m.start(), m.end(), extractor=CATALOG_EXTRACTOR
+                    )
+                )
+        return found
+
+    def _similar_uncached(self, token: str) -> dict[str, float]:
+        if token in self._vocabulary:
+            return {token: 1.0}
+        if len(token) < 4:
+            return {}
+        result = {}
+        for word in self._vocabulary:
+            if len(word) < 4 or abs(len(word) - len(token)) > 2 or word[0] != token[0]:
+                continue
+            matcher = SequenceMatcher(None, token, word)
+            if matcher.quick_ratio() >= self._min_similarity:
+                ratio = matcher.ratio()
+                if ratio >= self._min_similarity:
+                    result[word] = ratio
+        return result
+
+
+def _plausible(similarities: list[float], minimum: float, *, loose: bool) -> bool:
+    """Whether per-word similarities add up to a match rather than a coincidence.
+
+    Typos are only trusted beside more exactly matched words ("merino base layr"), or in one
+    long word that is nearly right ("headlmp"); "sell jackets" is not "Shell Jacket" and
+    "peanut" is not "Pant". ``loose`` (the bot asked which product) accepts a rougher word.
+    """
+    if min(similarities) < minimum:
+        return False
+    exact = sum(1 for s in similarities if s >= 1.0)
+    typos = len(similarities) - exact
+    if len(similarities) == 1:
+        return exact == 1 or similarities[0] >= (minimum if loose else 0.9)
+    return typos < exact
+
+
+def _size_context(text: str, start: int, surface: str) -> bool:
+    """Whether a size-like word is used as a size: "size 10", "in XL", "a Large", "M"."""
+    before = text[max(0, start - 12) : start].lower()
+    if re.search(r"\bsize\s*:?\s*$", before):
+        return True
+    if not surface.isalpha():
+        return False  # "in 10 days" is not a size
+    return surface.isupper() or bool(re.search(r"\b(?:in|an?)\s+$", before))
+
+
+def _phrases(catalog: Catalog) -> list[_Phrase]:
+    """Full names plus each product's distinctive parts (sub-runs no other product shares)."""
+    names = {p.name: tuple(_norm(t) for t in _TOKEN.findall(p.name)) for p in catalog.products}
+    runs: Counter[tuple[str, ...]] = Counter()
+    for tokens in names.values():
+        runs.update(
+            {tokens[i:j] for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)}
+        )
+    phrases = []
+    for name, tokens in names.items():
+        if not tokens:
+            continue
+        phrases.append(_Phrase(name, tokens, 1.0))
+        for i in range(len(tokens)):
+            for j in range(i + 1, len(tokens) + 1):
+                part = tokens[i:j]
+                if part == tokens or runs[part] > 1 or all(t in _GENERIC for t in part):
+                    continue
+                if len(part) == 1 and (len(part[0]) < 4 or part[0].isdigit()):
+                    continue
+                phrases.append(_Phrase(name, part, len(part) / len(tokens)))
+    return phrases

@@ -1,0 +1,247 @@
+"""The NLU interpreter: text (and the slot the bot asked for) -> intent, ranking, entities.
+
+Three rules sit on top of the classifier. Rasa payloads (``/intent{"entity": "value"}``, sent
+by buttons) bypass the model. A message that is only entities while the bot waits for a slot
+is ``inform``. A low-confidence prediction becomes ``out_of_scope`` instead of a guess, so the
+policy can offer help or a person rather than act on the wrong intent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypedDict
+
+from bot.nlu.catalog import CatalogExtractor, load_catalog
+from bot.nlu.classifier import IntentClassifier
+from bot.nlu.encoder import BatchingEncoder
+from bot.nlu.entities import EntityExtractor, RasaEntity, make_entity
+
+log = logging.getLogger(__name__)
+
+OUT_OF_SCOPE = "out_of_scope"
+INFORM = "inform"
+RANKING_SIZE = 10
+# Chosen by measurement on held-out data (see benchmarks/nlu.py and models/nlu/MODEL_CARD.md).
+DEFAULT_THRESHOLD = 0.5
+PAYLOAD_EXTRACTOR = "RegexMessageHandler"
+
+_PAYLOAD = re.compile(
+    r"^/(?P<intent>[A-Za-z_][\w\-]*)(?:@(?P<confidence>[0-9.]+))?(?P<entities>\{.*\})?\s*$",
+    re.DOTALL,
+)
+# Words that carry no intent of their own when they come with an answer ("it's #4821937").
+_FILLER_TEXT = """
+    a an and at are as email e-mail here i i'm im is it it's its just me mine my name number
+    of ok okay order please postcode sure that that's the this zip code yes yeah yep id no
+    full postal address is: hi hey so well um uh hmm oh right
+"""
+_FILLER_WORDS = frozenset(_FILLER_TEXT.split())
+
+
+class IntentDict(TypedDict):
+    """``{"name", "confidence"}`` as in Rasa's parse output."""
+
+    name: str
+    confidence: float
+
+
+class RasaParse(TypedDict):
+    """The body of Rasa's ``POST /model/parse`` answer."""
+
+    text: str
+    intent: IntentDict
+    intent_ranking: list[IntentDict]
+    entities: list[RasaEntity]
+
+
+@dataclass(frozen=True, slots=True)
+class IntentGuess:
+    """One intent and its confidence."""
+
+    name: str
+    confidence: float
+
+    def to_rasa(self) -> IntentDict:
+        """``{"name", "confidence"}``."""
+        return {"name": self.name, "confidence": self.confidence}
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What the interpreter understood of one message.
+
+    Attributes:
+        text: The message as received.
+        intent: The chosen intent (``out_of_scope`` when the model was unsure).
+        intent_ranking: The model's top intents, best first (kept even on fallback).
+        entities: Extracted entities, sorted by position.
+        rule: Which rule chose the intent instead of the model's top guess, if any:
+            ``"payload"``, ``"inform"`` or ``"low_confidence"``.
+    """
+
+    text: str
+    intent: IntentGuess
+    intent_ranking: tuple[IntentGuess, ...]
+    entities: tuple[RasaEntity, ...]
+    rule: str | None = None
+
+    def to_rasa(self) -> RasaParse:
+        """The result in Rasa's ``/model/parse`` JSON shape."""
+        return {
+            "text": self.text,
+            "intent": self.intent.to_rasa(),
+            "intent_ranking": [g.to_rasa() for g in self.intent_ranking[:RANKING_SIZE]],
+            "entities": [RasaEntity(**e) for e in self.entities],
+        }
+
+
+def parse_payload(text: str) -> ParseResult | None:
+    """Parses Rasa's ``/intent`` or ``/intent{"entity": "value"}`` syntax, else ``None``.
+
+    Invalid entity JSON is logged and ignored, as Rasa does: the intent still counts.
+    """
+    match = _PAYLOAD.match(text.strip())
+    if match is None:
+        return None
+    confidence = 1.0
+    if match["confidence"]:
+        try:
+            confidence = min(max(float(match["confidence"]), 0.0), 1.0)
+        except ValueError:
+            return None
+    entities: list[RasaEntity] = []
+    if match["entities"]:
+        start, end = match.start("entities"), match.end("entities")
+        try:
+            raw: Any = json.loads(match["entities"])
+        except json.JSONDecodeError:
+            log.warning("ignoring invalid entity JSON in payload %r", text)
+            raw = {}
+        if not isinstance(raw, dict):
+            log.warning("ignoring payload entities that are not an object: %r", text)
+            raw = {}
+        for name, value in raw.items():
+            for item in value if isinstance(value, list) else [value]:
+                entities.append(
+                    make_entity(str(name), _as_text(item), start, end, extractor=PAYLOAD_EXTRACTOR)
+                )
+    guess = IntentGuess(match["intent"], confidence)
+    return ParseResult(text, guess, (guess,), tuple(entities), rule="payload")
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def only_entities(text: str, entities: list[RasaEntity]) -> bool:
+    """Whether the message is nothing but entities and filler ("it's jane@x.com", "#4821937")."""
+    if not entities:
+        return False
+    rest = []
+    cursor = 0
+    for entity in sorted(entities, key=lambda e: e["start"]):
+        rest.append(text[cursor : entity["start"]])
+        cursor = max(cursor, entity["end"])
+    rest.append(text[cursor:])
+    words = re.findall(r"[a-z][a-z'\-]*:?|\d+", " ".join(rest).lower())
+    return all(w in _FILLER_WORDS for w in words)
+
+
+class Interpreter:
+    """Parses messages with the shared encoder, the intent head and the entity extractors.
+
+    The encoder is borrowed: whoever created the :class:`BatchingEncoder` closes it.
+    """
+
+    def __init__(
+        self,
+        encoder: BatchingEncoder,
+        classifier: IntentClassifier,
+        extractor: EntityExtractor,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError("threshold must be within [0, 1]")
+        if encoder.dimension != classifier.dimension:
+            raise ValueError(
+                f"encoder gives {encoder.dimension}-d vectors, the intent head expects "
+                f"{classifier.dimension}"
+            )
+        self._encoder = encoder
+        self._classifier = classifier
+        self._extractor = extractor
+        self._threshold = threshold
+
+    @property
+    def threshold(self) -> float:
+        """Below this confidence the intent becomes ``out_of_scope``."""
+        return self._threshold
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        """Intents the model knows."""
+        return self._classifier.intents
+
+    async def parse(self, text: str, *, requested_slot: str | None = None) -> ParseResult:
+        """Understands one message.
+
+        Args:
+            text: The shopper's message or a button payload.
+            requested_slot: The slot the bot just asked for, if any; it lets a bare answer
+                ("4821937", "emma nguyen") be read as that slot's entity and as ``inform``.
+
+        Returns:
+            The intent, the model's ranking and the entities.
+        """
+        payload = parse_payload(text)
+        if payload is not None:
+            return payload
+        entities = self._extractor.extract(text, requested_slot=requested_slot)
+        vector = await self._encoder.encode_one(text)
+        probabilities = self._classifier.predict(vector.reshape(1, -1))[0]
+        order = probabilities.argsort()[::-1][:RANKING_SIZE]
+        ranking = tuple(
+            IntentGuess(self._classifier.intents[i], round(float(probabilities[i]), 4))
+            for i in order
+        )
+        top = ranking[0]
+        if requested_slot is not None and only_entities(text, entities):
+            return ParseResult(text, IntentGuess(INFORM, 1.0), ranking, tuple(entities), "inform")
+        if top.confidence < self._threshold:
+            if requested_slot is not None and entities:
+                # An answer with some words around it ("uh, it's 4821937 I think").
+                guess = IntentGuess(INFORM, top.confidence)
+                return ParseResult(text, guess, ranking, tuple(entities), "inform")
+            # Like Rasa's FallbackClassifier, the fallback carries the threshold as confidence.
+            guess = IntentGuess(OUT_OF_SCOPE, self._threshold)
+            return ParseResult(text, guess, ranking, tuple(entities), "low_confidence")
+        return ParseResult(text, top, ranking, tuple(entities))
+
+
+def load_interpreter(
+    model_dir: Path,
+    catalog_path: Path | None,
+    encoder: BatchingEncoder,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> Interpreter:
+    """Loads the intent head and the catalog and wires an :class:`Interpreter` (blocking I/O).
+
+    Args:
+        model_dir: A folder written by ``train_nlu`` (e.g. ``models/nlu``).
+        catalog_path: The shop's ``products.json``; ``None`` disables product entities.
+        encoder: The shared batching encoder (not closed by the interpreter).
+        threshold: Confidence below which the intent becomes ``out_of_scope``.
+
+    Raises:
+        ModelNotTrained: If the model folder is missing or corrupt.
+        ConfigError: If the catalog cannot be read.
+    """
+    classifier = IntentClassifier.load(model_dir)
+    catalog = CatalogExtractor(load_catalog(catalog_path)) if catalog_path is not None else None
+    return Interpreter(encoder, classifier, EntityExtractor(catalog), threshold=threshold)

@@ -1,0 +1,1 @@
+"""Dialogue policy: Rasa domain, intent flows, and the decision for each turn."""

@@ -1,0 +1,53 @@
+"""What the policy can decide for a turn; the pipeline carries the decisions out in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Respond:
+    """Send a response defined in the domain."""
+
+    response: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Answer from the shop's knowledge; fall back when nothing relevant is found."""
+
+    query: str
+    intent: str
+    offer_handoff: bool = False
+    min_score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunForm:
+    """Activate or continue a form: validate slots, ask for the next one, or run ``then``."""
+
+    form: str
+    then: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopForm:
+    """Deactivate the active form, keeping the slots it filled."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """Hand the conversation to a person: the session's mode becomes ``human``."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfferHandoff:
+    """Ask whether the shopper wants a person."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """Say that the message was not understood (counted for the handoff offer)."""
+
+
+Decision = Respond | Answer | RunForm | StopForm | Handoff | OfferHandoff | Fallback

@@ -1,0 +1,130 @@
+"""The Rasa domain file (intents, slots and their mappings, forms, responses) as typed values."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.domain import BotMessage, Button
+from bot.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class SlotMapping:
+    type: str  # from_entity | from_text | custom
+    entity: str | None = None
+    conditions: tuple[tuple[str | None, str | None], ...] = ()  # (active_loop, requested_slot)
+
+    def applies(self, active_loop: str | None, requested_slot: str | None) -> bool:
+        if not self.conditions:
+            return True
+        return any(
+            (loop is None or loop == active_loop) and (slot is None or slot == requested_slot)
+            for loop, slot in self.conditions
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+class SafeFormat(dict[str, Any]):
+    """``str.format_map`` values that leave unknown ``{names}`` as they are."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class RasaDomain:
+    intents: tuple[str, ...]
+    entities: tuple[str, ...]
+    slots: Mapping[str, tuple[SlotMapping, ...]]
+    forms: Mapping[str, tuple[str, ...]]
+    responses: Mapping[str, tuple[Response, ...]]
+    actions: tuple[str, ...]
+    raw: Mapping[str, Any]
+
+    @classmethod
+    def load(cls, path: Path) -> RasaDomain:
+        """Reads and checks a domain file.
+
+        Raises:
+            ConfigError: the file is missing, not YAML, or refers to undefined names.
+        """
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError("policy.domain", f"{path} does not exist") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError("policy.domain", f"{path} is not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError("policy.domain", f"{path} must be a mapping")
+        slots = {
+            name: tuple(_mapping(m, name) for m in (spec or {}).get("mappings", []))
+            for name, spec in (raw.get("slots") or {}).items()
+        }
+        forms = {
+            name: tuple((spec or {}).get("required_slots", []))
+            for name, spec in (raw.get("forms") or {}).items()
+        }
+        for form, required in forms.items():
+            for slot in required:
+                if slot not in slots:
+                    raise ConfigError(
+                        "policy.domain", f"form {form} requires undefined slot {slot}"
+                    )
+        responses = {
+            name: tuple(_response(v, name) for v in variants)
+            for name, variants in (raw.get("responses") or {}).items()
+        }
+        return cls(
+            intents=tuple(raw.get("intents") or ()),
+            entities=tuple(raw.get("entities") or ()),
+            slots=slots,
+            forms=forms,
+            responses=responses,
+            actions=tuple(raw.get("actions") or ()),
+            raw=raw,
+        )
+
+    def render(
+        self, name: str, values: Mapping[str, Any], rng: random.Random | None = None
+    ) -> BotMessage:
+        """One variant of a response with ``{placeholders}`` filled from slots and the shop."""
+        variants = self.responses.get(name)
+        if not variants:
+            raise ConfigError("policy.domain", f"response {name} is not defined")
+        chosen = variants[0] if rng is None else rng.choice(variants)
+        fill = SafeFormat({k: v for k, v in values.items() if v is not None})
+        return BotMessage(
+            text=chosen.text.format_map(fill),
+            buttons=tuple(Button(b.title.format_map(fill), b.payload) for b in chosen.buttons),
+        )
+
+    def for_action_server(self) -> dict[str, Any]:
+        """The domain as rasa-sdk expects it in every webhook call."""
+        return dict(self.raw)
+
+
+def _mapping(spec: Any, slot: str) -> SlotMapping:
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise ConfigError("policy.domain", f"slot {slot} has a mapping without a type")
+    conditions = tuple(
+        (c.get("active_loop"), c.get("requested_slot")) for c in spec.get("conditions", [])
+    )
+    return SlotMapping(type=str(spec["type"]), entity=spec.get("entity"), conditions=conditions)
+
+
+def _response(spec: Any, name: str) -> Response:
+    if not isinstance(spec, dict) or not isinstance(spec.get("text"), str):
+        raise ConfigError("policy.domain", f"response {name} needs a text")
+    buttons = tuple(Button(str(b["title"]), str(b["payload"])) for b in spec.get("buttons", []))
+    return Response(text=spec["text"], buttons=buttons)

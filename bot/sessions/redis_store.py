@@ -1,0 +1,384 @@
+"""The Redis session store, shared by every bot worker (key layout in :mod:`.redis_keys`).
+
+Writes that must be atomic run as Lua scripts on one conversation's keys (one Cluster slot);
+the conversation index is updated in a second call right after. Reads and other idempotent
+calls are retried on connection errors per the ``retry`` backoff; an append is never retried,
+because a reply lost after the write would otherwise duplicate the turn's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.domain import ConversationId, Event, SessionMode
+from bot.errors import ConfigError, ConversationBusy, LockLost, SessionStoreError
+from bot.retry import NO_RETRY, Backoff, retry
+from bot.sessions.base import (
+    DEFAULT_TTL_S,
+    ConversationExport,
+    ConversationSummary,
+    NewEvents,
+    SessionStore,
+    check_conversation_id,
+    check_limit,
+    check_lock_args,
+    check_mode,
+    decode_cursor,
+    decode_event,
+    encode_cursor,
+    encode_event,
+)
+from bot.sessions.redis_feed import feed, subscribed
+from bot.sessions.redis_index import entries_after
+from bot.sessions.redis_keys import (
+    ACQUIRE_LUA,
+    APPEND_LUA,
+    PRUNE_LUA,
+    RELEASE_LUA,
+    SET_MODE_LUA,
+    KeyLayout,
+    id_bytes,
+    id_from_bytes,
+)
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+DEFAULT_RETRY = Backoff(attempts=3, base_s=0.05, factor=4.0, cap_s=1.0, jitter=0.5)
+# How often a waiting lock tries again; capped low because a turn usually takes under a second.
+LOCK_POLL = Backoff(attempts=1, base_s=0.01, factor=1.5, cap_s=0.1, jitter=0.5)
+TRANSIENT = (RedisConnectionError, RedisTimeoutError)
+# Index entries older than the TTL plus this margin are certainly expired; the margin absorbs
+# clock differences between workers.
+INDEX_PRUNE_MARGIN_S = 60.0
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+class RedisSessionStore(SessionStore):
+    """Conversations in Redis; connects on first use and never blocks in ``__init__``.
+
+    Args:
+        url: ``redis://``, ``rediss://`` or ``unix://`` URL (db and password as redis-py reads
+            them).
+        ttl_s: Seconds of inactivity after which every key of a conversation expires.
+        key_prefix: First part of every key, to share one Redis between deployments.
+        retry: Backoff for idempotent calls that fail to connect or time out.
+        socket_timeout_s: Limit for connecting and for each reply, so a dead server gives
+            SessionStoreError instead of a hang.
+        clock: Wall-clock source for ``created``/``updated`` (the same number scores the
+            index, so listing order and ``updated`` agree).
+
+    Raises:
+        ConfigError: The URL scheme or the key prefix is unusable.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl_s: float = DEFAULT_TTL_S,
+        key_prefix: str = "concierge",
+        retry: Backoff | None = None,
+        socket_timeout_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if urlsplit(url).scheme not in REDIS_SCHEMES:
+            raise ConfigError("sessions.url", f"not a Redis URL: {_redact(url)!r}")
+        if not ttl_s >= 0.001:
+            raise ConfigError("sessions.ttl_s", f"must be at least 0.001, got {ttl_s}")
+        self._url = url
+        self._ttl_ms = int(ttl_s * 1000)
+        self._keys = KeyLayout(key_prefix)
+        self._retry = retry or DEFAULT_RETRY
+        self._socket_timeout_s = socket_timeout_s
+        self._clock = clock
+        self._client: Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+
+    def _redis(self) -> Redis:
+        if self._client is None:
+            # redis-py's own retry is off: it would also repeat appends, and ours is the policy.
+            self._client = Redis.from_url(
+                self._url,
+                retry=Retry(NoBackoff(), 0),
+                socket_timeout=self._socket_timeout_s,
+                socket_connect_timeout=self._socket_timeout_s,
+            )
+        return self._client
+
+    async def _run(
+        self,
+        what: str,
+        cid: str | None,
+        operation: Callable[[], Awaitable[T]],
+        *,
+        idempotent: bool = True,
+    ) -> T:
+        """Run one Redis call, retrying transient failures, and translate its errors."""
+        backoff = self._retry if idempotent else NO_RETRY
+        try:
+            return await retry(operation, backoff, retry_on=TRANSIENT, describe=f"redis {what}")
+        except RedisError as exc:
+            about = f" for conversation {cid!r:.200}" if cid is not None else ""
+            raise SessionStoreError(
+                f"session store: {what}{about} failed on {_redact(self._url)}: {exc}"
+            ) from exc
+
+    async def _script(self, source: str, keys: list[bytes], args: list[Any]) -> Any:
+        # EVALSHA first; EVAL only when the server does not know the script yet (restart,
+        # failover), which redis-py's Script object handles.
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts[source] = self._redis().register_script(source)
+        return await script(keys=keys, args=args)
+
+    async def append(self, cid: ConversationId, events: Sequence[Event]) -> int:
+        cid = check_conversation_id(cid)
+        encoded = [encode_event(event) for event in events]
+        keys = self._keys.conversation(cid)
+        if not encoded:
+            return int(await self._run("llen", cid, lambda: self._redis().llen(keys.events)))
+        now = self._clock()
+        args: list[Any] = [repr(now), self._ttl_ms, keys.feed, *encoded]
+        total = await self._run(
+            "append",
+            cid,
+            lambda: self._script(APPEND_LUA, [keys.events, keys.meta], args),
+            idempotent=False,
+        )
+        await self._index(cid, now)
+        return int(total)
+
+    async def _index(self, cid: ConversationId, now: float) -> None:
+        async def update() -> None:
+            async with self._redis().pipeline(transaction=False) as pipe:
+                # GT: an entry's score only grows, which keeps cursor paging free of duplicates.
+                pipe.zadd(self._keys.index, {id_bytes(cid): now}, gt=True)
+                horizon = now - self._ttl_ms / 1000 - INDEX_PRUNE_MARGIN_S
+                pipe.zremrangebyscore(self._keys.index, "-inf", f"({horizon!r}")
+                await pipe.execute()
+
+        await self._run("index", cid, update)
+
+    async def events(self, cid: ConversationId, start: int = 0) -> list[Event]:
+        if start < 0:
+            raise ValueError(f"start must be >= 0, got {start}")
+        key = self._keys.conversation(cid).events
+        raw: list[bytes | str] = await self._run(
+            "events", cid, lambda: self._redis().lrange(key, start, -1)
+        )
+        return [decode_event(item) for item in raw]
+
+    async def get_mode(self, cid: ConversationId) -> SessionMode:
+        key = self._keys.conversation(cid).meta
+        raw: bytes | str | None = await self._run(
+            "get_mode", cid, lambda: self._redis().hget(key, "mode")
+        )
+        return "bot" if raw is None else self._mode(cid, raw)
+
+    def _mode(self, cid: str, raw: bytes | str) -> SessionMode:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        if text in ("bot", "human"):
+            return check_mode(text)
+        raise SessionStoreError(f"session store: conversation {cid!r:.200} has mode {text!r}")
+
+    async def set_mode(self, cid: ConversationId, mode: SessionMode) -> None:
+        checked = check_mode(mode)
+        cid = check_conversation_id(cid)
+        keys = self._keys.conversation(cid)
+        now = self._clock()
+        args: list[Any] = [repr(now), self._ttl_ms, checked]
+        await self._run(
+            "set_mode", cid, lambda: self._script(SET_MODE_LUA, [keys.events, keys.meta], args)
+        )
+        await self._index(cid, now)
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        cid: ConversationId,
+        *,
+        ttl_s: float,
+        wait_s: float,
+        raise_on_lost: bool = False,
+    ) -> AsyncIterator[None]:
+        check_lock_args(ttl_s, wait_s)
+        cid = check_conversation_id(cid)
+        key = self._keys.conversation(cid).lock
+        token = secrets.token_hex(16)
+        args: list[Any] = [token, max(1, int(ttl_s * 1000))]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        retries = 0
+        while not await self._run("lock", cid, lambda: self._script(ACQUIRE_LUA, [key], args)):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise ConversationBusy(cid)
+            await asyncio.sleep(min(remaining, LOCK_POLL.delay(retries)))
+            retries += 1
+        try:
+            yield
+        except BaseException:
+            await self._release(cid, key, token)
+            raise
+        if not await self._release(cid, key, token) and raise_on_lost:
+            raise LockLost(cid)
+
+    async def _release(self, cid: ConversationId, key: bytes, token: str) -> bool:
+        try:
+            released = await self._run(
+                "unlock", cid, lambda: self._script(RELEASE_LUA, [key], [token])
+            )
+        except SessionStoreError as exc:
+            # The lock expires by itself within its ttl; failing the finished turn would not
+            # release it any sooner.
+            log.warning("could not release lock on conversation %r: %s", cid, exc)
+            return False
+        if not released:
+            log.warning("lock on conversation %r expired or was taken before release", cid)
+        return bool(released)
+
+    async def list_conversations(
+        self, *, cursor: str | None = None, limit: int = 100
+    ) -> tuple[list[ConversationSummary], str | None]:
+        check_limit(limit)
+        position = decode_cursor(cursor) if cursor is not None else None
+        page: list[ConversationSummary] = []
+        while True:
+            need = limit - len(page)
+            # One more than needed tells whether anything follows this page.
+            rows = await self._run(
+                "list",
+                None,
+                partial(entries_after, self._redis(), self._keys.index, position, need + 1),
+            )
+            head = rows[:need]
+            page.extend(await self._summaries(head))
+            if head:
+                position = (head[-1][1], id_from_bytes(head[-1][0]))
+            if len(rows) <= need:
+                return page, None
+            if len(page) == limit:
+                assert position is not None  # head was not empty
+                return page, encode_cursor(position[0], position[1])
+            # Some entries had expired and were pruned: fill the page from further down.
+
+    async def _summaries(self, rows: list[tuple[bytes, float]]) -> list[ConversationSummary]:
+        if not rows:
+            return []
+
+        async def read() -> list[Any]:
+            async with self._redis().pipeline(transaction=False) as pipe:
+                for member, _ in rows:
+                    keys = self._keys.conversation(id_from_bytes(member))
+                    pipe.hgetall(keys.meta)
+                    pipe.llen(keys.events)
+                return await pipe.execute()
+
+        replies = await self._run("list", None, read)
+        summaries = []
+        for (member, score), meta, count in zip(rows, replies[::2], replies[1::2], strict=True):
+            cid = ConversationId(id_from_bytes(member))
+            if not meta:
+                # Expired or deleted: drop the stale index entry unless it moved on meanwhile.
+                args: list[Any] = [member, repr(score)]
+                await self._run(
+                    "prune", cid, partial(self._script, PRUNE_LUA, [self._keys.index], args)
+                )
+                continue
+            summaries.append(self._summary(cid, meta, int(count)))
+        return summaries
+
+    def _summary(
+        self, cid: ConversationId, meta: dict[bytes, bytes], count: int
+    ) -> ConversationSummary:
+        return ConversationSummary(
+            id=cid,
+            mode=self._mode(cid, meta.get(b"mode", b"bot")),
+            event_count=count,
+            created=float(meta[b"created"]),
+            updated=float(meta.get(b"updated", meta[b"created"])),
+        )
+
+    async def delete(self, cid: ConversationId) -> bool:
+        keys = self._keys.conversation(cid)
+
+        async def remove() -> int:
+            async with self._redis().pipeline(transaction=False) as pipe:
+                pipe.delete(keys.events, keys.meta)
+                pipe.zrem(self._keys.index, id_bytes(cid))
+                deleted, _ = await pipe.execute()
+                return int(deleted)
+
+        return await self._run("delete", cid, remove) > 0
+
+    async def export(self, cid: ConversationId) -> ConversationExport | None:
+        keys = self._keys.conversation(cid)
+
+        async def read() -> list[Any]:
+            # MULTI/EXEC: meta and events from the same instant, never half an append.
+            async with self._redis().pipeline(transaction=True) as pipe:
+                pipe.hgetall(keys.meta)
+                pipe.lrange(keys.events, 0, -1)
+                return await pipe.execute()
+
+        meta, raw_events = await self._run("export", cid, read)
+        if not meta:
+            return None
+        summary = self._summary(cid, meta, len(raw_events))
+        events = tuple(decode_event(item) for item in raw_events)
+        return ConversationExport(cid, summary.mode, summary.created, summary.updated, events)
+
+    async def ttl(self, cid: ConversationId) -> float | None:
+        key = self._keys.conversation(cid).meta
+        remaining_ms: int = await self._run("ttl", cid, lambda: self._redis().pttl(key))
+        # -2: no such key; -1 (no expiry) cannot happen for keys this store wrote.
+        return None if remaining_ms < 0 else remaining_ms / 1000
+
+    @asynccontextmanager
+    async def subscribe(self, cid: ConversationId) -> AsyncIterator[AsyncIterator[NewEvents]]:
+        cid = check_conversation_id(cid)
+        channel = self._keys.conversation(cid).feed
+        pubsub = self._redis().pubsub()
+        try:
+            await self._run(
+                "subscribe", cid, partial(subscribed, pubsub, channel, self._socket_timeout_s)
+            )
+            yield feed(cid, pubsub)
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._run("ping", None, lambda: self._redis().ping()))
+        except SessionStoreError as exc:
+            log.warning("%s", exc)
+            return False
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        self._scripts.clear()
+        if client is not None:
+            await client.aclose()

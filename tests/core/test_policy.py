@@ -1,0 +1,145 @@
+"""The policy's rules on the real domain and flows, without I/O."""
+
+from typing import Any
+
+import pytest
+
+from bot.app import Dialogue
+from bot.config import ROOT, load_settings
+from bot.domain import (
+    BotMessage,
+    ConversationId,
+    Event,
+    TrackerView,
+    active_loop_event,
+    bot_event,
+    slot_event,
+    user_event,
+)
+from bot.policy.decisions import Answer, Fallback, Handoff, Respond, RunForm, StopForm
+from bot.policy.policy import Policy
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return Dialogue.from_settings(load_settings(ROOT / "config.yml", env={})).policy
+
+
+def parse(intent: str, confidence: float = 0.95, text: str = "", **entities: str) -> dict[str, Any]:
+    return {
+        "text": text or intent,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": [{"entity": k, "value": v} for k, v in entities.items()],
+    }
+
+
+def tracker(*events: Event, slots: tuple[str, ...] = ()) -> TrackerView:
+    return TrackerView.replay(ConversationId("t"), events, slots)
+
+
+def with_user(events: list[Event], p: dict[str, Any]) -> TrackerView:
+    return tracker(*events, user_event(str(p["text"]), p, "rest"))
+
+
+def test_track_order_starts_the_order_status_form(policy: Policy) -> None:
+    p = parse("track_order", text="where is my order?")
+    assert policy.decide(with_user([], p), p) == [
+        RunForm("order_status_form", "action_order_status")
+    ]
+
+
+def test_entities_fill_slots_through_mappings(policy: Policy) -> None:
+    p = parse("track_order", email="a@b.co", order_id="#1234567")
+    names = {e["name"]: e["value"] for e in policy.slot_events(with_user([], p), p)}
+    assert names == {"email": "a@b.co", "order_id": "#1234567"}
+
+
+def test_from_text_fills_the_requested_slot_only_for_answers(policy: Policy) -> None:
+    in_form = [
+        active_loop_event("order_status_form"),
+        slot_event("requested_slot", "customer_name"),
+    ]
+    answer = parse("inform", text="Emma Nguyen")
+    events = policy.slot_events(with_user(in_form, answer), answer)
+    assert [(e["name"], e["value"]) for e in events] == [("customer_name", "Emma Nguyen")]
+    question = parse("check_refund_policy", 0.93, text="what is your refund policy?")
+    assert policy.slot_events(with_user(in_form, question), question) == []
+
+
+def test_digression_inside_a_form_answers_then_resumes(policy: Policy) -> None:
+    in_form = [active_loop_event("order_status_form"), slot_event("requested_slot", "email")]
+    p = parse("check_refund_policy", 0.9, text="how do refunds work?")
+    decisions = policy.decide(with_user(in_form, p), p)
+    assert isinstance(decisions[0], Answer)
+    assert decisions[-1] == RunForm("order_status_form", "action_order_status")
+
+
+def test_other_business_intent_switches_forms(policy: Policy) -> None:
+    in_form = [active_loop_event("order_status_form"), slot_event("requested_slot", "order_id")]
+    p = parse("product_info", 0.9)
+    assert policy.decide(with_user(in_form, p), p) == [
+        StopForm(),
+        RunForm("product_info_form", "action_product_info"),
+    ]
+
+
+def test_low_confidence_inside_a_form_stays_in_the_form(policy: Policy) -> None:
+    in_form = [active_loop_event("order_status_form"), slot_event("requested_slot", "order_id")]
+    p = parse("complaint", 0.4)
+    assert policy.decide(with_user(in_form, p), p) == [
+        RunForm("order_status_form", "action_order_status")
+    ]
+
+
+def test_deny_stops_the_form(policy: Policy) -> None:
+    in_form = [active_loop_event("order_status_form"), slot_event("requested_slot", "email")]
+    p = parse("deny", 0.95, text="never mind")
+    assert policy.decide(with_user(in_form, p), p) == [StopForm(), Respond("utter_form_stopped")]
+
+
+def test_handoff_intent_hands_off_even_inside_a_form(policy: Policy) -> None:
+    p = parse("contact_human_agent")
+    assert policy.decide(with_user([], p), p) == [Handoff()]
+    in_form = [active_loop_event("list_orders_form")]
+    assert policy.decide(with_user(in_form, p), p) == [StopForm(), Handoff()]
+
+
+def test_affirming_a_handoff_offer_hands_off(policy: Policy) -> None:
+    offer = bot_event(BotMessage(text="want a person?"))
+    offer["metadata"] = {"handoff_offer": True}
+    p = parse("affirm", text="yes please")
+    assert policy.decide(with_user([offer], p), p) == [Handoff()]
+
+
+def test_bare_order_id_after_a_finished_flow_resumes_it(policy: Policy) -> None:
+    earlier = parse("track_order", text="where is my order")
+    history = [user_event("where is my order", earlier, "rest"), slot_event("customer_id", "u1")]
+    p = parse("inform", text="#7654321", order_id="#7654321")
+    view = with_user(history, p)
+    filled = policy.slot_events(view, p)
+    assert policy.decide(view, p, filled) == [RunForm("order_status_form", "action_order_status")]
+
+
+def test_out_of_scope_answers_only_clearly_relevant_knowledge(policy: Policy) -> None:
+    p = parse("out_of_scope", 0.3, text="tell me a joke")
+    (decision,) = policy.decide(with_user([], p), p)
+    assert isinstance(decision, Answer)
+    assert decision.min_score is not None
+    assert decision.min_score > 0.35
+    bare = parse("inform", text="blue")
+    assert policy.decide(with_user([], bare), bare) == [Fallback()]
+
+
+def test_complaint_is_answered_with_a_handoff_offer(policy: Policy) -> None:
+    p = parse("complaint", text="this is unacceptable")
+    (decision,) = policy.decide(with_user([], p), p)
+    assert isinstance(decision, Answer)
+    assert decision.offer_handoff
+
+
+def test_fallbacks_in_a_row_are_counted(policy: Policy) -> None:
+    fallback = bot_event(BotMessage(text="sorry?"))
+    fallback["metadata"] = {"fallback": True}
+    ok = bot_event(BotMessage(text="answer"))
+    assert policy.fallbacks_in_a_row(tracker(ok, fallback, fallback)) == 2
+    assert policy.fallbacks_in_a_row(tracker(fallback, ok)) == 0

@@ -1,0 +1,115 @@
+"""End-to-end fixtures: the real app, a real rasa-sdk action server process, the real MiniLM."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.composition import build_app
+from bot.config import ROOT, Settings, load_settings
+from bot.nlu.encoder import MiniLMEncoder
+from bot.sessions.base import SessionStore
+
+AppClient = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def action_server_url() -> Iterator[str]:
+    """The real `actions` package served by rasa-sdk in its own process."""
+    port = free_port()
+    env = {**os.environ, "CONCIERGE_SHOP_DIR": str(ROOT / "data" / "shop")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--quiet"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"action server died: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def minilm() -> MiniLMEncoder:
+    encoder = MiniLMEncoder()
+    encoder.load()
+    return encoder
+
+
+@pytest.fixture
+def settings(action_server_url: str) -> Settings:
+    base = load_settings(ROOT / "config.yml", env={})
+    return replace(
+        base,
+        action_server=replace(base.action_server, url=action_server_url, embedded=False),
+        server=replace(base.server, api_token="secret-token"),
+    )
+
+
+@pytest.fixture
+def make_client(aiohttp_client: Any, minilm: MiniLMEncoder, settings: Settings) -> AppClient:
+    async def make(
+        settings: Settings = settings, *, store: SessionStore | None = None
+    ) -> TestClient[Any, Any]:
+        app = build_app(settings, encoder=minilm, store=store)
+        client: TestClient[Any, Any] = await aiohttp_client(app)
+        return client
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shop() -> dict[str, Any]:
+    folder = ROOT / "data" / "shop"
+    return {
+        name: json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("users", "orders", "products")
+    }
+
+
+async def say(client: TestClient[Any, Any], sender: str, message: str) -> list[dict[str, Any]]:
+    response = await client.post(
+        "/webhooks/rest/webhook", json={"sender": sender, "message": message}
+    )
+    assert response.status == 200, await response.text()
+    replies: list[dict[str, Any]] = await response.json()
+    for reply in replies:
+        assert reply["recipient_id"] == sender
+    return replies
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(r.get("text") or "" for r in replies)

@@ -1,0 +1,156 @@
+"""Whole conversations over the Rasa REST channel, against the real action server and NLU."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.domain import ConversationId
+from bot.sessions.memory import MemorySessionStore
+
+from .conftest import AppClient, say, texts
+
+pytestmark = pytest.mark.slow
+
+
+def shipped_order(
+    shop: dict[str, Any], *, multi: bool = True
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A customer (with several orders when ``multi``) and one of their shipped orders."""
+    for user in shop["users"].values():
+        if multi != (len(user["orders"]) > 1):
+            continue
+        for order_id in user["orders"]:
+            order = shop["orders"][order_id]
+            if order["status"] == "processed" and order["fulfillments"]:
+                return user, order
+    raise AssertionError("the demo shop has no such customer")
+
+
+def tracking_ids(order: dict[str, Any]) -> list[str]:
+    return [t for f in order["fulfillments"] for t in f["tracking_id"]]
+
+
+async def test_order_status_step_by_step(make_client: AppClient, shop: dict[str, Any]) -> None:
+    user, order = shipped_order(shop)
+    client = await make_client()
+    first = await say(client, "s1", "where is my order?")
+    assert "email" in texts(first).lower()
+    second = await say(client, "s1", user["email"])
+    payloads = [b["payload"] for r in second for b in r.get("buttons", [])]
+    assert any(order["order_id"] in p for p in payloads), second
+    third = await say(client, "s1", order["order_id"])
+    answer = texts(third)
+    assert all(t in answer for t in tracking_ids(order)), answer
+    assert "{{" not in answer
+    assert "{" not in answer
+
+
+async def test_everything_in_one_message(make_client: AppClient, shop: dict[str, Any]) -> None:
+    user, order = shipped_order(shop)
+    client = await make_client()
+    replies = await say(
+        client, "s2", f"Hi, can you track order {order['order_id']}? my email is {user['email']}"
+    )
+    assert all(t in texts(replies) for t in tracking_ids(order)), replies
+
+
+async def test_clicking_an_order_button_answers(
+    make_client: AppClient, shop: dict[str, Any]
+) -> None:
+    user, order = shipped_order(shop)
+    client = await make_client()
+    await say(client, "s3", "I want to know the status of my order")
+    buttons = [b for r in await say(client, "s3", user["email"]) for b in r.get("buttons", [])]
+    chosen = next(b for b in buttons if order["order_id"] in b["payload"])
+    replies = await say(client, "s3", chosen["payload"])
+    assert all(t in texts(replies) for t in tracking_ids(order))
+
+
+async def test_unknown_email_then_correction(make_client: AppClient, shop: dict[str, Any]) -> None:
+    user, order = shipped_order(shop)
+    client = await make_client()
+    await say(client, "s4", "track my package please")
+    wrong = texts(await say(client, "s4", "nobody-here@example.org"))
+    assert (
+        "couldn" in wrong.lower() or "could not" in wrong.lower() or "no account" in wrong.lower()
+    )
+    await say(client, "s4", f"sorry, it's {user['email']}")
+    replies = await say(client, "s4", order["order_id"])
+    assert all(t in texts(replies) for t in tracking_ids(order))
+
+
+async def test_another_customers_order_is_not_revealed(
+    make_client: AppClient, shop: dict[str, Any]
+) -> None:
+    user, _ = shipped_order(shop)
+    other_user, other_order = next(
+        (u, shop["orders"][o])
+        for u in shop["users"].values()
+        if u["user_id"] != user["user_id"]
+        for o in u["orders"]
+        if shop["orders"][o]["fulfillments"]
+    )
+    client = await make_client()
+    await say(client, "s5", "where is my order?")
+    await say(client, "s5", user["email"])
+    answer = texts(await say(client, "s5", other_order["order_id"]))
+    for secret in tracking_ids(other_order):
+        assert secret not in answer
+    assert other_user["name"]["last_name"] not in answer
+    assert other_order["address"]["address1"] not in answer
+
+
+async def test_question_mid_form_is_answered_and_the_form_resumes(
+    make_client: AppClient, shop: dict[str, Any]
+) -> None:
+    user, order = shipped_order(shop)
+    client = await make_client()
+    await say(client, "s6", "where is my order?")
+    replies = await say(client, "s6", "wait, how many days do I have to return something?")
+    answer = texts(replies)
+    assert "30" in answer or "return" in answer.lower()
+    assert "email" in answer.lower()  # the form asks again
+    await say(client, "s6", user["email"])
+    assert all(t in texts(await say(client, "s6", order["order_id"])) for t in tracking_ids(order))
+
+
+async def test_name_and_zip_identify_the_customer(
+    make_client: AppClient, shop: dict[str, Any]
+) -> None:
+    user, order = shipped_order(shop)
+    client = await make_client()
+    first, last, zip_code = (
+        user["name"]["first_name"], user["name"]["last_name"], user["address"]["zip"]
+    )  # fmt: skip
+    await say(client, "s7", f"I'd like to track an order. My name is {first} {last}")
+    await say(client, "s7", zip_code)
+    replies = await say(client, "s7", order["order_id"])
+    assert all(t in texts(replies) for t in tracking_ids(order)), replies
+
+
+async def test_policy_question_is_answered_from_the_knowledge_base(make_client: AppClient) -> None:
+    client = await make_client()
+    answer = texts(await say(client, "s8", "what is your refund policy?"))
+    assert "refund" in answer.lower()
+    assert "{{" not in answer
+
+
+async def test_handoff_then_messages_wait_for_people(make_client: AppClient) -> None:
+    store = MemorySessionStore()
+    client = await make_client(store=store)
+    handoff = texts(await say(client, "s9", "I want to talk to a real person"))
+    assert "team" in handoff.lower()
+    assert await store.get_mode(ConversationId("s9")) == "human"
+    later = texts(await say(client, "s9", "hello?"))
+    assert "support team" in later.lower()
+
+
+async def test_greeting_and_gibberish(make_client: AppClient) -> None:
+    client = await make_client()
+    assert "Northwind" in texts(await say(client, "s10", "hello there"))
+    first = await say(client, "s10", "qwzx blorp fnord")
+    second = await say(client, "s10", "zzkq vrrp")
+    assert "didn't" in texts(first).lower() or "sorry" in texts(first).lower()
+    assert any(b["payload"] == "/contact_human_agent" for r in second for b in r.get("buttons", []))

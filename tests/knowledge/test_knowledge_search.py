@@ -1,0 +1,145 @@
+"""Search over the shipped knowledge base with the real MiniLM encoder."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.errors import ConfigError
+from bot.knowledge import KnowledgeBase, RetrievalSettings, split_markdown
+from bot.knowledge.vectors import PassageVectors
+from bot.nlu.encoder import BatchingEncoder, MiniLMEncoder
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "data" / "knowledge"
+
+CLEAR_QUESTIONS = [
+    ("which payment methods do you accept?", "payments.md#accepted-payment-methods"),
+    ("I forgot my password", "account.md#resetting-a-forgotten-password"),
+    ("is there a fee if I cancel my order?", "cancellations.md#cancellation-fees"),
+    ("how long does shipping take?", "shipping.md#how-long-delivery-takes"),
+    ("how do I unsubscribe from the newsletter", "account.md#newsletter-and-marketing-emails"),
+    ("can I get a copy of my invoice?", "payments.md#downloading-or-requesting-an-invoice-copy"),
+    ("how do I delete my account", "account.md#deleting-your-account"),
+]
+
+
+@pytest.fixture(scope="module")
+def minilm() -> MiniLMEncoder:
+    encoder = MiniLMEncoder()
+    encoder.load()
+    return encoder
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def batcher(minilm: MiniLMEncoder) -> AsyncIterator[BatchingEncoder]:
+    shared = BatchingEncoder(minilm)
+    yield shared
+    await shared.aclose()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def kb(batcher: BatchingEncoder) -> AsyncIterator[KnowledgeBase]:
+    base = KnowledgeBase.from_directory(KNOWLEDGE, batcher)
+    await base.load()
+    yield base
+    await base.aclose()
+
+
+@pytest.mark.parametrize(("question", "passage_id"), CLEAR_QUESTIONS)
+async def test_clear_questions_find_their_passage(
+    kb: KnowledgeBase, question: str, passage_id: str
+) -> None:
+    hits = await kb.search(question, k=3)
+
+    assert hits[0].passage.id == passage_id, [h.passage.id for h in hits]
+
+
+async def test_hits_are_ranked_and_bounded(kb: KnowledgeBase) -> None:
+    hits = await kb.search("do you ship to Alaska?", k=100)
+
+    assert len(hits) == len(kb.passages)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(-1.0 <= h.similarity <= 1.0 for h in hits)
+    assert await kb.search("   ", k=3) == []
+    assert await kb.search("returns", k=0) == []
+
+
+async def test_unrelated_question_scores_lower_than_a_clear_one(kb: KnowledgeBase) -> None:
+    (relevant,) = await kb.search("what is your return window?", k=1)
+    (unrelated,) = await kb.search("who won the football world cup in 1954?", k=1)
+
+    assert relevant.similarity > unrelated.similarity + 0.2
+
+
+async def test_intent_hint_adds_the_boost_to_declaring_passages(kb: KnowledgeBase) -> None:
+    question = "I need help with my money"
+    plain = {h.passage.id: h.score for h in await kb.search(question, k=100)}
+    hinted = await kb.search(question, k=100, intent="track_refund")
+
+    boost = kb.settings.intent_boost
+    for hit in hinted:
+        expected = plain[hit.passage.id] + (boost if "track_refund" in hit.passage.intents else 0)
+        assert hit.score == pytest.approx(expected, abs=1e-5)
+    assert "track_refund" in hinted[0].passage.intents
+
+
+async def test_concurrent_searches_are_all_answered_in_shared_batches(
+    kb: KnowledgeBase, batcher: BatchingEncoder
+) -> None:
+    questions = [q for q, _ in CLEAR_QUESTIONS] * 6
+    batches_before = batcher.batches_run
+
+    results = await asyncio.gather(*(kb.search(q, k=1) for q in questions))
+
+    expected = dict(CLEAR_QUESTIONS)
+    assert [r[0].passage.id for r in results] == [expected[q] for q in questions]
+    # 42 queries waited on one another instead of running 42 forward passes.
+    assert batcher.batches_run - batches_before < len(questions) // 4
+
+
+async def test_concurrent_loads_embed_once(minilm: MiniLMEncoder) -> None:
+    passages = split_markdown(
+        "# Shop\n## Gift cards\nThey never expire.\n## Hours\nWe open at nine every day.\n",
+        "shop.md",
+    )
+    base = KnowledgeBase(passages, minilm)  # a plain encoder: the base owns its batcher
+    texts, _ = PassageVectors.texts(passages)
+
+    await asyncio.gather(base.load(), base.load(), base.search("do gift cards expire?"))
+
+    assert base.loaded
+    assert base._batcher.texts_encoded == len(texts) + 1  # + the one query
+    (hit,) = await base.search("when do you open?", k=1)
+    assert hit.passage.id == "shop.md#hours"
+    await base.aclose()
+
+
+async def test_shared_batcher_survives_closing_the_base(
+    kb: KnowledgeBase, batcher: BatchingEncoder
+) -> None:
+    other = KnowledgeBase(kb.passages[:3], batcher)
+    await other.aclose()
+
+    assert await batcher.encode_one("still working") is not None
+
+
+async def test_get_and_bad_input(kb: KnowledgeBase, tmp_path: Path) -> None:
+    assert kb.get("returns.md#return-window").heading == "Return window"
+    with pytest.raises(KeyError):
+        kb.get("returns.md#nope")
+    with pytest.raises(ValueError, match="duplicate passage ids"):
+        KnowledgeBase([kb.passages[0], kb.passages[0]], MiniLMEncoder())
+    with pytest.raises(ConfigError, match=re.escape(str(tmp_path))):
+        KnowledgeBase.from_directory(tmp_path, MiniLMEncoder())
+    with pytest.raises(ValueError, match="lexical_weight"):
+        RetrievalSettings(lexical_weight=-1)
+    with pytest.raises(ValueError, match="dense weights"):
+        RetrievalSettings(passage_weight=0, heading_weight=0, sentence_weight=0)
