@@ -9,7 +9,7 @@ subclass it finds) skips them.
 from __future__ import annotations
 
 import functools
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class ShopAccess:
         return self._backend
 
 
-class ShopAction(ShopAccess, Action):  # type: ignore[misc]  # rasa-sdk is untyped
+class ShopAction(ShopAccess, Action, ABC):  # type: ignore[misc]  # rasa-sdk is untyped
     """A rasa-sdk action that reads the shop."""
 
     @abstractmethod

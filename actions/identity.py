@@ -59,7 +59,10 @@ def parse_full_name(text: str) -> str | None:
     words = cleaned.split()
     if len(words) < 2 or not all(_NAME_WORD.match(word) for word in words):
         return None
-    return " ".join(word if not word.islower() else word.capitalize() for word in words)
+    # Keep the shopper's capitals ("van Dyke"); only an all-lower-case name is capitalised.
+    if cleaned.islower():
+        words = [word.capitalize() for word in words]
+    return " ".join(words)
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,7 +223,7 @@ class Pipeline:
                 turn.add(slot_event(REQUESTED_SLOT, next_slot))
             ask_action = f"action_ask_{next_slot}"
             asked = ask_action in self._domain.actions and (
-                await self._run_action(ask_action, turn) is not None
+                await self._run_action(ask_action, turn, quiet=True) is not None
             )
             if asked:
                 return
@@ -233,21 +233,21 @@ class Pipeline:
         if then:
             await self._run_action(then, turn)
 
-    async def _run_action(self, name: str, turn: Turn) -> list[Event] | None:
-        """Runs an action on the action server; None when it failed (the shopper was told)."""
+    async def _run_action(
+        self, name: str, turn: Turn, *, quiet: bool = False
+    ) -> list[Event] | None:
+        """Runs an action on the action server; None when it failed.
+
+        The shopper is told of the failure unless ``quiet`` (for actions with a fallback, such
+        as a custom question whose plain ``utter_ask_<slot>`` can stand in).
+        """
         try:
             result = await self._actions.run(name, turn.tracker, self._domain_for_actions)
-        except ActionRejected as exc:
-            log.info("action %s rejected in %s: %s", name, turn.tracker.sender_id, exc)
-            self._respond(turn, "utter_action_rejected")
-            return None
-        except ActionNotFound:
-            log.error("action %s is not registered on the action server (configuration)", name)
-            self._respond(turn, "utter_action_failed", handoff_offer=True)
-            return None
         except ActionServerError as exc:
-            log.warning("action server failed for %s: %s", name, exc)
-            self._respond(turn, "utter_action_failed", handoff_offer=True)
+            if quiet:
+                log.warning("action %s failed, using its fallback: %s", name, exc)
+                return None
+            self._action_failed(name, exc, turn)
             return None
         turn.add(action_event(name))
         events = [dict(e) for e in result.events]
@@ -257,6 +257,18 @@ class Pipeline:
             if message is not None:
                 turn.say(message)
         return events
+
+    def _action_failed(self, name: str, exc: ActionServerError, turn: Turn) -> None:
+        """Tells the shopper, in words, that an action could not run; never a 500."""
+        if isinstance(exc, ActionRejected):
+            log.info("action %s rejected in %s: %s", name, turn.tracker.sender_id, exc)
+            self._respond(turn, "utter_action_rejected")
+            return
+        if isinstance(exc, ActionNotFound):
+            log.error("action %s is not registered on the action server (configuration)", name)
+        else:
+            log.warning("action server failed for %s: %s", name, exc)
+        self._respond(turn, "utter_action_failed", handoff_offer=True)
 
     def _message_from_action(self, response: Mapping[str, Any], turn: Turn) -> BotMessage | None:
         template = response.get("response") or response.get("template")

@@ -264,7 +264,7 @@ def fit_head(
                 loss = loss_fn(model(x[batch]), y[batch])
                 loss.backward()
                 optimiser.step()
-                total += float(loss) * len(batch)
+                total += loss.detach().item() * len(batch)
             schedule.step()
             losses.append(total / len(x))
         model.eval()

@@ -69,6 +69,11 @@ class ActionServer:
         self.domain = domain
         self.slot_names = list(domain["slots"])
 
+    def registered_actions(self) -> list[str]:
+        """The names the server lists at ``GET /actions``."""
+        with urllib.request.urlopen(f"{self.url}/actions", timeout=10) as response:
+            return [entry["name"] for entry in json.loads(response.read())]
+
     def call(self, action: str, events: list[Event], sender: str = "shopper") -> Reply:
         """POSTs a rasa-sdk action call with a tracker replayed from ``events``."""
         tracker = TrackerView.replay(ConversationId(sender), events, self.slot_names)

@@ -243,5 +243,9 @@ def test_exchange_names_the_replacement(
     assert f"{old.name} ({old.options_text} → {new.options_text})" in text
 
 
+def test_server_registers_exactly_the_domain_actions(action_server: ActionServer) -> None:
+    assert sorted(action_server.registered_actions()) == sorted(action_server.domain["actions"])
+
+
 def test_unknown_action_is_404(action_server: ActionServer) -> None:
     assert action_server.call("action_does_not_exist", form_turn(FORM, "x", {})).status == 404

@@ -312,3 +312,25 @@ def test_from_directory_loads_the_demo_shop() -> None:
         assert [p.name for p in product] == ["Trail Runner Shoe"]
     finally:
         shop.close()
+
+
+TAU_BENCH = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "tau-bench-retail"
+
+
+@pytest.mark.skipif(not TAU_BENCH.is_dir(), reason=f"tau-bench data set not found at {TAU_BENCH}")
+def test_the_tau_bench_retail_shop_loads_into_the_same_store() -> None:
+    shop = SQLiteShopBackend.from_directory(TAU_BENCH)
+    try:
+        users = json.loads((TAU_BENCH / "users.json").read_text())
+        user_id, record = next(iter(users.items()))
+        customer = shop.find_customer_by_email(record["email"].upper())
+        assert customer is not None
+        assert customer.user_id == user_id
+        orders = shop.list_orders(user_id)
+        assert {o.order_id for o in orders} == set(record["orders"])
+        order = shop.get_order(record["orders"][0])
+        assert order is not None
+        assert order.user_id == user_id
+        assert shop.search_products("water bottle", 1)[0].name == "Water Bottle"
+    finally:
+        shop.close()

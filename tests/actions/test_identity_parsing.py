@@ -1,0 +1,69 @@
+"""What the actions accept as an email, a zip code, a full name and an order number."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.identity import parse_email, parse_full_name, parse_zip
+from actions.order_status import parse_order_id
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Emma.Nguyen9006@Example.com", "emma.nguyen9006@example.com"),
+        ("my email is  liam+shop@mail.example.org, thanks", "liam+shop@mail.example.org"),
+        ("emma at example dot com", None),
+        ("emma@example", None),
+        ("", None),
+    ],
+)
+def test_parse_email(text: str, expected: str | None) -> None:
+    assert parse_email(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("97201", "97201"),
+        ("it's 97201-1234", "97201"),
+        ("9720", None),
+        ("972011", None),
+        ("97201 or 80202", None),
+    ],
+)
+def test_parse_zip(text: str, expected: str | None) -> None:
+    assert parse_zip(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("emma nguyen", "Emma Nguyen"),
+        ("My name is Mary Ann O'Neil.", "Mary Ann O'Neil"),
+        ("I'm Jean-Luc Picard", "Jean-Luc Picard"),
+        ("McKenzie van Dyke", "McKenzie van Dyke"),
+        ("Emma", None),
+        ("Emma 97201", None),
+        ("emma@example.com", None),
+    ],
+)
+def test_parse_full_name(text: str, expected: str | None) -> None:
+    assert parse_full_name(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("#4821937", "#4821937"),
+        ("order 4821937 please", "#4821937"),
+        ("order#4821937", "#4821937"),
+        ("# 4821937", "#4821937"),
+        ("#W4821937", "#W4821937"),
+        ("48219370", None),
+        ("my phone is 5551234567", None),
+        ("482193", None),
+    ],
+)
+def test_parse_order_id(text: str, expected: str | None) -> None:
+    assert parse_order_id(text) == expected
