@@ -11,7 +11,7 @@ from bot.action_client import ActionExecutor, HttpActionExecutor
 from bot.app import Dialogue, Lifecycle, create_app
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
-from bot.nlu.encoder import BatchingEncoder, MiniLMEncoder, TextEncoder
+from bot.nlu.encoder import BatchingEncoder, CachedEncoder, MiniLMEncoder, TextEncoder
 from bot.nlu.interpreter import Interpreter, load_interpreter
 from bot.retry import Backoff
 from bot.sessions import create_session_store
@@ -52,9 +52,10 @@ def build_parts(
         ConfigError: a configured file is missing or invalid, or no NLU model was trained.
     """
     nlu = settings.nlu
-    batcher = BatchingEncoder(
-        encoder or MiniLMEncoder(), max_batch=nlu.batch_max, max_wait_s=nlu.batch_wait_ms / 1000
-    )
+    base: TextEncoder = encoder or MiniLMEncoder()
+    if nlu.cache_size and encoder is None:
+        base = CachedEncoder(base, max_entries=nlu.cache_size)
+    batcher = BatchingEncoder(base, max_batch=nlu.batch_max, max_wait_s=nlu.batch_wait_ms / 1000)
     catalog = settings.path(nlu.catalog)
     parser = load_interpreter(
         settings.path(nlu.model_dir),

@@ -86,12 +86,17 @@ class NLUConfig:
     batch_wait_ms: float = field(
         default=2.0, metadata={"help": "how long a text waits for others to share its pass"}
     )
+    cache_size: int = field(
+        default=4096, metadata={"help": "texts whose vectors are remembered; 0 = no cache"}
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError("nlu.threshold", "must be between 0 and 1")
         if self.batch_max < 1:
             raise ConfigError("nlu.batch_max", "must be at least 1")
+        if self.cache_size < 0:
+            raise ConfigError("nlu.cache_size", "must be 0 (off) or more")
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ class PolicyConfig:
     domain: str = field(default="data/domain.yml", metadata={"help": "Rasa domain file"})
     flows: str = field(default="data/flows.yml", metadata={"help": "intent routing file"})
     answer_min_score: float = field(
-        default=0.35, metadata={"help": "knowledge passages scoring below this are not used"}
+        default=0.30, metadata={"help": "passages less similar than this are not used"}
     )
     switch_confidence: float = field(
         default=0.7, metadata={"help": "confidence needed to leave a form for another topic"}

@@ -10,6 +10,7 @@ import contextlib
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -110,6 +111,49 @@ class MiniLMEncoder:
             for i in tqdm(chunks, desc="encoding", unit="batch", disable=not progress)
         ]
         return np.concatenate(parts) if parts else self.encode([])
+
+
+class CachedEncoder:
+    """Remembers the vectors of recent texts (least recently used are dropped).
+
+    Shoppers repeat themselves ("where is my order?") and the knowledge base embeds the same
+    passages at every start, so a bounded cache saves whole encoder passes. Thread-safe: the
+    batcher calls it from its worker thread.
+    """
+
+    def __init__(self, encoder: TextEncoder, *, max_entries: int = 4096) -> None:
+        if max_entries < 1:
+            raise ConfigError("nlu.cache_size", "must be at least 1 (or disable the cache)")
+        self._encoder = encoder
+        self._max = max_entries
+        self._vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def dimension(self) -> int:
+        return self._encoder.dimension
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            fresh = self._encoder.encode(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    known[text] = vector
+                    self._vectors[text] = vector
+                while len(self._vectors) > self._max:
+                    self._vectors.popitem(last=False)
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
 
 
 class BatchingEncoder:

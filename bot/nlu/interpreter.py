@@ -26,7 +26,7 @@ OUT_OF_SCOPE = "out_of_scope"
 INFORM = "inform"
 RANKING_SIZE = 10
 # Chosen by measurement on held-out data (see benchmarks/nlu.py and models/nlu/MODEL_CARD.md).
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.4
 PAYLOAD_EXTRACTOR = "RegexMessageHandler"
 
 _PAYLOAD = re.compile(

@@ -212,9 +212,11 @@ def _read_entry(entry: yaml.Node, where: str) -> tuple[str, str, list[tuple[str,
         )
     name_node = _child(entry, kind)
     body = _child(entry, "examples")
-    if not isinstance(name_node, yaml.ScalarNode) or not _NAME.match(str(name_node.value)):
-        raise TrainingDataError(where, _line(name_node or entry), f"bad {kind} name")
-    name = str(name_node.value)
+    if not isinstance(name_node, yaml.ScalarNode) or not str(name_node.value).strip():
+        raise TrainingDataError(where, _line(name_node or entry), f"missing {kind} name")
+    name = str(name_node.value).strip()
+    if kind == "intent" and not _NAME.match(name):
+        raise TrainingDataError(where, _line(name_node), f"bad intent name {name!r}")
     if not isinstance(body, yaml.ScalarNode):
         raise TrainingDataError(
             where, _line(body or entry), f"{kind} {name!r} needs 'examples: |' text"

@@ -27,7 +27,7 @@ from bot.policy.rasa_domain import RasaDomain
 
 # Intents that carry no topic of their own: inside a form they answer its question.
 NEUTRAL_INTENTS = frozenset({"inform", "out_of_scope", "affirm"})
-OUT_OF_SCOPE_MIN_SCORE = 0.55  # a passage must be clearly relevant to answer an unknown intent
+OUT_OF_SCOPE_MIN_SCORE = 0.45  # a passage must be clearly relevant to answer an unknown intent
 
 
 @dataclass(frozen=True)

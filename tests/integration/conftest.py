@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.composition import build_app
 from bot.config import ROOT, Settings, load_settings
-from bot.nlu.encoder import MiniLMEncoder
+from bot.nlu.encoder import CachedEncoder, MiniLMEncoder
 from bot.sessions.base import SessionStore
 
 AppClient = Callable[..., Awaitable[TestClient[Any, Any]]]
@@ -31,23 +31,25 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def action_server_url() -> Iterator[str]:
+def action_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real `actions` package served by rasa-sdk in its own process."""
     port = free_port()
+    log_path = tmp_path_factory.mktemp("action-server") / "stderr.log"
+    log = log_path.open("wb")
     env = {**os.environ, "CONCIERGE_SHOP_DIR": str(ROOT / "data" / "shop")}
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--quiet"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"action server died: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(f"action server died: {log_path.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
                     if answer.status == 200:
@@ -60,13 +62,15 @@ def action_server_url() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture(scope="session")
-def minilm() -> MiniLMEncoder:
+def minilm() -> CachedEncoder:
+    """One MiniLM for the session; the cache spares re-embedding the knowledge base per test."""
     encoder = MiniLMEncoder()
     encoder.load()
-    return encoder
+    return CachedEncoder(encoder)
 
 
 @pytest.fixture
@@ -80,7 +84,7 @@ def settings(action_server_url: str) -> Settings:
 
 
 @pytest.fixture
-def make_client(aiohttp_client: Any, minilm: MiniLMEncoder, settings: Settings) -> AppClient:
+def make_client(aiohttp_client: Any, minilm: CachedEncoder, settings: Settings) -> AppClient:
     async def make(
         settings: Settings = settings, *, store: SessionStore | None = None
     ) -> TestClient[Any, Any]:

@@ -62,10 +62,13 @@ async def test_long_message_under_the_body_limit_is_413(make_client: AppClient) 
 
 
 async def test_unicode_emoji_and_numeric_senders(make_client: AppClient) -> None:
-    client = await make_client()
-    replies = await say(client, "señor-🙂-{tag}", "hola 👋 where's my order? 📦")
-    assert replies
+    store = MemorySessionStore()
+    client = await make_client(store=store)
+    replies = await say(client, "señor-🙂-{tag}", "where's my order? 📦 🙂")
     assert "email" in texts(replies).lower()
+    assert await say(client, "señor-🙂-{tag}", "ça va? 你好 \u0000 👋🏽")  # any sensible reply
+    events = await store.events(ConversationId("señor-🙂-{tag}"))
+    assert [e["text"] for e in events if e["event"] == "user"][1] == "ça va? 你好 \u0000 👋🏽"
     response = await client.post(WEBHOOK, json={"sender": 12345, "message": "hi"})
     assert response.status == 200
     assert (await response.json())[0]["recipient_id"] == "12345"
