@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
+from bot.errors import ConfigError
 from bot.nlu.catalog import CatalogExtractor, load_catalog
 from bot.nlu.classifier import IntentClassifier
 from bot.nlu.encoder import BatchingEncoder
@@ -166,11 +167,12 @@ class Interpreter:
         threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
         if not 0.0 <= threshold <= 1.0:
-            raise ValueError("threshold must be within [0, 1]")
+            raise ConfigError("nlu.threshold", f"must be within [0, 1], got {threshold}")
         if encoder.dimension != classifier.dimension:
-            raise ValueError(
-                f"encoder gives {encoder.dimension}-d vectors, the intent head expects "
-                f"{classifier.dimension}"
+            raise ConfigError(
+                "nlu.model",
+                f"the encoder gives {encoder.dimension}-d vectors but the intent head expects "
+                f"{classifier.dimension}: retrain with `python -m bot train`",
             )
         self._encoder = encoder
         self._classifier = classifier
@@ -240,7 +242,8 @@ def load_interpreter(
 
     Raises:
         ModelNotTrained: If the model folder is missing or corrupt.
-        ConfigError: If the catalog cannot be read.
+        ConfigError: If the catalog cannot be read, the threshold is out of range, or the
+            model was trained for an encoder of another dimension.
     """
     classifier = IntentClassifier.load(model_dir)
     catalog = CatalogExtractor(load_catalog(catalog_path)) if catalog_path is not None else None

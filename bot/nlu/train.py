@@ -46,6 +46,16 @@ class TrainReport:
     final_loss: float
     seconds: float
 
+    def __str__(self) -> str:
+        v = self.validation
+        return (
+            f"trained {len(self.intents)} intents on {self.n_own} own + {self.n_bitext} Bitext "
+            f"examples in {self.seconds:.1f}s -> {self.model_dir}\n"
+            f"held-out {VALIDATION_FRACTION:.0%} (n={v.n}): accuracy {v.accuracy:.4f}, "
+            f"macro-F1 {v.macro_f1:.4f}; train accuracy {self.train_accuracy:.4f}, "
+            f"final loss {self.final_loss:.4f}"
+        )
+
 
 def describe_encoder(encoder: TextEncoder) -> str:
     """A stable id for the encoder, stored so a model is never paired with another encoder."""
