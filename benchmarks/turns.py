@@ -7,8 +7,10 @@ Each simulated shopper runs order-status conversations over the REST channel, ba
 with no think time (a closed loop, so the figures are the worst case for that many shoppers):
 "where is my order?" -> email -> order number, each answered from the demo shop. The bot and
 the action server run as separate processes, as in production; the ceiling is a bare aiohttp
-handler answering a fixed reply, driven by the same client in the same way. Prints a table and
-writes JSON (default benchmarks/results/turns.json).
+handler answering a fixed reply, driven by the same client in the same way. The bot's encoder
+cache is off by default (--cache-size) so that every message pays for its own encoding, and the
+bot's /stats counters show how many texts shared each encoder pass. Prints a table and writes
+JSON (default benchmarks/results/turns.json).
 """
 
 from __future__ import annotations
@@ -124,7 +126,9 @@ async def run_load(
     }
 
 
-def start_processes(redis_url: str, prefix: str) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+def start_processes(
+    redis_url: str, prefix: str, cache_size: int
+) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
     """Action server, bot (on Redis) and the bare aiohttp server, each in its own process."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     ports = [free_port(), free_port(), free_port()]
@@ -134,6 +138,7 @@ def start_processes(redis_url: str, prefix: str) -> tuple[list[subprocess.Popen[
         **env,
         "REDIS_URL": redis_url,
         "CONCIERGE__SESSIONS__KEY_PREFIX": prefix,
+        "CONCIERGE__NLU__CACHE_SIZE": str(cache_size),
         "CONCIERGE_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
     }
     commands = [
@@ -167,18 +172,31 @@ async def measure(
     bot_url = f"http://127.0.0.1:{bot_port}/webhooks/rest/webhook"
     bare_url = f"http://127.0.0.1:{bare_port}/webhooks/rest/webhook"
     await run_load(bot_url, 4, 8, pairs, check=False)  # warm-up
+    stats_url = f"http://127.0.0.1:{bot_port}/stats"
     rows = []
     for n in args.shoppers:
         conversations = max(args.conversations, n * 3)
+        before = await fetch_json(stats_url)
         bot = await run_load(bot_url, n, conversations, pairs, check=True)
+        after = await fetch_json(stats_url)
+        texts = after["encoder_texts"] - before["encoder_texts"]
+        batches = after["encoder_batches"] - before["encoder_batches"]
+        bot["encoder_passes"] = batches
+        bot["texts_per_pass"] = round(texts / batches, 2) if batches else 0.0
         bare = await run_load(bare_url, n, conversations, pairs, check=False)
         rows.append({"bot": bot, "bare_aiohttp": bare})
     return rows
 
 
+async def fetch_json(url: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        data: dict[str, Any] = await response.json()
+        return data
+
+
 def main(args: argparse.Namespace) -> dict[str, Any]:
     prefix = f"concierge-bench-{uuid.uuid4().hex[:6]}"
-    processes, ports = start_processes(args.redis, prefix)
+    processes, ports = start_processes(args.redis, prefix, args.cache_size)
     try:
         rows = asyncio.run(measure(args, processes, ports))
     finally:
@@ -189,6 +207,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "redis": args.redis,
         "conversation": ["where is my order?", "<email>", "<order id>"],
+        "encoder_cache": args.cache_size,
         "rows": rows,
     }
 
@@ -217,6 +236,12 @@ def print_table(result: dict[str, Any]) -> None:
             f"{c['p50_ms']:>7.1f} {c['p95_ms']:>7.1f} {c['p99_ms']:>7.1f} {c['turns_per_s']:>8.1f}"
         )
     print("latencies in ms; closed loop, no think time")
+    for row in result["rows"]:
+        b = row["bot"]
+        print(
+            f"{b['shoppers']:>3} shoppers: {b['encoder_passes']} encoder passes,"
+            f" {b['texts_per_pass']} texts per pass (cache: {result['encoder_cache']})"
+        )
 
 
 if __name__ == "__main__":
@@ -225,6 +250,12 @@ if __name__ == "__main__":
     parser.add_argument("--conversations", type=int, default=40, help="per load level (min 3*N)")
     default_redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
     parser.add_argument("--redis", default=default_redis)
+    parser.add_argument(
+        "--cache-size",
+        type=int,
+        default=0,
+        help="the bot's nlu.cache_size; 0 (default) makes every message pay for its encoding",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/turns.json")
     args = parser.parse_args()
     result = main(args)

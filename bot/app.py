@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
 from bot import http_api
 from bot.action_client import ActionExecutor
-from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STORE
+from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STATS, STORE
 from bot.channels.base import InputChannel
 from bot.channels.rest import RestChannel
 from bot.config import Settings
@@ -51,6 +52,7 @@ class Lifecycle:
 
     warmups: Sequence[tuple[str, Hook]] = ()
     closers: Sequence[Hook] = field(default_factory=tuple)
+    stats: Callable[[], dict[str, Any]] = dict
 
 
 def create_app(
@@ -83,6 +85,7 @@ def create_app(
     app[STORE] = store
     app[ACTIONS] = actions
     app[READY] = {name: False for name, _ in lifecycle.warmups}
+    app[STATS] = lifecycle.stats
     app[PIPELINE] = Pipeline(
         settings=settings,
         store=store,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from aiohttp import web
 
 from bot.action_client import ActionExecutor
@@ -14,3 +17,4 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 STORE = web.AppKey("store", SessionStore)
 ACTIONS = web.AppKey("actions", ActionExecutor)
 READY = web.AppKey("ready", dict[str, bool])
+STATS: web.AppKey[Callable[[], dict[str, Any]]] = web.AppKey("stats")

@@ -80,9 +80,19 @@ def build_parts(
     async def load_encoder() -> None:
         await batcher.encode_one("hello")
 
+    def stats() -> dict[str, Any]:
+        counters: dict[str, Any] = {
+            "encoder_batches": batcher.batches_run,
+            "encoder_texts": batcher.texts_encoded,
+        }
+        if isinstance(base, CachedEncoder):
+            counters |= {"encoder_cache_hits": base.hits, "encoder_cache_misses": base.misses}
+        return counters
+
     lifecycle = Lifecycle(
         warmups=(("encoder", load_encoder), ("knowledge", knowledge.load)),
         closers=(batcher.aclose,),
+        stats=stats,
     )
     return Parts(
         settings, store, parser, knowledge, actions, Dialogue.from_settings(settings), lifecycle

@@ -7,7 +7,7 @@ import hmac
 from aiohttp import web
 
 import bot
-from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STORE
+from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STATS, STORE
 from bot.channels.rest import read_json_object
 from bot.domain import ConversationId
 from bot.errors import BadRequest
@@ -31,6 +31,11 @@ async def ready(request: web.Request) -> web.Response:
     }
     status = 200 if all(checks.values()) else 503
     return web.json_response({"ready": status == 200, "checks": checks}, status=status)
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Counters for operators: how well concurrent messages share encoder passes, cache hits."""
+    return web.json_response(request.app[STATS]())
 
 
 async def parse(request: web.Request) -> web.Response:
@@ -102,6 +107,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/", root),
         web.get("/health", health),
         web.get("/ready", ready),
+        web.get("/stats", stats),
         web.post("/model/parse", parse),
         web.get("/conversations", list_conversations),
         web.get("/conversations/{conversation_id}", export_conversation),

@@ -114,6 +114,10 @@ async def test_health_and_ready(make_client: AppClient) -> None:
         "sessions": True,
         "action_server": True,
     }
+    await asyncio.gather(*(say(client, f"stats-{i}", "hello") for i in range(8)))
+    stats = await (await client.get("/stats")).json()
+    assert stats["encoder_texts"] >= 8
+    assert stats["encoder_batches"] <= stats["encoder_texts"]
 
 
 async def test_action_server_down_apologises_and_offers_a_person(
