@@ -80,7 +80,7 @@ class NLUConfig:
         default="data/shop/products.json", metadata={"help": "product names for entities"}
     )
     threshold: float = field(
-        default=0.5, metadata={"help": "intent confidence below this is out_of_scope"}
+        default=0.4, metadata={"help": "intent confidence below this is out_of_scope"}
     )
     batch_max: int = field(default=64, metadata={"help": "most texts encoded in one pass"})
     batch_wait_ms: float = field(

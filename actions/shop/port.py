@@ -5,17 +5,19 @@ format, so a shop can plug in its own system (Shopify, a SQL database, an ERP) b
 adapter. The record shape the bundled adapter reads is tau-bench's retail shop, extended with a
 few optional fields (``category``, ``description``, dates, carrier).
 
-Only read operations exist today; write operations (cancel, return, exchange, address change)
-will be added here as further abstract methods, returning updated :class:`Order` values.
+Write operations (cancel, modify, return, exchange, address change) follow tau-bench retail's
+tools exactly (``actions/shop/operations.py``): they return a :class:`WriteResult` holding the
+updated value, or a :class:`Refusal` with a machine-readable code the bot can turn into a
+sentence, plus the exact text the reference tool would have answered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Generic, Literal, TypeVar, get_args
 
 OrderStatus = Literal[
     "pending",
@@ -194,8 +196,77 @@ def normalize_order_id(order_id: str) -> str:
     return f"#{bare}"
 
 
+RefusalCode = Literal[
+    "order_not_found",
+    "user_not_found",
+    "order_not_pending",
+    "order_not_delivered",
+    "invalid_cancel_reason",
+    "item_not_found",
+    "item_count_mismatch",
+    "new_item_unavailable",
+    "payment_method_not_found",
+    "payment_method_not_allowed",
+    "payment_not_single",
+    "payment_method_unchanged",
+    "insufficient_gift_card_balance",
+    "shop_data_error",
+    "idempotency_key_reused",
+]
+"""Why a write was refused; ``shop_data_error`` means the shop's own records are inconsistent."""
+
+REFUSAL_CODES: tuple[RefusalCode, ...] = get_args(RefusalCode)
+
+CancelReason = Literal["no longer needed", "ordered by mistake"]
+CANCEL_REASONS: tuple[CancelReason, ...] = get_args(CancelReason)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A write the shop refused; nothing was changed.
+
+    Attributes:
+        code: The machine-readable reason.
+        message: The reference tool's error text without its ``"Error: "`` prefix.
+    """
+
+    code: RefusalCode
+    message: str
+
+    @property
+    def observation(self) -> str:
+        """The text tau-bench's tool answers for this refusal, e.g. ``"Error: order not found"``."""
+        return f"Error: {self.message}"
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult(Generic[T]):
+    """The outcome of a write operation: the updated value or a refusal, never both.
+
+    Attributes:
+        observation: What tau-bench's tool would answer: the updated record as JSON, or the
+            refusal's ``"Error: ..."`` text.
+        value: The updated order or customer when the write succeeded.
+        refusal: Why nothing was changed, when the write was refused.
+        replayed: ``True`` when an idempotency key seen before returned the stored first result.
+    """
+
+    observation: str
+    value: T | None = None
+    refusal: Refusal | None = None
+    replayed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Whether the write succeeded (or succeeded the first time, when replayed)."""
+        return self.refusal is None
+
+
 class ShopBackend(ABC):
-    """Read access to a shop's customers, orders and catalogue.
+    """Read and write access to a shop's customers, orders and catalogue.
 
     Implementations must be safe to call from the action server's event loop: calls are
     synchronous and expected to return in well under a millisecond for a demo-sized shop.
@@ -238,3 +309,76 @@ class ShopBackend(ABC):
 
     def close(self) -> None:  # noqa: B027 - adapters without resources need not override it
         """Release the adapter's resources; the default holds none."""
+
+    # Write operations. Each is atomic; an ``idempotency_key`` seen before returns the first
+    # result and changes nothing more, so a retried request never cancels or refunds twice.
+
+    @abstractmethod
+    def cancel_pending_order(
+        self, order_id: str, reason: str, *, idempotency_key: str | None = None
+    ) -> WriteResult[Order]:
+        """Cancels a ``pending`` order and refunds every payment-history entry.
+
+        Gift-card refunds go back onto the card at once; ``reason`` must be one of
+        :data:`CANCEL_REASONS`.
+        """
+
+    @abstractmethod
+    def modify_pending_order_address(
+        self, order_id: str, address: Address, *, idempotency_key: str | None = None
+    ) -> WriteResult[Order]:
+        """Replaces the shipping address of a ``pending`` order."""
+
+    @abstractmethod
+    def modify_pending_order_payment(
+        self, order_id: str, payment_method_id: str, *, idempotency_key: str | None = None
+    ) -> WriteResult[Order]:
+        """Moves a ``pending`` order's single payment onto another of the owner's methods."""
+
+    @abstractmethod
+    def modify_pending_order_items(
+        self,
+        order_id: str,
+        item_ids: Sequence[str],
+        new_item_ids: Sequence[str],
+        payment_method_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> WriteResult[Order]:
+        """Swaps items of a ``pending`` order for other variants of the same products, pairwise.
+
+        The price difference is charged to (or refunded onto) ``payment_method_id`` and the
+        order becomes ``pending (item modified)``, after which it cannot be changed again.
+        """
+
+    @abstractmethod
+    def modify_user_address(
+        self, user_id: str, address: Address, *, idempotency_key: str | None = None
+    ) -> WriteResult[Customer]:
+        """Replaces a customer's default address; no order is touched."""
+
+    @abstractmethod
+    def return_delivered_order_items(
+        self,
+        order_id: str,
+        item_ids: Sequence[str],
+        payment_method_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> WriteResult[Order]:
+        """Requests the return of items of a ``delivered`` order.
+
+        The refund goes to the original payment method or one of the owner's gift cards.
+        """
+
+    @abstractmethod
+    def exchange_delivered_order_items(
+        self,
+        order_id: str,
+        item_ids: Sequence[str],
+        new_item_ids: Sequence[str],
+        payment_method_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> WriteResult[Order]:
+        """Requests the exchange of items of a ``delivered`` order for other variants."""

@@ -14,8 +14,9 @@ import sqlite3
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from actions.shop.operations import JsonRecord
 from actions.shop.port import (
     Customer,
     Order,
@@ -26,14 +27,20 @@ from actions.shop.port import (
 )
 from actions.shop.records import customer_from_record, order_from_record, product_from_record
 from actions.shop.search import ProductIndexEntry, rank
+from actions.shop.sqlite_operations import SQLiteWriteOperations
+from actions.shop.sqlite_rows import key_text, order_columns, product_columns, user_columns
 
 SHOP_DIR_ENV = "CONCIERGE_SHOP_DIR"
 SHOP_FILES = ("products.json", "users.json", "orders.json")
+
+Table = Literal["users", "orders", "products"]
+_ID_COLUMNS: dict[Table, str] = {"users": "user_id", "orders": "order_id", "products": "product_id"}
 
 _SCHEMA = """
 DROP TABLE IF EXISTS users;
 DROP TABLE IF EXISTS orders;
 DROP TABLE IF EXISTS products;
+DROP TABLE IF EXISTS idempotency_keys;
 CREATE TABLE users (
     user_id TEXT PRIMARY KEY,
     position INTEGER NOT NULL,
@@ -77,10 +84,6 @@ def default_shop_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "shop"
 
 
-def _key(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 def _read_json(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         data = json.load(handle)
@@ -89,7 +92,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-class SQLiteShopBackend(ShopBackend):
+class SQLiteShopBackend(SQLiteWriteOperations, ShopBackend):
     """A :class:`ShopBackend` over a SQLite database built by :meth:`from_records`."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
@@ -133,32 +136,17 @@ class SQLiteShopBackend(ShopBackend):
         Every record is parsed once here, so a malformed shop fails at start, not mid-chat.
         """
         user_rows = []
-        for position, (user_id, record) in enumerate(users.items()):
-            customer = customer_from_record(str(record.get("user_id", user_id)), record)
-            user_rows.append(
-                (
-                    customer.user_id,
-                    position,
-                    _key(customer.email),
-                    _key(customer.first_name),
-                    _key(customer.last_name),
-                    customer.address.zip.strip(),
-                    json.dumps(record),
-                )
-            )
-        order_rows = []
-        for position, record in enumerate(orders.values()):
-            order = order_from_record(record)
-            placed = order.placed_on.isoformat() if order.placed_on else None
-            order_rows.append(
-                (order.order_id, position, order.user_id, placed, order.status, json.dumps(record))
-            )
+        for position, (key, record) in enumerate(users.items()):
+            user_id = str(record.get("user_id", key))
+            user_rows.append((user_id, position, *user_columns(user_id, record)))
+        order_rows = [
+            (str(record.get("order_id")), position, *order_columns(record))
+            for position, record in enumerate(orders.values())
+        ]
         product_rows = []
         for position, record in enumerate(products.values()):
-            product = product_from_record(record)
-            product_rows.append(
-                (product.product_id, position, product.name, product.category, json.dumps(record))
-            )
+            product_id, name, category, text = product_columns(record)
+            product_rows.append((product_id, position, name, category, text))
 
         connection = sqlite3.connect(str(database), check_same_thread=False)
         with connection:
@@ -176,9 +164,40 @@ class SQLiteShopBackend(ShopBackend):
             raise FileNotFoundError(path)
         return cls(sqlite3.connect(str(path), check_same_thread=False))
 
+    def copy(self) -> SQLiteShopBackend:
+        """An independent in-memory copy of this database, made with SQLite's backup API.
+
+        Cheap enough (milliseconds for tau-bench's shop) to give every replayed task fresh data.
+        """
+        target = sqlite3.connect(":memory:", check_same_thread=False)
+        with self._lock:
+            self._db.backup(target)
+        return type(self)(target)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def raw_records(self, table: Table) -> list[tuple[str, str]]:
+        """``(id, record JSON)`` of every record of ``table``, in import order.
+
+        The JSON text is the record exactly as stored (key order and number kinds kept); the
+        tau-bench exporter and data hash read it.
+        """
+        column = _ID_COLUMNS[table]
+        return [
+            (str(row[0]), str(row[1]))
+            for row in self._all(f"SELECT {column}, record FROM {table} ORDER BY position", ())
+        ]
+
+    def raw_record(self, table: Table, record_id: str) -> JsonRecord | None:
+        """The stored record of ``table`` whose id is exactly ``record_id``, or ``None``."""
+        column = _ID_COLUMNS[table]
+        row = self._one(f"SELECT record FROM {table} WHERE {column} = ?", (record_id,))
+        if row is None:
+            return None
+        record: JsonRecord = json.loads(row[0])
+        return record
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self._lock:
@@ -199,7 +218,7 @@ class SQLiteShopBackend(ShopBackend):
         return self._customer(
             self._one(
                 "SELECT user_id, record FROM users WHERE email_key = ? ORDER BY position LIMIT 1",
-                (_key(email),),
+                (key_text(email),),
             )
         )
 
@@ -210,7 +229,7 @@ class SQLiteShopBackend(ShopBackend):
             self._one(
                 "SELECT user_id, record FROM users WHERE first_key = ? AND last_key = ? AND zip = ?"
                 " ORDER BY position LIMIT 1",
-                (_key(first_name), _key(last_name), zip_code.strip()),
+                (key_text(first_name), key_text(last_name), zip_code.strip()),
             )
         )
 

@@ -65,7 +65,6 @@ class MiniLMEncoder:
             if self._model is not None:
                 return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            import torch
             from transformers import AutoModel, AutoTokenizer
 
             if not (self._model_dir / "config.json").exists():
@@ -73,7 +72,6 @@ class MiniLMEncoder:
             tokenizer = AutoTokenizer.from_pretrained(str(self._model_dir), local_files_only=True)
             model = AutoModel.from_pretrained(str(self._model_dir), local_files_only=True)
             model.eval()
-            torch.set_grad_enabled(False)
             self._tokenizer, self._model = tokenizer, model
 
     def encode(self, texts: Sequence[str]) -> Vectors:
