@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from actions.shop.port import Address, WriteResult
+from actions.shop.port import Address
 from actions.shop.sqlite import SQLiteShopBackend
 
 ArgKind = Literal["str", "list"]
@@ -184,41 +184,37 @@ class TauRetailTools:
             country=args["country"],
         )
 
-    @staticmethod
-    def _observe(result: WriteResult[Any]) -> str:
-        return result.observation
-
     def _cancel_pending_order(self, a: dict[str, Any]) -> str:
-        return self._observe(self.shop.cancel_pending_order(a["order_id"], a["reason"]))
+        return self.shop.cancel_pending_order(a["order_id"], a["reason"]).observation
 
     def _modify_pending_order_address(self, a: dict[str, Any]) -> str:
         result = self.shop.modify_pending_order_address(a["order_id"], self._address(a))
-        return self._observe(result)
+        return result.observation
 
     def _modify_pending_order_payment(self, a: dict[str, Any]) -> str:
         result = self.shop.modify_pending_order_payment(a["order_id"], a["payment_method_id"])
-        return self._observe(result)
+        return result.observation
 
     def _modify_pending_order_items(self, a: dict[str, Any]) -> str:
         result = self.shop.modify_pending_order_items(
             a["order_id"], a["item_ids"], a["new_item_ids"], a["payment_method_id"]
         )
-        return self._observe(result)
+        return result.observation
 
     def _modify_user_address(self, a: dict[str, Any]) -> str:
-        return self._observe(self.shop.modify_user_address(a["user_id"], self._address(a)))
+        return self.shop.modify_user_address(a["user_id"], self._address(a)).observation
 
     def _return_delivered_order_items(self, a: dict[str, Any]) -> str:
         result = self.shop.return_delivered_order_items(
             a["order_id"], a["item_ids"], a["payment_method_id"]
         )
-        return self._observe(result)
+        return result.observation
 
     def _exchange_delivered_order_items(self, a: dict[str, Any]) -> str:
         result = self.shop.exchange_delivered_order_items(
             a["order_id"], a["item_ids"], a["new_item_ids"], a["payment_method_id"]
         )
-        return self._observe(result)
+        return result.observation
 
     def _find_user_id_by_email(self, a: dict[str, Any]) -> str:
         wanted = a["email"].lower()

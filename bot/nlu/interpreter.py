@@ -204,6 +204,11 @@ class Interpreter:
         if payload is not None:
             return payload
         entities = self._extractor.extract(text, requested_slot=requested_slot)
+        if requested_slot is not None and only_entities(text, entities):
+            # A bare answer to the bot's question ("#4821937", an email) needs no classifier:
+            # skipping the encoder here saves most of the CPU a form's turns would cost.
+            guess = IntentGuess(INFORM, 1.0)
+            return ParseResult(text, guess, (guess,), tuple(entities), "inform")
         vector = await self._encoder.encode_one(text)
         probabilities = self._classifier.predict(vector.reshape(1, -1))[0]
         order = probabilities.argsort()[::-1][:RANKING_SIZE]
@@ -212,8 +217,6 @@ class Interpreter:
             for i in order
         )
         top = ranking[0]
-        if requested_slot is not None and only_entities(text, entities):
-            return ParseResult(text, IntentGuess(INFORM, 1.0), ranking, tuple(entities), "inform")
         if top.confidence < self._threshold:
             if requested_slot is not None and entities:
                 # An answer with some words around it ("uh, it's 4821937 I think").

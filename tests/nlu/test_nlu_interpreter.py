@@ -111,11 +111,13 @@ async def test_a_head_with_no_opinion_never_guesses(batching: BatchingEncoder) -
 
 
 async def test_only_entities_while_a_slot_is_requested_is_inform(
-    interpreter: Interpreter,
+    interpreter: Interpreter, batching: BatchingEncoder
 ) -> None:
+    encoded_before = batching.texts_encoded
     bare = await interpreter.parse("4821937", requested_slot="order_id")
     assert (bare.intent.name, bare.intent.confidence, bare.rule) == ("inform", 1.0, "inform")
     assert [(e["entity"], e["value"]) for e in bare.entities] == [("order_id", "#4821937")]
+    assert batching.texts_encoded == encoded_before  # a bare answer costs no encoder pass
 
     framed = await interpreter.parse("sure, it's jane@example.com", requested_slot="email")
     assert framed.intent.name == "inform"
