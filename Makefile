@@ -47,3 +47,4 @@ bench: install ## run the benchmarks (tables printed, JSON in benchmarks/results
 	$(PY) benchmarks/turns.py
 	$(PY) benchmarks/nlu.py
 	$(PY) benchmarks/retrieval.py
+	$(PY) benchmarks/tau_replay.py
