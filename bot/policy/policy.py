@@ -56,6 +56,8 @@ class Policy:
                         (e.get("value") for e in entities if e.get("entity") == mapping.entity),
                         None,
                     )
+                elif mapping.type == "from_intent" and intent in mapping.intent:
+                    value = mapping.value
                 elif mapping.type == "from_text" and mapping.conditions and text_is_answer:
                     text = str(parse.get("text") or "").strip()
                     value = text or None

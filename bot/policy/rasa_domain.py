@@ -16,8 +16,10 @@ from bot.errors import ConfigError
 
 @dataclass(frozen=True, slots=True)
 class SlotMapping:
-    type: str  # from_entity | from_text | custom
+    type: str  # from_entity | from_text | from_intent | custom
     entity: str | None = None
+    intent: tuple[str, ...] = ()
+    value: Any = None
     conditions: tuple[tuple[str | None, str | None], ...] = ()  # (active_loop, requested_slot)
 
     def applies(self, active_loop: str | None, requested_slot: str | None) -> bool:
@@ -120,7 +122,16 @@ def _mapping(spec: Any, slot: str) -> SlotMapping:
     conditions = tuple(
         (c.get("active_loop"), c.get("requested_slot")) for c in spec.get("conditions", [])
     )
-    return SlotMapping(type=str(spec["type"]), entity=spec.get("entity"), conditions=conditions)
+    intent = spec.get("intent") or ()
+    if spec["type"] == "from_intent" and (not intent or "value" not in spec):
+        raise ConfigError("policy.domain", f"slot {slot}: from_intent needs `intent` and `value`")
+    return SlotMapping(
+        type=str(spec["type"]),
+        entity=spec.get("entity"),
+        intent=(intent,) if isinstance(intent, str) else tuple(intent),
+        value=spec.get("value"),
+        conditions=conditions,
+    )
 
 
 def _response(spec: Any, name: str) -> Response:

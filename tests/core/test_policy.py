@@ -1,5 +1,6 @@
 """The policy's rules on the real domain and flows, without I/O."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +17,10 @@ from bot.domain import (
     slot_event,
     user_event,
 )
+from bot.errors import ConfigError
 from bot.policy.decisions import Answer, Fallback, Handoff, Respond, RunForm, StopForm
 from bot.policy.policy import Policy
+from bot.policy.rasa_domain import RasaDomain
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +146,45 @@ def test_fallbacks_in_a_row_are_counted(policy: Policy) -> None:
     ok = bot_event(BotMessage(text="answer"))
     assert policy.fallbacks_in_a_row(tracker(ok, fallback, fallback)) == 2
     assert policy.fallbacks_in_a_row(tracker(fallback, ok)) == 0
+
+
+def test_from_intent_mapping_sets_its_value_only_where_its_conditions_hold(
+    tmp_path: Path, policy: Policy
+) -> None:
+    path = tmp_path / "domain.yml"
+    path.write_text(
+        """
+intents: [affirm, deny, cancel_order]
+slots:
+  confirmed:
+    type: bool
+    mappings:
+      - type: from_intent
+        intent: affirm
+        value: true
+        conditions:
+          - active_loop: cancel_form
+            requested_slot: confirmed
+forms:
+  cancel_form:
+    required_slots: [confirmed]
+""",
+        encoding="utf-8",
+    )
+    domain = RasaDomain.load(path)
+    custom = Policy(domain, policy.flows, policy.config, policy.handoff)
+    asking = [active_loop_event("cancel_form"), slot_event("requested_slot", "confirmed")]
+    yes = parse("affirm", text="yes please")
+    assert [(e["name"], e["value"]) for e in custom.slot_events(with_user(asking, yes), yes)] == [
+        ("confirmed", True)
+    ]
+    assert custom.slot_events(with_user([], yes), yes) == []
+
+
+def test_from_intent_mapping_needs_intent_and_value(tmp_path: Path) -> None:
+    path = tmp_path / "domain.yml"
+    path.write_text(
+        "slots:\n  s:\n    type: bool\n    mappings:\n      - type: from_intent\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="from_intent"):
+        RasaDomain.load(path)
