@@ -127,6 +127,11 @@ class CatalogExtractor:
         self._catalog = catalog
         self._min_similarity = min_token_similarity
         self._phrases = _phrases(catalog)
+        # Every word of a match must be similar to the text, the first one included, so only
+        # phrases starting with a word similar to the token at hand can match there.
+        self._phrases_by_first: dict[str, list[int]] = {}
+        for index, phrase in enumerate(self._phrases):
+            self._phrases_by_first.setdefault(phrase.tokens[0], []).append(index)
         self._vocabulary = frozenset(t for p in self._phrases for t in p.tokens)
         self._similar = lru_cache(maxsize=4096)(self._similar_uncached)
         self._options_of = {p.name: {v.lower(): v for _, v in p.options} for p in catalog.products}
@@ -162,7 +167,7 @@ class CatalogExtractor:
     ) -> list[RasaEntity]:
         candidates: list[tuple[float, int, int, str]] = []
         for start in range(len(tokens)):
-            for phrase in self._phrases:
+            for phrase in self._starting_at(tokens[start][2]):
                 size = len(phrase.tokens)
                 if start + size > len(tokens):
                     continue
@@ -199,6 +204,15 @@ class CatalogExtractor:
                     )
                 )
         return chosen
+
+    def _starting_at(self, token: str) -> list[_Phrase]:
+        """The phrases whose first word is similar to ``token``, in catalog order."""
+        if self._min_similarity <= 0:
+            return list(self._phrases)
+        indices = sorted(
+            i for word in self._similar(token) for i in self._phrases_by_first.get(word, ())
+        )
+        return [self._phrases[i] for i in indices]
 
     def _option_values(self, text: str, values: dict[str, str]) -> list[RasaEntity]:
         found: list[RasaEntity] = []
