@@ -115,7 +115,7 @@ class Pipeline:
         sessions = self._settings.sessions
         cid = message.sender
         async with self._store.lock(cid, ttl_s=sessions.lock_ttl_s, wait_s=sessions.lock_wait_s):
-            history = await self._store.events(cid)
+            history, mode = await self._store.snapshot(cid)
             tracker = TrackerView.replay(cid, history, tuple(self._domain.slots))
             turn = Turn(tracker)
             if self._session_expired(tracker):
@@ -123,7 +123,6 @@ class Pipeline:
             requested = tracker.slots.get(REQUESTED_SLOT) if tracker.active_loop else None
             parse = _to_rasa(await self._parser.parse(message.text, requested_slot=requested))
             turn.add(user_event(message.text, parse, message.channel, **dict(message.metadata)))
-            mode = await self._store.get_mode(cid)
             if mode == "human":
                 self._respond(turn, "utter_in_handoff")
             else:

@@ -117,6 +117,13 @@ class SessionStore(abc.ABC):
     async def events(self, cid: ConversationId, start: int = 0) -> list[Event]:
         """The conversation's events from index ``start`` on; [] for an unknown conversation."""
 
+    async def snapshot(self, cid: ConversationId) -> tuple[list[Event], SessionMode]:
+        """The conversation's events and mode together, as a turn reads them.
+
+        Adapters that can fetch both in one round trip override this.
+        """
+        return await self.events(cid), await self.get_mode(cid)
+
     @abc.abstractmethod
     async def get_mode(self, cid: ConversationId) -> SessionMode:
         """Who answers the conversation: "bot" (also for unknown ones) or "human"."""

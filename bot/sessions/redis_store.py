@@ -191,6 +191,21 @@ class RedisSessionStore(SessionStore):
         )
         return [decode_event(item) for item in raw]
 
+    async def snapshot(self, cid: ConversationId) -> tuple[list[Event], SessionMode]:
+        keys = self._keys.conversation(cid)
+
+        async def read() -> list[Any]:
+            # Both keys share the conversation's hash slot: one round trip, also in a cluster.
+            async with self._redis().pipeline(transaction=False) as pipe:
+                pipe.lrange(keys.events, 0, -1)
+                pipe.hget(keys.meta, "mode")
+                result: list[Any] = await pipe.execute()
+                return result
+
+        raw_events, raw_mode = await self._run("snapshot", cid, read)
+        mode: SessionMode = "bot" if raw_mode is None else self._mode(cid, raw_mode)
+        return [decode_event(item) for item in raw_events], mode
+
     async def get_mode(self, cid: ConversationId) -> SessionMode:
         key = self._keys.conversation(cid).meta
         raw: bytes | str | None = await self._run(

@@ -159,6 +159,17 @@ async def test_mode_defaults_to_bot_and_can_be_set(
     assert await store.get_mode(cid) == "bot"
 
 
+async def test_snapshot_reads_events_and_mode_together(
+    store: SessionStore, cid: ConversationId
+) -> None:
+    assert await store.snapshot(cid) == ([], "bot")
+    await store.append(cid, [ev(0), ev(1)])
+    await store.set_mode(cid, "human")
+    events, mode = await store.snapshot(cid)
+    assert (events, mode) == (await store.events(cid), "human")
+    assert len(events) == 2
+
+
 async def test_set_mode_validates_and_creates_the_conversation(
     store: SessionStore, cid: ConversationId
 ) -> None:
