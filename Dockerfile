@@ -28,7 +28,7 @@ COPY config.yml ./
 
 # `python -m bot` and `python -m rasa_sdk --actions actions` run from /app, so the copies of bot/
 # and actions/ here (not the installed ones) are imported and find data/ and config.yml beside them.
-RUN useradd --create-home --uid 10001 concierge
+RUN useradd --create-home --uid 10001 concierge && mkdir -p /app/var && chown concierge /app/var
 USER concierge
 
 EXPOSE 5005 5055

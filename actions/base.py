@@ -20,19 +20,21 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.shop.port import ShopBackend
-from actions.shop.sqlite import SQLiteShopBackend, default_shop_dir
+from actions.shop.sqlite import default_shop_dir
+from actions.shop_database import default_shop_database, open_shop_database
 
 EventDict = dict[str, Any]
 
 
 @functools.cache
-def shared_backend(directory: Path) -> ShopBackend:
-    """One backend per shop folder for the whole action server, loaded on first use.
+def shared_backend(directory: Path, database: Path) -> ShopBackend:
+    """One backend per shop database for the whole action server, opened on first use.
 
     rasa-sdk builds each action with no arguments, so the actions cannot be handed a backend;
-    sharing one avoids loading the shop once per action class.
+    sharing one avoids opening the shop once per action class. The database is a file so that
+    order changes persist across restarts; ``directory`` seeds it when it does not exist yet.
     """
-    return SQLiteShopBackend.from_directory(directory)
+    return open_shop_database(database, directory)
 
 
 class ShopAccess:
@@ -44,7 +46,9 @@ class ShopAccess:
     @property
     def shop(self) -> ShopBackend:
         if self._backend is None:
-            self._backend = shared_backend(default_shop_dir().resolve())
+            self._backend = shared_backend(
+                default_shop_dir().resolve(), default_shop_database().resolve()
+            )
         return self._backend
 
 

@@ -30,6 +30,15 @@ MSG_NO_ORDERS = "I don't see any orders on your account yet."
 MSG_NOT_IDENTIFIED = "I need to find your account first. What's the email address on it?"
 MSG_ASK_ORDER = "Which order is it about? The order number looks like #1234567."
 
+ORDER_CHOICES_BY_FORM: dict[str, tuple[str, ...]] = {
+    "cancel_order_form": ("pending",),
+    "modify_items_form": ("pending",),
+    "change_address_form": ("pending",),
+    "return_form": ("delivered",),
+    "exchange_form": ("delivered",),
+}
+"""The order statuses an order-change form can act on: only those orders are offered."""
+
 
 def parse_order_id(text: str) -> str | None:
     """The order number in ``text`` as ``"#1234567"``, or ``None``."""
@@ -116,7 +125,17 @@ class ActionAskOrderId(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
         user_id = tracker.get_slot(CUSTOMER_ID)
-        orders = self.shop.list_orders(str(user_id))[:ASK_ORDER_LIMIT] if user_id else []
+        orders = self.shop.list_orders(str(user_id)) if user_id else []
+        statuses = ORDER_CHOICES_BY_FORM.get(str((tracker.active_loop or {}).get("name")))
+        if statuses is not None:
+            orders = [order for order in orders if order.status in statuses]
+            if user_id and not orders:
+                dispatcher.utter_message(
+                    text="I don't see an order on your account that I can change that way. "
+                    "Which order number is it?"
+                )
+                return []
+        orders = orders[:ASK_ORDER_LIMIT]
         if not orders:
             dispatcher.utter_message(text=_domain_text(domain, "utter_ask_order_id", MSG_ASK_ORDER))
             return []

@@ -41,6 +41,7 @@ def action_server(
         "PYTHONPATH": str(ROOT),
         "SANIC_HOST": "127.0.0.1",
         "CONCIERGE_SHOP_DIR": str(SHOP_DIR),
+        "CONCIERGE_SHOP_DB": str(tmp_path_factory.mktemp("shop") / "shop.sqlite"),
     }
     with log_path.open("wb") as log:
         # A new session groups the server with the worker process Sanic starts, so teardown

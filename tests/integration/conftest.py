@@ -36,7 +36,12 @@ def action_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     port = free_port()
     log_path = tmp_path_factory.mktemp("action-server") / "stderr.log"
     log = log_path.open("wb")
-    env = {**os.environ, "CONCIERGE_SHOP_DIR": str(ROOT / "data" / "shop")}
+    env = {
+        **os.environ,
+        "CONCIERGE_SHOP_DIR": str(ROOT / "data" / "shop"),
+        # A fresh database: orders changed while chatting locally must not leak into tests.
+        "CONCIERGE_SHOP_DB": str(tmp_path_factory.mktemp("shop") / "shop.sqlite"),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--quiet"],
         cwd=ROOT,

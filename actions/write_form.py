@@ -1,0 +1,264 @@
+"""The form validation shared by the flows that change an order (cancel, return, exchange, modify).
+
+Every such form asks, in order: who the shopper is, which of their orders, the flow's details
+(items, new variants, refund or payment method, cancel reason), then a yes/no confirmation.
+Details are read from every message the shopper wrote since the flow began, so "return the
+shoe from #8118715 to my PayPal" in one message fills three questions at once, and a detail
+named in the latest message replaces the one held (a correction), which asks for confirmation
+again. A flow switched to midway (a return that becomes an exchange) keeps the order and items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
+
+from actions.base import EventDict
+from actions.formatting import STATUS_LABELS
+from actions.identity_form import IdentifyingFormValidation, SlotValues
+from actions.order_status import (
+    ORDER_CHOICES_BY_FORM,
+    msg_order_unknown,
+    owned_order,
+    parse_order_id,
+)
+from actions.shop.port import Customer, Order
+
+ORDER_ID = "order_id"
+ITEMS = "item_ids"
+NEW_ITEMS = "new_item_ids"
+PAYMENT = "payment_method_id"
+REASON = "cancel_reason"
+NEW_ADDRESS = "new_address"
+CONFIRMED = "confirmed"
+DETAIL_SLOTS = (ITEMS, NEW_ITEMS, PAYMENT, REASON, NEW_ADDRESS)
+
+WRITE_FORMS = frozenset(
+    {
+        "cancel_order_form",
+        "return_form",
+        "exchange_form",
+        "modify_items_form",
+        "change_address_form",
+    }
+)
+"""Forms between which a shopper may switch without losing the order and items chosen."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserTurn:
+    """One shopper message and the form that was active when it arrived."""
+
+    text: str
+    entities: tuple[dict[str, Any], ...]
+    loop_before: str | None
+
+
+def user_turns(events: Sequence[dict[str, Any]]) -> list[UserTurn]:
+    """The shopper's messages in order, each with the form active before it."""
+    loop: str | None = None
+    turns: list[UserTurn] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "active_loop":
+            loop = event.get("name")
+        elif kind == "session_started":
+            loop = None
+        elif kind == "user":
+            entities = tuple((event.get("parse_data") or {}).get("entities") or ())
+            turns.append(UserTurn(str(event.get("text") or ""), entities, loop))
+    return turns
+
+
+def flow_turns(turns: Sequence[UserTurn]) -> list[UserTurn]:
+    """The messages of the current order-change flow: the one that began it and those after."""
+    start = len(turns)
+    while start > 0:
+        start -= 1
+        if turns[start].loop_before not in WRITE_FORMS:
+            break
+    return list(turns[start:])
+
+
+def entity_value(turn: UserTurn, name: str) -> str | None:
+    """The value of entity ``name`` in ``turn`` (button payloads carry ids this way)."""
+    for entity in turn.entities:
+        if entity.get("entity") == name and entity.get("value") is not None:
+            return str(entity["value"])
+    return None
+
+
+class OrderChangeForm(IdentifyingFormValidation):
+    """Identify, choose an order this flow can change, fill the details, confirm.
+
+    Which order statuses a form accepts is :data:`ORDER_CHOICES_BY_FORM`, shared with the
+    question that offers the shopper's orders.
+    """
+
+    detail_slots: ClassVar[tuple[str, ...]] = ()
+    action_words: ClassVar[str] = "changed"
+
+    # -- the flow's own details, overridden per flow -------------------------------------
+
+    def read_detail(
+        self, slot: str, turn: UserTurn, order: Order, customer: Customer, held: SlotValues
+    ) -> Any:
+        """The value of detail ``slot`` that message ``turn`` gives, or ``None``."""
+        return None
+
+    def default_detail(self, slot: str, order: Order, customer: Customer, held: SlotValues) -> Any:
+        """A value to use without asking (e.g. the only refund method), or ``None``."""
+        return None
+
+    def detail_missing(self, slot: str, held: SlotValues) -> bool:
+        """Whether ``slot`` still needs an answer."""
+        return held.get(slot) is None
+
+    def on_details_changed(self, slot: str, held: SlotValues) -> SlotValues:
+        """Values to reset when ``slot`` changed (exchange: new variants follow the items)."""
+        return {}
+
+    # -- the form machinery ------------------------------------------------------------------
+
+    def task_slots(self, customer: Customer | None, tracker: Tracker) -> list[str]:
+        return [ORDER_ID, *self.detail_slots, CONFIRMED]
+
+    def current_order(self, customer: Customer | None, tracker: Tracker) -> Order | None:
+        """The chosen order, when it is the customer's."""
+        raw = tracker.slots.get(ORDER_ID)
+        if customer is None or not raw:
+            return None
+        order_id = parse_order_id(str(raw)) or str(raw)
+        return owned_order(customer, self.shop.get_order(order_id))
+
+    def order_problem(self, order: Order) -> str | None:
+        """Why this flow cannot change ``order`` (its status), or ``None``."""
+        if order.status in ORDER_CHOICES_BY_FORM.get(self.form_name(), ()):
+            return None
+        label = STATUS_LABELS[order.status]
+        return (
+            f"Order {order.order_id} is {label}, so it can't be {self.action_words} here. "
+            "Is it about another order?"
+        )
+
+    def _checked(
+        self, order_id: str, customer: Customer, dispatcher: CollectingDispatcher
+    ) -> SlotValues:
+        order = owned_order(customer, self.shop.get_order(order_id))
+        if order is None:
+            dispatcher.utter_message(text=msg_order_unknown(order_id))
+            return {ORDER_ID: None}
+        problem = self.order_problem(order)
+        if problem:
+            dispatcher.utter_message(text=problem)
+            return {ORDER_ID: None}
+        return {ORDER_ID: order.order_id}
+
+    def on_identified(
+        self, customer: Customer, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> SlotValues:
+        pending = tracker.slots.get(ORDER_ID)
+        return self._checked(str(pending), customer, dispatcher) if pending else {}
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """Accepts an order of the identified shopper that this flow can change."""
+        order_id = parse_order_id(str(value))
+        if order_id is None:
+            return {ORDER_ID: None}
+        customer = self.current_customer(tracker)
+        if customer is None:
+            return {ORDER_ID: order_id}  # checked in on_identified, once we know the shopper
+        return self._checked(order_id, customer, dispatcher)
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventDict:
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        held: SlotValues = dict(tracker.slots)
+        missing = [slot for slot in required if self.detail_missing(slot, held)]
+        event: EventDict = SlotSet(REQUESTED_SLOT, missing[0] if missing else None)
+        return event
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventDict]:
+        turns = user_turns(tracker.events)
+        changes: SlotValues = {}
+        if turns and turns[-1].loop_before != self.form_name():
+            changes.update(self._on_start(tracker, turns[-1]))
+            tracker.slots.update(changes)
+        order_before = tracker.slots.get(ORDER_ID)
+        events: list[EventDict] = await super().get_validation_events(dispatcher, tracker, domain)
+        if tracker.slots.get(ORDER_ID) != order_before:
+            # Another order: details chosen for the old one no longer apply.
+            reset = {slot: None for slot in (*DETAIL_SLOTS, CONFIRMED)}
+            tracker.slots.update(reset)
+            changes.update(reset)
+        customer = self.current_customer(tracker)
+        order = self.current_order(customer, tracker)
+        if customer is not None and order is not None:
+            filled = self._fill_details(order, customer, tracker, flow_turns(turns))
+            tracker.slots.update(filled)
+            changes.update(filled)
+        return events + [SlotSet(slot, value) for slot, value in changes.items()]
+
+    def _on_start(self, tracker: Tracker, latest: UserTurn) -> SlotValues:
+        """Clears what an earlier, finished or stopped flow left, when this flow begins.
+
+        Switching from another order-change flow keeps the order, items and method; only the
+        confirmation (which was for the other flow) and the flow-specific choices go.
+        """
+        reset: SlotValues = {CONFIRMED: None, REQUESTED_SLOT: None}
+        if latest.loop_before in WRITE_FORMS:
+            return {**reset, NEW_ITEMS: None, REASON: None, NEW_ADDRESS: None}
+        set_now = set(tracker.slots_to_validate())
+        stale = [ORDER_ID, *DETAIL_SLOTS]
+        return {**reset, **{slot: None for slot in stale if slot not in set_now}}
+
+    def _fill_details(
+        self, order: Order, customer: Customer, tracker: Tracker, turns: Sequence[UserTurn]
+    ) -> SlotValues:
+        held: SlotValues = dict(tracker.slots)
+        filled: SlotValues = {}
+        for slot in self.detail_slots:
+            latest = self.read_detail(slot, turns[-1], order, customer, held) if turns else None
+            if latest is not None and latest != held.get(slot):
+                # A detail named now replaces the one held: the shopper is correcting it.
+                filled[slot] = latest
+            elif self.detail_missing(slot, held):
+                value = self._earlier_value(slot, turns[:-1], order, customer, held)
+                if value is None:
+                    value = self.default_detail(slot, order, customer, held)
+                if value is not None:
+                    filled[slot] = value
+            if slot in filled:
+                held[slot] = filled[slot]
+                resets = self.on_details_changed(slot, held)
+                held.update(resets)
+                filled.update(resets)
+        if filled and held.get(CONFIRMED) is not None:
+            filled[CONFIRMED] = None  # the shopper confirmed other details
+        return filled
+
+    def _earlier_value(
+        self,
+        slot: str,
+        turns: Sequence[UserTurn],
+        order: Order,
+        customer: Customer,
+        held: SlotValues,
+    ) -> Any:
+        for turn in reversed(turns):
+            value = self.read_detail(slot, turn, order, customer, held)
+            if value is not None:
+                return value
+        return None

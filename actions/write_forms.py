@@ -1,0 +1,179 @@
+"""The order-change forms: cancel, new address and new items (pending); return, exchange.
+
+Each form says which order statuses it accepts and how to read its details from a message;
+:mod:`actions.write_form` does the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, ClassVar
+
+from actions.identity_form import SlotValues
+from actions.shop.port import CANCEL_REASONS, Customer, Order, PaymentMethod
+from actions.write_form import (
+    ITEMS,
+    NEW_ADDRESS,
+    NEW_ITEMS,
+    PAYMENT,
+    REASON,
+    OrderChangeForm,
+    UserTurn,
+    entity_value,
+)
+from actions.write_text import (
+    choose_variant,
+    chosen_items,
+    original_method,
+    parse_address,
+    parse_cancel_reason,
+    parse_items,
+    parse_payment_method,
+    refund_methods,
+)
+
+
+class ValidateCancelOrderForm(OrderChangeForm):
+    """``cancel_order_form``: a pending order and the reason for cancelling it."""
+
+    detail_slots: ClassVar[tuple[str, ...]] = (REASON,)
+    action_words: ClassVar[str] = "cancelled"
+
+    def name(self) -> str:
+        return "validate_cancel_order_form"
+
+    def read_detail(
+        self, slot: str, turn: UserTurn, order: Order, customer: Customer, held: SlotValues
+    ) -> Any:
+        chosen = entity_value(turn, REASON)
+        if chosen in CANCEL_REASONS:
+            return chosen
+        return parse_cancel_reason(turn.text)
+
+
+class ValidateChangeAddressForm(OrderChangeForm):
+    """``change_address_form``: a pending order and the address to ship it to instead."""
+
+    detail_slots: ClassVar[tuple[str, ...]] = (NEW_ADDRESS,)
+    action_words: ClassVar[str] = "sent elsewhere"
+
+    def name(self) -> str:
+        return "validate_change_address_form"
+
+    def read_detail(
+        self, slot: str, turn: UserTurn, order: Order, customer: Customer, held: SlotValues
+    ) -> Any:
+        address = parse_address(turn.text)
+        return asdict(address) if address is not None else None
+
+
+class ItemsForm(OrderChangeForm):
+    """A form that chooses items of the order and a payment method."""
+
+    def payment_choices(self, order: Order, customer: Customer) -> list[PaymentMethod]:
+        """The methods the shopper may choose from for this flow."""
+        return list(customer.payment_methods)
+
+    def read_items(self, turn: UserTurn, order: Order) -> list[str] | None:
+        chosen = entity_value(turn, "item_id")
+        if chosen == "all":
+            return [item.item_id for item in order.items]
+        if chosen is not None:
+            return [chosen] if any(i.item_id == chosen for i in order.items) else None
+        return parse_items(order, turn.text)
+
+    def read_detail(
+        self, slot: str, turn: UserTurn, order: Order, customer: Customer, held: SlotValues
+    ) -> Any:
+        if slot == ITEMS:
+            return self.read_items(turn, order)
+        if slot == PAYMENT:
+            choices = self.payment_choices(order, customer)
+            chosen = entity_value(turn, PAYMENT)
+            if chosen is not None:
+                return chosen if any(m.method_id == chosen for m in choices) else None
+            return parse_payment_method(turn.text, choices, original_method(order))
+        if slot == NEW_ITEMS:
+            return self.read_new_items(turn, order, held)
+        return None
+
+    def default_detail(self, slot: str, order: Order, customer: Customer, held: SlotValues) -> Any:
+        if slot == ITEMS and len(order.items) == 1:
+            return [order.items[0].item_id]  # nothing to choose
+        if slot == PAYMENT:
+            choices = self.payment_choices(order, customer)
+            if len(choices) == 1:
+                return choices[0].method_id
+        return None
+
+    def detail_missing(self, slot: str, held: SlotValues) -> bool:
+        value = held.get(slot)
+        if slot == NEW_ITEMS:
+            items = held.get(ITEMS) or []
+            return not isinstance(value, list) or len(value) != len(items) or None in value
+        return value is None
+
+    def on_details_changed(self, slot: str, held: SlotValues) -> SlotValues:
+        if slot == ITEMS and NEW_ITEMS in self.detail_slots:
+            return {NEW_ITEMS: None}
+        return {}
+
+    def read_new_items(self, turn: UserTurn, order: Order, held: SlotValues) -> list[Any] | None:
+        """New variants for the chosen items, position by position; ``None`` if none is named."""
+        item_ids = held.get(ITEMS) or []
+        current = held.get(NEW_ITEMS)
+        new: list[Any] = (
+            list(current)
+            if isinstance(current, list) and len(current) == len(item_ids)
+            else [None] * len(item_ids)
+        )
+        items = chosen_items(order, item_ids)
+        button = entity_value(turn, "new_item_id")
+        changed = False
+        for position, item in enumerate(items):
+            product = self.shop.get_product(item.product_id)
+            if product is None:
+                continue
+            if button is not None:
+                fits = any(v.item_id == button and v.available for v in product.variants)
+                if fits and new[position] is None:
+                    new[position], changed = button, True
+                    break
+                continue
+            choice = choose_variant(item, product, turn.text)
+            if choice is not None and choice != new[position]:
+                new[position], changed = choice, True
+        return new if changed else None
+
+
+class ValidateReturnForm(ItemsForm):
+    """``return_form``: items of a delivered order and where the refund goes."""
+
+    detail_slots: ClassVar[tuple[str, ...]] = (ITEMS, PAYMENT)
+    action_words: ClassVar[str] = "returned"
+
+    def name(self) -> str:
+        return "validate_return_form"
+
+    def payment_choices(self, order: Order, customer: Customer) -> list[PaymentMethod]:
+        return refund_methods(customer, order)
+
+
+class ValidateExchangeForm(ItemsForm):
+    """``exchange_form``: delivered items, their new variants, who settles the difference."""
+
+    detail_slots: ClassVar[tuple[str, ...]] = (ITEMS, NEW_ITEMS, PAYMENT)
+    action_words: ClassVar[str] = "exchanged"
+
+    def name(self) -> str:
+        return "validate_exchange_form"
+
+
+class ValidateModifyItemsForm(ItemsForm):
+    """``modify_items_form``: other variants for items of a pending order."""
+
+    detail_slots: ClassVar[tuple[str, ...]] = (ITEMS, NEW_ITEMS, PAYMENT)
+    action_words: ClassVar[str] = "changed"
+
+    def name(self) -> str:
+        return "validate_modify_items_form"

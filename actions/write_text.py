@@ -1,0 +1,232 @@
+"""Reading the details of an order change from what the shopper typed.
+
+Each parser looks only at the customer's own order, products and payment methods, so it
+picks among a handful of known choices rather than understanding free text in general; when a
+message is ambiguous the parser returns nothing and the form asks, with buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from actions.shop.port import (
+    Address,
+    CancelReason,
+    Customer,
+    Order,
+    OrderItem,
+    PaymentMethod,
+    Product,
+)
+
+_ALL_ITEMS = re.compile(
+    r"\b(all( of)?( the)?( items| them| it)?|everything|every item|both|whole order|"
+    r"entire order)\b",
+    re.IGNORECASE,
+)
+_NOT_NEEDED = re.compile(
+    r"\b(no longer|don'?t need|do not need|not need|changed my mind|change of mind|"
+    r"don'?t want|do not want|found (it )?cheaper|too late|needed)\b",
+    re.IGNORECASE,
+)
+_MISTAKE = re.compile(r"\b(mistake|mistaken|accident|accidentally|by error|wrong)", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+_ADDRESS = re.compile(
+    r"(?<![#\w])(?P<address1>\d{1,6}\s+[A-Za-z][^,]*?),\s*"
+    r"(?:(?P<address2>[^,]+?),\s*)?(?P<city>[^,\d]+?),?\s+"
+    r"(?P<state>[A-Za-z]{2})\s*,?\s+(?P<zip>\d{5})(?:-\d{4})?"
+    r"(?:\s*,?\s*(?:USA|US|United States))?",
+    re.IGNORECASE,
+)
+
+
+def words(text: str) -> set[str]:
+    """The lower-case words of ``text``, each also without a plural ``s`` ("shoes" -> "shoe")."""
+    found = set(_WORD.findall(text.lower()))
+    return found | {w[:-1] for w in found if len(w) > 3 and w.endswith("s")}
+
+
+def parse_cancel_reason(text: str) -> CancelReason | None:
+    """One of tau-bench's two cancel reasons, from the shopper's words."""
+    if _MISTAKE.search(text):
+        return "ordered by mistake"
+    if _NOT_NEEDED.search(text):
+        return "no longer needed"
+    return None
+
+
+def parse_address(text: str) -> Address | None:
+    """A US address written on one line: "12 Oak St, Apt 4, Portland, OR 97201" (unit optional)."""
+    match = _ADDRESS.search(text)
+    if match is None:
+        return None
+    return Address(
+        address1=match["address1"].strip(),
+        address2=(match["address2"] or "").strip(),
+        city=match["city"].strip(),
+        state=match["state"].upper(),
+        zip=match["zip"],
+        country="USA",
+    )
+
+
+def address_text(address: Address) -> str:
+    """``"12 Oak St, Apt 4, Portland, OR 97201"``."""
+    lines = [address.address1, address.address2, address.city, f"{address.state} {address.zip}"]
+    return ", ".join(line for line in lines if line)
+
+
+def _option_mentioned(key: str, value: str, text: str) -> bool:
+    """Whether ``text`` names option ``key: value`` ("size 10", "blue", "size M")."""
+    lowered, value_l = text.lower().strip(" .!"), value.lower()
+    if lowered == value_l:
+        return True
+    escaped = re.escape(value_l)
+    if re.search(rf"\b{re.escape(key.lower())}\s*:?\s*{escaped}(?![\w/])", lowered):
+        return True
+    # A bare one-letter size ("m") is too often part of another word ("I'm") to count alone.
+    return len(value_l) > 1 and re.search(rf"(?<![\w#/]){escaped}(?![\w/])", lowered) is not None
+
+
+def _name_matches(item: OrderItem, text_words: set[str], text: str) -> bool:
+    name = item.name.lower()
+    if name in text.lower():
+        return True
+    name_words = [w for w in _WORD.findall(name) if len(w) > 2]
+    # The last word of a product name is its noun ("Trail Runner Shoe" -> "shoe").
+    return bool(name_words) and name_words[-1] in text_words
+
+
+def parse_items(order: Order, text: str) -> list[str] | None:
+    """The order's item ids the shopper names; ``None`` when none is named.
+
+    "all"/"everything" names every item. Several items sharing a name are told apart by the
+    option values mentioned; when that does not decide, all of them are taken.
+    """
+    if _ALL_ITEMS.search(text):
+        return [item.item_id for item in order.items]
+    text_words = words(text)
+    named = [item for item in order.items if _name_matches(item, text_words, text)]
+    if not named:
+        return None
+    by_options = [
+        item
+        for item in named
+        if any(_option_mentioned(k, v, text) for k, v in item.options.items())
+    ]
+    same_name = len({item.name for item in named}) < len(named)
+    chosen = by_options if same_name and by_options else named
+    return [item.item_id for item in chosen]
+
+
+def parse_payment_method(
+    text: str, methods: Sequence[PaymentMethod], original_id: str | None = None
+) -> str | None:
+    """The one method among ``methods`` the shopper names, or ``None``.
+
+    "original"/"same card" means the order's original method when it is allowed.
+    """
+    lowered = text.lower()
+    ids = {m.method_id for m in methods}
+    if original_id in ids and re.search(r"\b(original|same)\b", lowered):
+        return original_id
+    candidates = [m for m in methods if m.method_id.lower() in lowered]
+    if not candidates:
+        candidates = [m for m in methods if m.last_four and m.last_four in lowered]
+    if not candidates:
+        candidates = [m for m in methods if _source_mentioned(m, lowered)]
+    return candidates[0].method_id if len(candidates) == 1 else None
+
+
+def _source_mentioned(method: PaymentMethod, lowered: str) -> bool:
+    if method.source == "paypal":
+        return "paypal" in lowered or "pay pal" in lowered
+    if method.source == "gift_card":
+        return "gift" in lowered
+    if method.source == "credit_card":
+        brand = (method.brand or "").lower()
+        return bool(
+            re.search(r"\b(credit|debit|card)\b", lowered) and "gift" not in lowered
+        ) or bool(brand and brand in lowered)
+    return method.source.replace("_", " ") in lowered
+
+
+def choose_variant(item: OrderItem, product: Product, text: str) -> str | None:
+    """The available variant of ``product`` the shopper asks for instead of ``item``.
+
+    Options the shopper names must match; options not named stay as they were. Returns the
+    variant's item id only when exactly one variant fits.
+    """
+    others = [v for v in product.available_variants if v.item_id != item.item_id]
+    mentioned: dict[str, set[str]] = {}
+    for variant in others:
+        for key, value in variant.options.items():
+            if _option_mentioned(key, value, text):
+                mentioned.setdefault(key, set()).add(value)
+    # Naming only what the item already is ("the navy jogger") asks for no change.
+    if all(item.options.get(key) in values for key, values in mentioned.items()):
+        return None
+    # "from blue to black" names both colours: the new one is the one that differs.
+    for key, values in mentioned.items():
+        if len(values) > 1 and item.options.get(key) in values:
+            values.discard(item.options[key])
+    fitting = [
+        v for v in others if all(v.options.get(k) in values for k, values in mentioned.items())
+    ]
+    unchanged = [
+        v
+        for v in fitting
+        if all(v.options.get(k) == item.options.get(k) for k in v.options if k not in mentioned)
+    ]
+    best = unchanged or fitting
+    return best[0].item_id if len(best) == 1 else None
+
+
+def refund_methods(customer: Customer, order: Order) -> list[PaymentMethod]:
+    """Where a return may be refunded: the original payment method or one of the gift cards."""
+    original = order.payments[0].payment_method_id if order.payments else None
+    return [
+        m for m in customer.payment_methods if m.method_id == original or m.source == "gift_card"
+    ]
+
+
+def original_method(order: Order) -> str | None:
+    """The payment method the order was paid with."""
+    return order.payments[0].payment_method_id if order.payments else None
+
+
+def method_label(customer: Customer, method_id: str | None) -> str:
+    """``"Visa ending in 4242"`` for one of the customer's methods."""
+    for method in customer.payment_methods:
+        if method.method_id == method_id:
+            return method.label
+    return "your original payment method"
+
+
+def chosen_items(order: Order, item_ids: Sequence[str]) -> list[OrderItem]:
+    """The order's items for ``item_ids``, one item per id occurrence (duplicates kept apart)."""
+    remaining = list(order.items)
+    found: list[OrderItem] = []
+    for item_id in item_ids:
+        match = next((item for item in remaining if item.item_id == item_id), None)
+        if match is not None:
+            remaining.remove(match)
+            found.append(match)
+    return found
+
+
+def variant_price(product: Product | None, item_id: str) -> float | None:
+    """The price of variant ``item_id`` of ``product``."""
+    for variant in product.variants if product else ():
+        if variant.item_id == item_id:
+            return variant.price
+    return None
+
+
+def variant_options(product: Product | None, item_id: str) -> Mapping[str, str]:
+    """The options of variant ``item_id`` of ``product`` (empty when unknown)."""
+    for variant in product.variants if product else ():
+        if variant.item_id == item_id:
+            return variant.options
+    return {}
