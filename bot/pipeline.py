@@ -204,18 +204,18 @@ class Pipeline:
             turn.add(action_event(form), active_loop_event(form))
         # rasa-sdk validates the slot events at the very end of the tracker, so they go last.
         turn.flush_slots()
-        explicit_next: tuple[bool, Any] = (False, None)
+        validated: list[Event] = []
         validator = f"validate_{form}"
         if validator in self._domain.actions:
             events = await self._run_action(validator, turn)
             if events is None:
                 turn.add(active_loop_event(None), slot_event(REQUESTED_SLOT, None))
                 return
-            for event in events:
-                if event.get("event") == "slot" and event.get("name") == REQUESTED_SLOT:
-                    explicit_next = (True, event.get("value"))
-        if explicit_next[0]:
-            next_slot = explicit_next[1]
+            validated = events
+        # A validator with dynamic required slots names the next one itself (None = complete).
+        named = [e for e in validated if e.get("event") == "slot" and e["name"] == REQUESTED_SLOT]
+        if named:
+            next_slot = named[-1].get("value")
         else:
             required = self._domain.forms[form]
             next_slot = next((s for s in required if turn.tracker.slots.get(s) is None), None)

@@ -108,7 +108,8 @@ def _method(owner: JsonRecord, payment_method_id: str) -> JsonRecord:
     return record
 
 
-def _address_record(address: Address) -> JsonRecord:
+def address_record(address: Address) -> JsonRecord:
+    """An address as the reference writes it into a record."""
     # The reference builds the new address in this key order, unlike the files' order.
     return {
         "address1": address.address1,
@@ -153,7 +154,7 @@ def modify_pending_order_address(records: Records, order_id: str, address: Addre
     """Replaces a pending order's shipping address; the order stays pending."""
     order = _order(records, order_id)
     _require_status(order, "pending", "order_not_pending", "non-pending order cannot be modified")
-    order["address"] = _address_record(address)
+    order["address"] = address_record(address)
     return order
 
 
@@ -243,7 +244,7 @@ def modify_user_address(records: Records, user_id: str, address: Address) -> Jso
     user = records.user(user_id)
     if user is None:
         raise Refused("user_not_found", "user not found")
-    user["address"] = _address_record(address)
+    user["address"] = address_record(address)
     return user
 
 

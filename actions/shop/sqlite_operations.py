@@ -61,7 +61,7 @@ class SQLiteWriteOperations:
     ) -> WriteResult[Order]:
         return self._write(
             "modify_pending_order_address",
-            {"order_id": order_id, "address": _address_request(address)},
+            {"order_id": order_id, "address": operations.address_record(address)},
             idempotency_key,
             lambda records: operations.modify_pending_order_address(records, order_id, address),
             order_from_record,
@@ -110,7 +110,7 @@ class SQLiteWriteOperations:
     ) -> WriteResult[Customer]:
         return self._write(
             "modify_user_address",
-            {"user_id": user_id, "address": _address_request(address)},
+            {"user_id": user_id, "address": operations.address_record(address)},
             idempotency_key,
             lambda records: operations.modify_user_address(records, user_id, address),
             lambda record: customer_from_record(user_id, record),
@@ -159,14 +159,3 @@ class SQLiteWriteOperations:
             ),
             order_from_record,
         )
-
-
-def _address_request(address: Address) -> dict[str, str]:
-    return {
-        "address1": address.address1,
-        "address2": address.address2,
-        "city": address.city,
-        "state": address.state,
-        "country": address.country,
-        "zip": address.zip,
-    }
