@@ -34,6 +34,7 @@ ORDER_CHOICES_BY_FORM: dict[str, tuple[str, ...]] = {
     "cancel_order_form": ("pending",),
     "modify_items_form": ("pending",),
     "change_address_form": ("pending",),
+    "change_payment_form": ("pending",),
     "return_form": ("delivered",),
     "exchange_form": ("delivered",),
 }

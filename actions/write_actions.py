@@ -20,12 +20,13 @@ from actions.shop.port import CANCEL_REASONS, Customer, Order, PaymentMethod
 from actions.write_form import CONFIRMED, DETAIL_SLOTS, ITEMS, NEW_ITEMS, ORDER_ID
 from actions.write_plan import FORM_OPERATIONS, Operation, build_plan, done_sentence
 from actions.write_plan import refusal_sentence as refusal_text
-from actions.write_text import address_text, chosen_items, refund_methods
+from actions.write_text import address_text, chosen_items, new_payment_methods, refund_methods
 
 MSG_LOST = (
     "Sorry, I lost track of the details of that change, so nothing was changed. "
     "Could you tell me again what you'd like to do?"
 )
+MSG_DECLINED = "Okay, I've stopped there and nothing was changed. Anything else I can do?"
 VARIANT_BUTTONS = 8
 
 
@@ -154,17 +155,25 @@ class ActionAskPaymentMethodId(OrderChangeAction):
             dispatcher.utter_message(text="Which payment method should we use?")
             return []
         operation = _operation(tracker)
-        methods: list[PaymentMethod] = (
-            refund_methods(customer, order)
-            if operation == "return"
-            else list(customer.payment_methods)
-        )
-        question = (
-            "Where should the refund go? It can go back to the original payment method or "
-            "to a gift card."
-            if operation == "return"
-            else "Which payment method should settle any price difference?"
-        )
+        methods: list[PaymentMethod]
+        if operation == "return":
+            methods = refund_methods(customer, order)
+            question = (
+                "Where should the refund go? It can go back to the original payment method or "
+                "to a gift card."
+            )
+        elif operation == "payment":
+            methods = new_payment_methods(customer, order)
+            question = f"Which payment method should pay for order {order.order_id} instead?"
+        else:
+            methods = list(customer.payment_methods)
+            question = "Which payment method should settle any price difference?"
+        if not methods:
+            dispatcher.utter_message(
+                text="There's no other payment method on your account to use. You can add one "
+                "on the website, or say no to stop here."
+            )
+            return []
         buttons = [
             {"title": m.label, "payload": intent_payload("inform", payment_method_id=m.method_id)}
             for m in methods
@@ -186,7 +195,7 @@ class ActionAskConfirmed(OrderChangeAction):
         operation = _operation(tracker)
         plan = (
             build_plan(operation, order, customer, tracker.slots, self.shop)
-            if customer and order and operation
+            if customer and operation
             else None
         )
         if plan is None:
@@ -214,12 +223,12 @@ class OrderChangeRun(OrderChangeAction):
             SlotSet(slot, None) for slot in (ORDER_ID, *DETAIL_SLOTS, CONFIRMED)
         ]
         if tracker.get_slot(CONFIRMED) is not True:
-            dispatcher.utter_message(text="Okay, I haven't changed anything.")
+            dispatcher.utter_message(text=MSG_DECLINED)
             return forget
         customer, order = self.customer_and_order(tracker)
         plan = (
             build_plan(self.operation, order, customer, tracker.slots, self.shop)
-            if customer and order
+            if customer
             else None
         )
         if plan is None:
@@ -229,7 +238,7 @@ class OrderChangeRun(OrderChangeAction):
         if result.refusal is not None:
             dispatcher.utter_message(text=refusal_text(result.refusal))
         else:
-            dispatcher.utter_message(text=done_sentence(plan, result))
+            dispatcher.utter_message(text=done_sentence(plan))
         return forget
 
 
@@ -287,10 +296,33 @@ class ActionAskNewAddress(OrderChangeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
-        _, order = self.customer_and_order(tracker)
-        current = f" It's going to {address_text(order.address)} now." if order else ""
+        customer, order = self.customer_and_order(tracker)
+        if _operation(tracker) == "account_address":
+            question = "What should your account's default address be?"
+            current = f" It's {address_text(customer.address)} now." if customer else ""
+        else:
+            question = "What's the new shipping address?"
+            current = f" It's going to {address_text(order.address)} now." if order else ""
         dispatcher.utter_message(
-            text=f"What's the new shipping address?{current} Please write it on one line, "
+            text=f"{question}{current} Please write it on one line, "
             "like: 12 Oak St, Apt 4, Portland, OR 97201."
         )
         return []
+
+
+class ActionChangePayment(OrderChangeRun):
+    """Moves the pending order's payment to another method (after a yes)."""
+
+    operation: Operation = "payment"
+
+    def name(self) -> str:
+        return "action_change_payment"
+
+
+class ActionChangeAccountAddress(OrderChangeRun):
+    """Replaces the account's default address (after a yes)."""
+
+    operation: Operation = "account_address"
+
+    def name(self) -> str:
+        return "action_change_account_address"

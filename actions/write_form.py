@@ -47,6 +47,8 @@ WRITE_FORMS = frozenset(
         "exchange_form",
         "modify_items_form",
         "change_address_form",
+        "change_payment_form",
+        "account_address_form",
     }
 )
 """Forms between which a shopper may switch without losing the order and items chosen."""
@@ -104,16 +106,23 @@ class OrderChangeForm(IdentifyingFormValidation):
 
     detail_slots: ClassVar[tuple[str, ...]] = ()
     action_words: ClassVar[str] = "changed"
+    needs_order: ClassVar[bool] = True
+    """False for a change to the account itself (its default address): no order is asked."""
 
     # -- the flow's own details, overridden per flow -------------------------------------
 
     def read_detail(
-        self, slot: str, turn: UserTurn, order: Order, customer: Customer, held: SlotValues
+        self, slot: str, turn: UserTurn, order: Order | None, customer: Customer, held: SlotValues
     ) -> Any:
-        """The value of detail ``slot`` that message ``turn`` gives, or ``None``."""
+        """The value of detail ``slot`` that message ``turn`` gives, or ``None``.
+
+        ``order`` is the chosen order; ``None`` only in a flow that :attr:`needs_order` not.
+        """
         return None
 
-    def default_detail(self, slot: str, order: Order, customer: Customer, held: SlotValues) -> Any:
+    def default_detail(
+        self, slot: str, order: Order | None, customer: Customer, held: SlotValues
+    ) -> Any:
         """A value to use without asking (e.g. the only refund method), or ``None``."""
         return None
 
@@ -128,7 +137,8 @@ class OrderChangeForm(IdentifyingFormValidation):
     # -- the form machinery ------------------------------------------------------------------
 
     def task_slots(self, customer: Customer | None, tracker: Tracker) -> list[str]:
-        return [ORDER_ID, *self.detail_slots, CONFIRMED]
+        order_slots = [ORDER_ID] if self.needs_order else []
+        return [*order_slots, *self.detail_slots, CONFIRMED]
 
     def current_order(self, customer: Customer | None, tracker: Tracker) -> Order | None:
         """The chosen order, when it is the customer's."""
@@ -205,7 +215,7 @@ class OrderChangeForm(IdentifyingFormValidation):
             changes.update(reset)
         customer = self.current_customer(tracker)
         order = self.current_order(customer, tracker)
-        if customer is not None and order is not None:
+        if customer is not None and (order is not None or not self.needs_order):
             filled = self._fill_details(order, customer, tracker, flow_turns(turns))
             tracker.slots.update(filled)
             changes.update(filled)
@@ -225,7 +235,11 @@ class OrderChangeForm(IdentifyingFormValidation):
         return {**reset, **{slot: None for slot in stale if slot not in set_now}}
 
     def _fill_details(
-        self, order: Order, customer: Customer, tracker: Tracker, turns: Sequence[UserTurn]
+        self,
+        order: Order | None,
+        customer: Customer,
+        tracker: Tracker,
+        turns: Sequence[UserTurn],
     ) -> SlotValues:
         held: SlotValues = dict(tracker.slots)
         filled: SlotValues = {}
@@ -253,7 +267,7 @@ class OrderChangeForm(IdentifyingFormValidation):
         self,
         slot: str,
         turns: Sequence[UserTurn],
-        order: Order,
+        order: Order | None,
         customer: Customer,
         held: SlotValues,
     ) -> Any:

@@ -1,4 +1,5 @@
-"""The order-change forms: cancel, new address and new items (pending); return, exchange.
+"""The change forms: cancel, new address, items or payment (pending); return, exchange
+(delivered); and the account's default address.
 
 Each form says which order statuses it accepts and how to read its details from a message;
 :mod:`actions.write_form` does the rest.
@@ -24,6 +25,7 @@ from actions.write_form import (
 from actions.write_text import (
     choose_variant,
     chosen_items,
+    new_payment_methods,
     original_method,
     parse_address,
     parse_cancel_reason,
@@ -43,7 +45,7 @@ class ValidateCancelOrderForm(OrderChangeForm):
         return "validate_cancel_order_form"
 
     def read_detail(
-        self, slot: str, turn: UserTurn, order: Order, customer: Customer, held: SlotValues
+        self, slot: str, turn: UserTurn, order: Order | None, customer: Customer, held: SlotValues
     ) -> Any:
         chosen = entity_value(turn, REASON)
         if chosen in CANCEL_REASONS:
@@ -51,20 +53,61 @@ class ValidateCancelOrderForm(OrderChangeForm):
         return parse_cancel_reason(turn.text)
 
 
-class ValidateChangeAddressForm(OrderChangeForm):
-    """``change_address_form``: a pending order and the address to ship it to instead."""
+class AddressForm(OrderChangeForm):
+    """A form whose one detail is a new address, written on one line."""
 
     detail_slots: ClassVar[tuple[str, ...]] = (NEW_ADDRESS,)
+
+    def read_detail(
+        self, slot: str, turn: UserTurn, order: Order | None, customer: Customer, held: SlotValues
+    ) -> Any:
+        address = parse_address(turn.text)
+        return asdict(address) if address is not None else None
+
+
+class ValidateChangeAddressForm(AddressForm):
+    """``change_address_form``: a pending order and the address to ship it to instead."""
+
     action_words: ClassVar[str] = "sent elsewhere"
 
     def name(self) -> str:
         return "validate_change_address_form"
 
+
+class ValidateAccountAddressForm(AddressForm):
+    """``account_address_form``: the account's default address; no order is involved."""
+
+    needs_order: ClassVar[bool] = False
+
+    def name(self) -> str:
+        return "validate_account_address_form"
+
+
+class ValidateChangePaymentForm(OrderChangeForm):
+    """``change_payment_form``: a pending order and another of the account's payment methods."""
+
+    detail_slots: ClassVar[tuple[str, ...]] = (PAYMENT,)
+    action_words: ClassVar[str] = "paid another way"
+
+    def name(self) -> str:
+        return "validate_change_payment_form"
+
     def read_detail(
-        self, slot: str, turn: UserTurn, order: Order, customer: Customer, held: SlotValues
+        self, slot: str, turn: UserTurn, order: Order | None, customer: Customer, held: SlotValues
     ) -> Any:
-        address = parse_address(turn.text)
-        return asdict(address) if address is not None else None
+        if order is None:
+            return None
+        choices = new_payment_methods(customer, order)
+        chosen = entity_value(turn, PAYMENT)
+        if chosen is not None:
+            return chosen if any(m.method_id == chosen for m in choices) else None
+        return parse_payment_method(turn.text, choices)
+
+    def default_detail(
+        self, slot: str, order: Order | None, customer: Customer, held: SlotValues
+    ) -> Any:
+        choices = new_payment_methods(customer, order) if order is not None else []
+        return choices[0].method_id if len(choices) == 1 else None
 
 
 class ItemsForm(OrderChangeForm):
@@ -83,8 +126,10 @@ class ItemsForm(OrderChangeForm):
         return parse_items(order, turn.text)
 
     def read_detail(
-        self, slot: str, turn: UserTurn, order: Order, customer: Customer, held: SlotValues
+        self, slot: str, turn: UserTurn, order: Order | None, customer: Customer, held: SlotValues
     ) -> Any:
+        if order is None:
+            return None
         if slot == ITEMS:
             return self.read_items(turn, order)
         if slot == PAYMENT:
@@ -97,7 +142,11 @@ class ItemsForm(OrderChangeForm):
             return self.read_new_items(turn, order, held)
         return None
 
-    def default_detail(self, slot: str, order: Order, customer: Customer, held: SlotValues) -> Any:
+    def default_detail(
+        self, slot: str, order: Order | None, customer: Customer, held: SlotValues
+    ) -> Any:
+        if order is None:
+            return None
         if slot == ITEMS and len(order.items) == 1:
             return [order.items[0].item_id]  # nothing to choose
         if slot == PAYMENT:

@@ -33,7 +33,9 @@ from actions.write_text import (
     variant_price,
 )
 
-Operation = Literal["cancel", "return", "exchange", "modify_items", "address"]
+Operation = Literal[
+    "cancel", "return", "exchange", "modify_items", "address", "payment", "account_address"
+]
 
 FORM_OPERATIONS: dict[str, Operation] = {
     "cancel_order_form": "cancel",
@@ -41,6 +43,8 @@ FORM_OPERATIONS: dict[str, Operation] = {
     "exchange_form": "exchange",
     "modify_items_form": "modify_items",
     "change_address_form": "address",
+    "change_payment_form": "payment",
+    "account_address_form": "account_address",
 }
 
 REFUSAL_SENTENCES: dict[RefusalCode, str] = {
@@ -83,50 +87,56 @@ def refusal_sentence(refusal: Refusal) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ChangePlan:
-    """One confirmed order change: what to tell the shopper and what to call.
+    """One confirmed change: what to tell the shopper and what to call.
 
     Attributes:
         operation: Which write to run.
-        order_id: The order it changes.
+        target: The order it changes (the customer's user id for ``account_address``).
         summary: The sentence listing exactly what will happen.
         arguments: The write's arguments besides the order id (JSON-safe).
     """
 
     operation: Operation
-    order_id: str
+    target: str
     summary: str
     arguments: Mapping[str, Any]
 
     def idempotency_key(self, conversation: str) -> str:
         """A key for this conversation and these exact details, so a retried turn is a no-op."""
         body = json.dumps(
-            [conversation, self.operation, self.order_id, dict(self.arguments)], sort_keys=True
+            [conversation, self.operation, self.target, dict(self.arguments)], sort_keys=True
         )
         return "concierge:" + hashlib.sha256(body.encode()).hexdigest()
 
-    def run(self, shop: ShopBackend, conversation: str) -> WriteResult[Order]:
+    def run(self, shop: ShopBackend, conversation: str) -> WriteResult[Order] | WriteResult[Customer]:
         """Calls the shop's write operation with this plan's idempotency key."""
         key = self.idempotency_key(conversation)
         args = self.arguments
         if self.operation == "cancel":
-            return shop.cancel_pending_order(self.order_id, args["reason"], idempotency_key=key)
+            return shop.cancel_pending_order(self.target, args["reason"], idempotency_key=key)
         if self.operation == "address":
             address = Address(**args["address"])
-            return shop.modify_pending_order_address(self.order_id, address, idempotency_key=key)
+            return shop.modify_pending_order_address(self.target, address, idempotency_key=key)
+        if self.operation == "account_address":
+            address = Address(**args["address"])
+            return shop.modify_user_address(self.target, address, idempotency_key=key)
+        if self.operation == "payment":
+            method = args["payment_method_id"]
+            return shop.modify_pending_order_payment(self.target, method, idempotency_key=key)
         if self.operation == "return":
             return shop.return_delivered_order_items(
-                self.order_id, args["item_ids"], args["payment_method_id"], idempotency_key=key
+                self.target, args["item_ids"], args["payment_method_id"], idempotency_key=key
             )
         if self.operation == "exchange":
             return shop.exchange_delivered_order_items(
-                self.order_id,
+                self.target,
                 args["item_ids"],
                 args["new_item_ids"],
                 args["payment_method_id"],
                 idempotency_key=key,
             )
         return shop.modify_pending_order_items(
-            self.order_id,
+            self.target,
             args["item_ids"],
             args["new_item_ids"],
             args["payment_method_id"],
@@ -136,12 +146,21 @@ class ChangePlan:
 
 def build_plan(
     operation: Operation,
-    order: Order,
+    order: Order | None,
     customer: Customer,
     slots: Mapping[str, Any],
     shop: ShopBackend,
 ) -> ChangePlan | None:
-    """The plan for ``operation`` from the form's slots; ``None`` when a detail is missing."""
+    """The plan for ``operation`` from the form's slots; ``None`` when a detail is missing.
+
+    ``order`` is ``None`` only for ``account_address``, which changes no order.
+    """
+    if operation == "account_address":
+        return _account_address_plan(customer, slots.get(NEW_ADDRESS))
+    if order is None:
+        return None
+    if operation == "payment":
+        return _payment_plan(order, customer, slots.get(PAYMENT))
     if operation == "cancel":
         reason = slots.get(REASON)
         if not reason:
@@ -208,12 +227,18 @@ def build_plan(
     return ChangePlan(operation, order.order_id, summary, arguments)
 
 
-def _address_plan(order: Order, raw: Any) -> ChangePlan | None:
+def _address(raw: Any) -> Address | None:
     if not isinstance(raw, dict):
         return None
     try:
-        address = Address(**{key: str(raw[key]) for key in Address.__slots__})
+        return Address(**{key: str(raw[key]) for key in Address.__slots__})
     except KeyError:
+        return None
+
+
+def _address_plan(order: Order, raw: Any) -> ChangePlan | None:
+    address = _address(raw)
+    if address is None:
         return None
     summary = (
         f"I'll change the shipping address of order {order.order_id} from "
@@ -222,24 +247,54 @@ def _address_plan(order: Order, raw: Any) -> ChangePlan | None:
     return ChangePlan("address", order.order_id, summary, {"address": asdict(address)})
 
 
+def _account_address_plan(customer: Customer, raw: Any) -> ChangePlan | None:
+    address = _address(raw)
+    if address is None:
+        return None
+    summary = (
+        f"I'll change the default address on your account from {address_text(customer.address)} "
+        f"to {address_text(address)}. Orders already placed keep the address they have."
+    )
+    arguments = {"address": asdict(address)}
+    return ChangePlan("account_address", customer.user_id, summary, arguments)
+
+
+def _payment_plan(order: Order, customer: Customer, method: Any) -> ChangePlan | None:
+    paid = [p for p in order.payments if p.transaction_type == "payment"]
+    if not method or not paid:
+        return None
+    old = paid[0]
+    summary = (
+        f"I'll pay order {order.order_id} ({money(old.amount)}) with your "
+        f"{method_label(customer, str(method))} instead of your "
+        f"{method_label(customer, old.payment_method_id)}, and refund the "
+        f"{money(old.amount)} charged there."
+    )
+    return ChangePlan("payment", order.order_id, summary, {"payment_method_id": str(method)})
+
+
 def _items(order: Order) -> str:
     return join_words([item_text(item) for item in order.items])
 
 
-def done_sentence(plan: ChangePlan, result: WriteResult[Order]) -> str:
+def done_sentence(plan: ChangePlan) -> str:
     """What to tell the shopper after the write succeeded."""
     if plan.operation == "cancel":
-        return f"Done — order {plan.order_id} is cancelled and your refund is on its way."
+        return f"Done — order {plan.target} is cancelled and your refund is on its way."
     if plan.operation == "return":
         return (
-            f"Done — your return for order {plan.order_id} is requested. Watch your email for "
+            f"Done — your return for order {plan.target} is requested. Watch your email for "
             "the return instructions."
         )
     if plan.operation == "address":
-        return f"Done — order {plan.order_id} will ship to the new address."
+        return f"Done — order {plan.target} will ship to the new address."
+    if plan.operation == "account_address":
+        return "Done — your account's default address is updated."
+    if plan.operation == "payment":
+        return f"Done — order {plan.target} is now paid with the new method."
     if plan.operation == "exchange":
         return (
-            f"Done — your exchange for order {plan.order_id} is requested. Watch your email for "
+            f"Done — your exchange for order {plan.target} is requested. Watch your email for "
             "how to send the items back."
         )
-    return f"Done — the items of order {plan.order_id} are updated."
+    return f"Done — the items of order {plan.target} are updated."

@@ -191,6 +191,12 @@ def refund_methods(customer: Customer, order: Order) -> list[PaymentMethod]:
     ]
 
 
+def new_payment_methods(customer: Customer, order: Order) -> list[PaymentMethod]:
+    """The account's methods a pending order may be moved to: any but the one that paid it."""
+    current = original_method(order)
+    return [m for m in customer.payment_methods if m.method_id != current]
+
+
 def original_method(order: Order) -> str | None:
     """The payment method the order was paid with."""
     return order.payments[0].payment_method_id if order.payments else None

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,9 +18,19 @@ log = logging.getLogger(__name__)
 
 
 class ActionServerProcess:
-    """``python -m rasa_sdk --actions actions`` on the configured port, stopped on exit."""
+    """``python -m rasa_sdk --actions actions`` on the configured port, stopped on exit.
 
-    def __init__(self, url: str, *, cwd: Path, startup_timeout_s: float = 60.0) -> None:
+    ``env`` adds variables for the child, such as where its shop store is.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        startup_timeout_s: float = 60.0,
+    ) -> None:
         parts = urlsplit(url)
         if parts.hostname not in ("127.0.0.1", "localhost", "::1", "0.0.0.0"):
             raise ConfigError(
@@ -30,11 +41,12 @@ class ActionServerProcess:
         self.url = url.rstrip("/").removesuffix("/webhook")
         self.port = parts.port or 5055
         self._cwd = cwd
+        self._env = dict(env or {})
         self._timeout = startup_timeout_s
         self._process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **self._env, "PYTHONUNBUFFERED": "1"}
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "rasa_sdk", "--actions", "actions",
             "--port", str(self.port), "--quiet",

@@ -91,7 +91,11 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.server.port
     action_server = None
     if settings.action_server.embedded and not args.no_actions:
-        action_server = ActionServerProcess(settings.action_server.url, cwd=ROOT)
+        action_server = ActionServerProcess(
+            settings.action_server.url,
+            cwd=ROOT,
+            env=settings.shop_store.environment(settings),
+        )
         await action_server.start()
     runner = web.AppRunner(build_app(settings), access_log=None)
     try:
@@ -124,7 +128,11 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     parts = build_parts(settings)
     action_server = None
     if settings.action_server.embedded and not args.no_actions:
-        action_server = ActionServerProcess(settings.action_server.url, cwd=ROOT)
+        action_server = ActionServerProcess(
+            settings.action_server.url,
+            cwd=ROOT,
+            env=settings.shop_store.environment(settings),
+        )
         await action_server.start()
     pipeline = Pipeline(
         settings=settings,
@@ -207,6 +215,7 @@ def _train(settings: Settings, args: argparse.Namespace) -> int:
 def _run_action_server(settings: Settings) -> int:
     port = settings.action_server.url.rsplit(":", 1)[-1].split("/")[0]
     os.chdir(ROOT)
+    os.environ.update(settings.shop_store.environment(settings))
     os.execv(
         sys.executable,
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", port],

@@ -52,6 +52,27 @@ class ShopProfile:
 
 
 @dataclass(frozen=True)
+class ShopStoreConfig:
+    """Where the action server's shop lives (the embedded SQLite adapter)."""
+
+    data_dir: str = field(
+        default="data/shop",
+        metadata={"help": "shop JSON (users, orders, products; tau-bench shape) seeding the store"},
+    )
+    database: str = field(
+        default="var/shop.sqlite",
+        metadata={"help": "SQLite file with every change made; built from data_dir if missing"},
+    )
+
+    def environment(self, settings: Settings) -> dict[str, str]:
+        """The variables that point an action server process at this store."""
+        return {
+            "CONCIERGE_SHOP_DIR": str(settings.path(self.data_dir)),
+            "CONCIERGE_SHOP_DB": str(settings.path(self.database)),
+        }
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     host: str = field(default="127.0.0.1", metadata={"help": "address the bot listens on"})
     port: int = field(default=5005, metadata={"help": "port of the REST API"})
@@ -198,6 +219,7 @@ class GeneratorConfig:
 @dataclass(frozen=True)
 class Settings:
     shop: ShopProfile = field(default_factory=ShopProfile)
+    shop_store: ShopStoreConfig = field(default_factory=ShopStoreConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     nlu: NLUConfig = field(default_factory=NLUConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)

@@ -151,23 +151,28 @@ def load_passages(directory: Path) -> list[Passage]:
     """Reads every ``*.md`` file under ``directory`` (recursively, in path order) into passages.
 
     Args:
-        directory: the knowledge directory, e.g. ``data/knowledge``.
+        directory: the knowledge directory, e.g. ``data/knowledge``, or one markdown file
+            (another shop's single policy document, say).
 
     Returns:
         All passages, ordered by file path and then by position in the file.
 
     Raises:
-        ConfigError: the directory is missing or not a directory, holds no markdown passages,
-            a file cannot be read or decoded as UTF-8, or two passages share an id.
+        ConfigError: the path is missing or neither a folder nor a ``.md`` file, holds no
+            markdown passages, a file cannot be read or decoded as UTF-8, or two passages
+            share an id.
     """
     key = "knowledge.directory"
-    if not directory.is_dir():
-        raise ConfigError(key, f"{directory} is not a directory")
-    # Not is_file(): a broken link named *.md must fail loudly, not vanish from the base.
-    files = sorted(p for p in directory.rglob("*.md") if not p.is_dir())
+    if directory.is_file() and directory.suffix == ".md":
+        files, root = [directory], directory.parent
+    elif directory.is_dir():
+        # Not is_file(): a broken link named *.md must fail loudly, not vanish from the base.
+        files, root = sorted(p for p in directory.rglob("*.md") if not p.is_dir()), directory
+    else:
+        raise ConfigError(key, f"{directory} is neither a directory nor a markdown file")
     passages: list[Passage] = []
     for path in files:
-        source = path.relative_to(directory).as_posix()
+        source = path.relative_to(root).as_posix()
         try:
             markdown = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -109,6 +109,10 @@ class Policy:
         then = form_flow.then if form_flow and form_flow.then else ""
         continue_form = RunForm(form, then)
         if intent == "deny" and confidence >= self.config.switch_confidence:
+            if self._answers_question(tracker, form, intent):
+                # "No" to a yes/no question the form asked (a confirmation) is the form's to
+                # handle: "no, use PayPal instead" corrects a detail rather than stopping.
+                return [continue_form]
             return [StopForm(), Respond("utter_form_stopped")]
         staying = (
             intent in NEUTRAL_INTENTS
@@ -125,6 +129,18 @@ class Policy:
         # A digression: serve it, then come back to the question the form was asking.
         text = str(tracker.latest_message.get("text") or "")
         return [*self._serve(flow, text), continue_form]
+
+    def _answers_question(self, tracker: TrackerView, form: str, intent: str) -> bool:
+        """Whether ``intent`` fills the slot the form is asking for through a from_intent mapping."""
+        requested = tracker.slots.get(REQUESTED_SLOT)
+        if not isinstance(requested, str):
+            return False
+        return any(
+            mapping.type == "from_intent"
+            and intent in mapping.intent
+            and mapping.applies(form, requested)
+            for mapping in self.domain.slots.get(requested, ())
+        )
 
     def _serve(self, flow: Flow, text: str) -> list[Decision]:
         if flow.form:

@@ -128,11 +128,21 @@ def test_missing_directory_is_a_config_error(tmp_path: Path) -> None:
         load_passages(tmp_path / "nope")
 
 
-def test_file_instead_of_directory_is_a_config_error(tmp_path: Path) -> None:
-    file = tmp_path / "shipping.md"
+def test_a_single_markdown_file_is_a_knowledge_base_of_its_own(tmp_path: Path) -> None:
+    file = tmp_path / "wiki.md"
+    file.write_text("# Policy\n## Returns\nWithin 30 days.\n", encoding="utf-8")
+    (tmp_path / "other.md").write_text("## Other\nNot part of it.\n", encoding="utf-8")
+
+    passages = load_passages(file)
+
+    assert [(p.id, p.text) for p in passages] == [("wiki.md#returns", "Within 30 days.")]
+
+
+def test_a_file_that_is_not_markdown_is_a_config_error(tmp_path: Path) -> None:
+    file = tmp_path / "shipping.txt"
     file.write_text("## A\nB.\n", encoding="utf-8")
 
-    with pytest.raises(ConfigError, match="not a directory"):
+    with pytest.raises(ConfigError, match="neither a directory nor a markdown file"):
         load_passages(file)
 
 
