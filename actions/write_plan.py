@@ -108,7 +108,9 @@ class ChangePlan:
         )
         return "concierge:" + hashlib.sha256(body.encode()).hexdigest()
 
-    def run(self, shop: ShopBackend, conversation: str) -> WriteResult[Order] | WriteResult[Customer]:
+    def run(
+        self, shop: ShopBackend, conversation: str
+    ) -> WriteResult[Order] | WriteResult[Customer]:
         """Calls the shop's write operation with this plan's idempotency key."""
         key = self.idempotency_key(conversation)
         args = self.arguments

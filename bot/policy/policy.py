@@ -131,7 +131,7 @@ class Policy:
         return [*self._serve(flow, text), continue_form]
 
     def _answers_question(self, tracker: TrackerView, form: str, intent: str) -> bool:
-        """Whether ``intent`` fills the slot the form is asking for through a from_intent mapping."""
+        """Whether ``intent`` answers the question asked, through a from_intent mapping."""
         requested = tracker.slots.get(REQUESTED_SLOT)
         if not isinstance(requested, str):
             return False

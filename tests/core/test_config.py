@@ -21,6 +21,15 @@ def test_repository_config_loads_with_embedded_defaults() -> None:
     assert "Northwind" in describe(settings)
 
 
+def test_shop_store_points_the_action_server_at_another_shop(tmp_path: Path) -> None:
+    path = write(tmp_path, "shop_store:\n  data_dir: /data/other-shop\n")
+    settings = load_settings(path, env={"CONCIERGE__SHOP_STORE__DATABASE": "var/other.sqlite"})
+    assert settings.shop_store.environment(settings) == {
+        "CONCIERGE_SHOP_DIR": "/data/other-shop",
+        "CONCIERGE_SHOP_DB": str(ROOT / "var" / "other.sqlite"),
+    }
+
+
 def test_environment_overrides_file_and_shortcuts(tmp_path: Path) -> None:
     path = write(tmp_path, "nlu:\n  threshold: 0.3\n")
     settings = load_settings(

@@ -100,6 +100,22 @@ def test_deny_stops_the_form(policy: Policy) -> None:
     assert policy.decide(with_user(in_form, p), p) == [StopForm(), Respond("utter_form_stopped")]
 
 
+def test_no_at_a_confirmation_is_the_forms_answer_not_a_stop(policy: Policy) -> None:
+    """ "No, to my PayPal" may correct a detail; the form reads it and sets confirmed=false."""
+    asking = [active_loop_event("return_form"), slot_event("requested_slot", "confirmed")]
+    p = parse("deny", 0.95, text="no, refund it to my PayPal")
+    view = with_user(asking, p)
+    assert policy.decide(view, p) == [RunForm("return_form", "action_return_items")]
+    events = policy.slot_events(view, p)
+    assert [(e["name"], e["value"]) for e in events] == [("confirmed", False)]
+
+
+def test_no_to_another_question_of_a_write_form_stops_it(policy: Policy) -> None:
+    asking = [active_loop_event("return_form"), slot_event("requested_slot", "item_ids")]
+    p = parse("deny", 0.95, text="no")
+    assert policy.decide(with_user(asking, p), p) == [StopForm(), Respond("utter_form_stopped")]
+
+
 def test_handoff_intent_hands_off_even_inside_a_form(policy: Policy) -> None:
     p = parse("contact_human_agent")
     assert policy.decide(with_user([], p), p) == [Handoff()]

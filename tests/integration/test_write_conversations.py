@@ -1,8 +1,8 @@
 """Order-change conversations (cancel, return, exchange, modify) end to end over the REST channel.
 
 The stories live in ``tests/conversations/*.yml``: each turn is a shopper message and what the
-bot's reply must (not) contain; ``orders`` gives the order records expected in the shop store
-at the end. The action server here is this module's own, on a temporary SQLite shop database,
+bot's reply must (not) contain; ``orders`` and ``users`` give the records expected in the shop
+store at the end. The action server here is this module's own, on a temporary SQLite shop database,
 so the writes never touch ``data/shop`` or the session's shared action server.
 """
 
@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import pytest
@@ -96,14 +96,18 @@ def action_server_url(shop_db: Path) -> Iterator[str]:
         stop(process)
 
 
-def order_record(database: Path, order_id: str) -> dict[str, Any]:
+def stored_record(database: Path, table: Literal["orders", "users"], key: str) -> dict[str, Any]:
     shop = SQLiteShopBackend.open(database)
     try:
-        record = shop.raw_record("orders", order_id)
+        record = shop.raw_record(table, key)
     finally:
         shop.close()
-    assert record is not None, order_id
+    assert record is not None, key
     return dict(record)
+
+
+def order_record(database: Path, order_id: str) -> dict[str, Any]:
+    return stored_record(database, "orders", order_id)
 
 
 def check_reply(turn: dict[str, Any], reply: str, where: str) -> None:
@@ -125,10 +129,11 @@ async def test_story(story: dict[str, Any], make_client: AppClient, shop_db: Pat
         if "button" in turn:
             titles = [b["title"] for r in replies for b in r.get("buttons", [])]
             assert any(turn["button"].lower() in t.lower() for t in titles), (where, titles)
-    for order_id, fields in (story.get("orders") or {}).items():
-        record = order_record(shop_db, order_id)
-        for field, value in fields.items():
-            assert record.get(field) == value, f"{story['name']}: {order_id}.{field}"
+    for table in ("orders", "users"):
+        for key, fields in (story.get(table) or {}).items():
+            record = stored_record(shop_db, table, key)
+            for field, value in fields.items():
+                assert record.get(field) == value, f"{story['name']}: {key}.{field}"
 
 
 async def test_a_cancellation_survives_an_action_server_restart(
