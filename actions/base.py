@@ -37,19 +37,32 @@ def shared_backend(directory: Path, database: Path) -> ShopBackend:
     return open_shop_database(database, directory)
 
 
+_installed_backend: ShopBackend | None = None
+
+
+def install_shop_backend(backend: ShopBackend | None) -> None:
+    """Makes every action without a backend of its own use ``backend``.
+
+    For a host that runs this package in its own process (the bot's in-process executor in a
+    benchmark, say) and chooses the shop; ``None`` goes back to :func:`shared_backend`.
+    """
+    global _installed_backend
+    _installed_backend = backend
+
+
 class ShopAccess:
-    """Gives an action its shop backend: the one passed in, else the shared default."""
+    """Gives an action its shop backend: the one passed in, an installed one, else the default."""
 
     def __init__(self, backend: ShopBackend | None = None) -> None:
         self._backend = backend
 
     @property
     def shop(self) -> ShopBackend:
-        if self._backend is None:
-            self._backend = shared_backend(
-                default_shop_dir().resolve(), default_shop_database().resolve()
-            )
-        return self._backend
+        if self._backend is not None:
+            return self._backend
+        if _installed_backend is not None:
+            return _installed_backend
+        return shared_backend(default_shop_dir().resolve(), default_shop_database().resolve())
 
 
 class ShopAction(ShopAccess, Action, ABC):  # type: ignore[misc]  # rasa-sdk is untyped

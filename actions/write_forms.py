@@ -92,6 +92,16 @@ class ValidateChangePaymentForm(OrderChangeForm):
     def name(self) -> str:
         return "validate_change_payment_form"
 
+    def order_problem(self, order: Order) -> str | None:
+        problem = super().order_problem(order)
+        if problem is None and len(order.payments) != 1:
+            # The shop moves a payment only once: after that the order has several entries.
+            return (
+                f"The payment of order {order.order_id} was already changed, so it can't be "
+                "moved again. Is it about another order?"
+            )
+        return problem
+
     def read_detail(
         self, slot: str, turn: UserTurn, order: Order | None, customer: Customer, held: SlotValues
     ) -> Any:

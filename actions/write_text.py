@@ -89,35 +89,55 @@ def _option_mentioned(key: str, value: str, text: str) -> bool:
     return len(value_l) > 1 and re.search(rf"(?<![\w#/]){escaped}(?![\w/])", lowered) is not None
 
 
-def _name_matches(item: OrderItem, text_words: set[str], text: str) -> bool:
-    name = item.name.lower()
-    if name in text.lower():
-        return True
-    name_words = [w for w in _WORD.findall(name) if len(w) > 2]
-    # The last word of a product name is its noun ("Trail Runner Shoe" -> "shoe").
-    return bool(name_words) and name_words[-1] in text_words
+def _noun(name: str) -> str | None:
+    """The last word of a product name is its noun ("Trail Runner Shoe" -> "shoe")."""
+    name_words = [w for w in _WORD.findall(name.lower()) if len(w) > 2]
+    return name_words[-1] if name_words else None
+
+
+def _named_items(order: Order, text: str) -> list[OrderItem]:
+    """Items named in full, or by their noun when no item with that noun is named in full.
+
+    "the Digital Camera" names the digital camera, not also the order's action camera;
+    "the camera" names both.
+    """
+    lowered, text_words = text.lower(), words(text)
+    in_full = [item for item in order.items if item.name.lower() in lowered]
+    nouns_in_full = {_noun(item.name) for item in in_full}
+    by_noun = [
+        item
+        for item in order.items
+        if item not in in_full
+        and (noun := _noun(item.name)) is not None
+        and noun in text_words
+        and noun not in nouns_in_full
+    ]
+    return [item for item in order.items if item in in_full or item in by_noun]
 
 
 def parse_items(order: Order, text: str) -> list[str] | None:
     """The order's item ids the shopper names; ``None`` when none is named.
 
-    "all"/"everything" names every item. Several items sharing a name are told apart by the
-    option values mentioned; when that does not decide, all of them are taken.
+    "all"/"everything" names every item. Items sharing a name are told apart by how many of
+    their option values the text mentions ("the clicky white 80% keyboard" is not the clicky
+    RGB 60% one); when no option is mentioned, all of them are taken.
     """
     if _ALL_ITEMS.search(text):
         return [item.item_id for item in order.items]
-    text_words = words(text)
-    named = [item for item in order.items if _name_matches(item, text_words, text)]
+    named = _named_items(order, text)
     if not named:
         return None
-    by_options = [
-        item
-        for item in named
-        if any(_option_mentioned(k, v, text) for k, v in item.options.items())
-    ]
-    same_name = len({item.name for item in named}) < len(named)
-    chosen = by_options if same_name and by_options else named
-    return [item.item_id for item in chosen]
+    chosen: list[OrderItem] = []
+    for name in dict.fromkeys(item.name for item in named):
+        namesakes = [item for item in named if item.name == name]
+        mentions = [
+            sum(_option_mentioned(k, v, text) for k, v in item.options.items())
+            for item in namesakes
+        ]
+        best = max(mentions)
+        chosen += [i for i, m in zip(namesakes, mentions, strict=True) if m == best or best == 0]
+    order_of = {item.item_id: n for n, item in enumerate(order.items)}
+    return [item.item_id for item in sorted(chosen, key=lambda i: order_of[i.item_id])]
 
 
 def parse_payment_method(
