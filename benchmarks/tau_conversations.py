@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
+from tau_shopper import WRITE_ACTIONS, ScriptedShopper, build_shopper  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from actions.base import install_shop_backend  # noqa: E402
 from actions.shop.tau_bench import DataHasher, import_tau_bench  # noqa: E402
-from tau_shopper import WRITE_ACTIONS, ScriptedShopper, build_shopper  # noqa: E402
 from bot.action_inprocess import InProcessActionExecutor  # noqa: E402
 from bot.composition import build_app  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
