@@ -48,3 +48,4 @@ bench: install ## run the benchmarks (tables printed, JSON in benchmarks/results
 	$(PY) benchmarks/nlu.py
 	$(PY) benchmarks/retrieval.py
 	$(PY) benchmarks/tau_replay.py
+	$(PY) benchmarks/tau_conversations.py

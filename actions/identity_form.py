@@ -30,6 +30,10 @@ from actions.shop.port import Customer
 BY_EMAIL = ["email"]
 BY_NAME_ZIP = ["customer_name", "zip_code"]
 CUSTOMER_ID = "customer_id"
+MSG_ONE_CUSTOMER = (
+    "I can only help with the account you confirmed earlier in this conversation. For another "
+    "account, its owner can start a new chat."
+)
 
 SlotValues = dict[str, Any]
 
@@ -125,9 +129,12 @@ class IdentifyingFormValidation(ShopFormValidation):
     ) -> list[EventDict]:
         # Name and zip arrive in either order and often in different turns, so the look-up
         # runs here, once both are valid, rather than inside either slot's validator.
-        was_identified = self.current_customer(tracker) is not None
-        events: list[EventDict] = await super().get_validation_events(dispatcher, tracker, domain)
+        identified = self.current_customer(tracker)
+        was_identified = identified is not None
         extra: SlotValues = {}
+        if identified is not None:
+            extra = self._keep_identity(identified, dispatcher, tracker)
+        events: list[EventDict] = await super().get_validation_events(dispatcher, tracker, domain)
         if tracker.slots.get(CUSTOMER_ID) is None:
             extra = self._identify_by_name_zip(dispatcher, tracker)
             tracker.slots.update(extra)
@@ -137,3 +144,22 @@ class IdentifyingFormValidation(ShopFormValidation):
             tracker.slots.update(follow_up)
             extra.update(follow_up)
         return events + [SlotSet(slot, value) for slot, value in extra.items()]
+
+    def _keep_identity(
+        self, customer: Customer, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> SlotValues:
+        """One customer per conversation: another account's email or name is refused.
+
+        Nothing says whether that other account exists; the identified one stays.
+        """
+        email = tracker.slots.get("email")
+        name = tracker.slots.get("customer_name")
+        other_email = email is not None and str(email).strip().lower() != customer.email.lower()
+        full_name = parse_full_name(str(name)) if name is not None else None
+        other_name = full_name is not None and full_name.lower() != customer.full_name.lower()
+        if not (other_email or other_name):
+            return {}
+        dispatcher.utter_message(text=MSG_ONE_CUSTOMER)
+        kept: SlotValues = {"email": customer.email.lower(), "customer_name": customer.full_name}
+        tracker.slots.update(kept)
+        return kept

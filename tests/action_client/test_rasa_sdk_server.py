@@ -1,8 +1,14 @@
-"""HttpActionExecutor against a real ``python -m rasa_sdk`` process running fixture actions."""
+"""The rasa-sdk protocol, one contract for both adapters that speak it.
+
+``HttpActionExecutor`` against a real ``python -m rasa_sdk`` process, and
+``InProcessActionExecutor`` running the same fixture actions through rasa-sdk in this process,
+must give the same results and the same errors.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -14,7 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.action_client import HttpActionExecutor
+from bot.action_client import ActionExecutor, HttpActionExecutor
+from bot.action_inprocess import InProcessActionExecutor
 from bot.domain import TrackerView
 from bot.errors import ActionNotFound, ActionRejected
 from bot.retry import Backoff
@@ -32,8 +39,9 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
+@contextlib.asynccontextmanager
 async def rasa_sdk_server(tmp_path: Path, backoff: Backoff) -> AsyncIterator[HttpActionExecutor]:
+    """A ``python -m rasa_sdk`` process serving the fixture actions, stopped on exit."""
     port = free_port()
     log_path = tmp_path / "action_server.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1"}
@@ -72,12 +80,24 @@ async def rasa_sdk_server(tmp_path: Path, backoff: Backoff) -> AsyncIterator[Htt
             await process.wait()
 
 
+@pytest.fixture(params=["http", "in_process"])
+async def executor(
+    request: pytest.FixtureRequest, tmp_path: Path, backoff: Backoff
+) -> AsyncIterator[ActionExecutor]:
+    if request.param == "in_process":
+        yield InProcessActionExecutor("tests.action_client.fixture_actions")
+        return
+    async with rasa_sdk_server(tmp_path, backoff) as server:
+        yield server
+
+
 async def test_real_action_server_round_trip(
-    rasa_sdk_server: HttpActionExecutor, tracker: TrackerView
+    executor: ActionExecutor, tracker: TrackerView
 ) -> None:
     domain: dict[str, Any] = yaml.safe_load((ROOT / "data" / "domain.yml").read_text())
+    assert await executor.health()
 
-    result = await rasa_sdk_server.run("action_echo_slot", tracker, domain)
+    result = await executor.run("action_echo_slot", tracker, domain)
 
     assert [(e["event"], e["name"], e["value"]) for e in result.events] == [
         ("slot", "echoed", "ann@example.com")
@@ -87,6 +107,6 @@ async def test_real_action_server_round_trip(
     assert response["custom"] == {"intents": len(domain["intents"])}
 
     with pytest.raises(ActionRejected, match="no order number given"):
-        await rasa_sdk_server.run("action_refuse", tracker, domain)
+        await executor.run("action_refuse", tracker, domain)
     with pytest.raises(ActionNotFound, match="action_does_not_exist"):
-        await rasa_sdk_server.run("action_does_not_exist", tracker, domain)
+        await executor.run("action_does_not_exist", tracker, domain)

@@ -1,0 +1,67 @@
+"""Reading the items of an order from what the shopper wrote."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.shop.port import Address, Order, OrderItem
+from actions.write_text import parse_items
+
+ADDRESS = Address("1 Main St", "", "Austin", "TX", "78701", "USA")
+
+
+def order(*items: tuple[str, str, dict[str, str]]) -> Order:
+    return Order(
+        order_id="#W1000000",
+        user_id="u",
+        status="delivered",
+        address=ADDRESS,
+        items=tuple(
+            OrderItem(name=name, product_id=f"p-{name}", item_id=item_id, price=10.0, options=opts)
+            for item_id, name, opts in items
+        ),
+        fulfillments=(),
+        payments=(),
+    )
+
+
+CAMERAS = order(
+    ("1", "Digital Camera", {"resolution": "24MP", "zoom": "3x", "storage": "SD card"}),
+    ("2", "Action Camera", {"resolution": "4K", "waterproof": "yes", "color": "black"}),
+)
+KEYBOARDS = order(
+    ("1", "Mechanical Keyboard", {"switch type": "clicky", "backlight": "white", "size": "80%"}),
+    ("2", "Mechanical Keyboard", {"switch type": "clicky", "backlight": "RGB", "size": "60%"}),
+    ("3", "Garden Hose", {"length": "50ft", "material": "vinyl", "color": "black"}),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("change the Digital Camera (24MP, 3x, SD card)", ["1"]),
+        ("return the action camera please", ["2"]),
+        ("return the camera", ["1", "2"]),  # the noun alone names both
+        ("the Digital Camera and the Action Camera", ["1", "2"]),
+    ],
+)
+def test_a_full_name_outranks_a_shared_noun(text: str, expected: list[str]) -> None:
+    assert parse_items(CAMERAS, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "clicky" fits both keyboards; white and 80% only the first
+        ("exchange the Mechanical Keyboard (clicky, white, size 80%)", ["1"]),
+        ("the RGB keyboard", ["2"]),
+        ("return the keyboards", ["1", "2"]),
+        ("the white keyboard and the RGB one, and the hose", ["1", "2", "3"]),
+        ("the 80% keyboard and the garden hose", ["1", "3"]),
+        ("the toaster", None),
+    ],
+)
+def test_namesakes_are_told_apart_by_the_options_mentioned(
+    text: str, expected: list[str] | None
+) -> None:
+    assert parse_items(KEYBOARDS, text) == expected
