@@ -32,11 +32,13 @@ MSG_ASK_ORDER = "Which order is it about? The order number looks like #1234567."
 
 ORDER_CHOICES_BY_FORM: dict[str, tuple[str, ...]] = {
     "cancel_order_form": ("pending",),
-    "modify_items_form": ("pending",),
+    # Swapping items is one request to a shopper: changed while the order is pending,
+    # exchanged once delivered (actions/write_plan.py picks the operation by status).
+    "modify_items_form": ("pending", "delivered"),
     "change_address_form": ("pending",),
     "change_payment_form": ("pending",),
     "return_form": ("delivered",),
-    "exchange_form": ("delivered",),
+    "exchange_form": ("pending", "delivered"),
 }
 """The order statuses an order-change form can act on: only those orders are offered."""
 

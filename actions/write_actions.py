@@ -133,6 +133,11 @@ class ActionAskNewItemIds(OrderChangeAction):
             }
             for variant in variants[:VARIANT_BUTTONS]
         ]
+        if product is not None and any(
+            v.item_id == item.item_id for v in product.available_variants
+        ):
+            same = intent_payload("inform", new_item_id=item.item_id)
+            buttons.append({"title": "The same one again (a replacement)", "payload": same})
         dispatcher.utter_message(
             text=f"What would you like instead of the {item_text(item)}? "
             "Tell me the size, colour or other option, or pick one:",

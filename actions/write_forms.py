@@ -25,6 +25,7 @@ from actions.write_form import (
 from actions.write_text import (
     choose_variant,
     chosen_items,
+    named_item_ids,
     new_payment_methods,
     original_method,
     parse_address,
@@ -188,10 +189,17 @@ class ItemsForm(OrderChangeForm):
         )
         items = chosen_items(order, item_ids)
         button = entity_value(turn, "new_item_id")
+        # Options in a message belong to the items it names; a message naming none answers
+        # the question asked, about the first item still without a new option. So "blue"
+        # said of the suitcase never also changes the speaker chosen a turn earlier.
+        named = set(named_item_ids(order, turn.text))
+        asked = next((p for p, value in enumerate(new) if value is None), None)
         changed = False
         for position, item in enumerate(items):
             product = self.shop.get_product(item.product_id)
             if product is None:
+                continue
+            if button is None and item.item_id not in named and (named or position != asked):
                 continue
             if button is not None:
                 fits = any(v.item_id == button and v.available for v in product.variants)

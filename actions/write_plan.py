@@ -146,6 +146,18 @@ class ChangePlan:
         )
 
 
+def for_order(operation: Operation, order: Order | None) -> Operation:
+    """The operation that does what the shopper asked to ``order``.
+
+    Swapping items for other options is one request to a shopper ("change", "exchange" and
+    "swap" are used alike): a pending order's items are changed in place, a delivered
+    order's items are exchanged.
+    """
+    if operation in ("exchange", "modify_items") and order is not None:
+        return "modify_items" if order.status == "pending" else "exchange"
+    return operation
+
+
 def build_plan(
     operation: Operation,
     order: Order | None,
@@ -157,6 +169,7 @@ def build_plan(
 
     ``order`` is ``None`` only for ``account_address``, which changes no order.
     """
+    operation = for_order(operation, order)
     if operation == "account_address":
         return _account_address_plan(customer, slots.get(NEW_ADDRESS))
     if order is None:
@@ -208,6 +221,9 @@ def build_plan(
         if price is None:
             return None
         difference += price - item.price
+        if str(new_id) == item.item_id:
+            swaps.append(f"{item_text(item)} for a new one just like it")
+            continue
         new_text = options_text(variant_options(product, str(new_id)))
         swaps.append(f"{item_text(item)} for {new_text} ({money(price)})")
     difference = round(difference, 2)

@@ -32,6 +32,7 @@ _NOT_NEEDED = re.compile(
 )
 _MISTAKE = re.compile(r"\b(mistake|mistaken|accident|accidentally|by error|wrong)", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
+_SEVERAL = re.compile(r"\b(both|two|three|all|each|every|them)\b", re.I)
 _ADDRESS = re.compile(
     r"(?<![#\w])(?P<address1>\d{1,6}\s+[A-Za-z][^,]*?),\s*"
     r"(?:(?P<address2>[^,]+?),\s*)?(?P<city>[^,\d]+?),?\s+"
@@ -115,6 +116,18 @@ def _named_items(order: Order, text: str) -> list[OrderItem]:
     return [item for item in order.items if item in in_full or item in by_noun]
 
 
+def _several(name: str, text: str) -> bool:
+    """Whether ``text`` speaks of more than one ``name`` ("both", "two", "the bottles")."""
+    noun = _noun(name)
+    plural = noun is not None and re.search(rf"\b{re.escape(noun)}(e?s)\b", text.lower())
+    return bool(plural or _SEVERAL.search(text))
+
+
+def named_item_ids(order: Order, text: str) -> list[str]:
+    """Ids of the order's items that ``text`` names by product (not "all"); may be empty."""
+    return [item.item_id for item in _named_items(order, text)]
+
+
 def parse_items(order: Order, text: str) -> list[str] | None:
     """The order's item ids the shopper names; ``None`` when none is named.
 
@@ -135,7 +148,10 @@ def parse_items(order: Order, text: str) -> list[str] | None:
             for item in namesakes
         ]
         best = max(mentions)
-        chosen += [i for i, m in zip(namesakes, mentions, strict=True) if m == best or best == 0]
+        tied = [i for i, m in zip(namesakes, mentions, strict=True) if m == best or best == 0]
+        if len({i.item_id for i in tied}) == 1 and not _several(name, text):
+            tied = tied[:1]  # identical units, named in the singular: one of them
+        chosen += tied
     order_of = {item.item_id: n for n, item in enumerate(order.items)}
     return [item.item_id for item in sorted(chosen, key=lambda i: order_of[i.item_id])]
 
@@ -172,11 +188,17 @@ def _source_mentioned(method: PaymentMethod, lowered: str) -> bool:
     return method.source.replace("_", " ") in lowered
 
 
+_SAME_AGAIN = re.compile(
+    r"\b(the )?same (one|item|thing|again|model|variant)\b|\breplacement\b", re.I
+)
+
+
 def choose_variant(item: OrderItem, product: Product, text: str) -> str | None:
     """The available variant of ``product`` the shopper asks for instead of ``item``.
 
     Options the shopper names must match; options not named stay as they were. Returns the
-    variant's item id only when exactly one variant fits.
+    variant's item id only when exactly one variant fits. "The same one again" (or "a
+    replacement") with no other option named is the item's own variant, while in stock.
     """
     others = [v for v in product.available_variants if v.item_id != item.item_id]
     mentioned: dict[str, set[str]] = {}
@@ -184,9 +206,11 @@ def choose_variant(item: OrderItem, product: Product, text: str) -> str | None:
         for key, value in variant.options.items():
             if _option_mentioned(key, value, text):
                 mentioned.setdefault(key, set()).add(value)
-    # Naming only what the item already is ("the navy jogger") asks for no change.
+    # Naming only what the item already is ("the navy jogger") asks for no change, unless
+    # the shopper asks for the same one again: a replacement of a faulty item.
     if all(item.options.get(key) in values for key, values in mentioned.items()):
-        return None
+        own = next((v for v in product.available_variants if v.item_id == item.item_id), None)
+        return own.item_id if own is not None and _SAME_AGAIN.search(text) else None
     # "from blue to black" names both colours: the new one is the one that differs.
     for key, values in mentioned.items():
         if len(values) > 1 and item.options.get(key) in values:

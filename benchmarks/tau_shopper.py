@@ -193,7 +193,9 @@ def _request(
         return Request(action, opener, answers)
     by_id = {item["item_id"]: item for item in order["items"]}
     new_options = {
-        old: variant_words(products, by_id[old]["product_id"], str(new))
+        old: "The same one again, please"
+        if old == str(new)
+        else variant_words(products, by_id[old]["product_id"], str(new))
         for old, new in zip(item_ids, kwargs["new_item_ids"], strict=True)
         if old in by_id
     }

@@ -98,6 +98,7 @@ _NOT_NAME_TEXT = """
     order please so still sure thanks that the there this to trying want with yes you your
     wondering having hoping calling writing interested unable sorry happy glad new back good
     fine okay ok hi hello hey email mail zip code number address
+    id ill ive like prefer make same replacement would could can
 """
 _NOT_NAME_WORDS = frozenset(_NOT_NAME_TEXT.split())
 _FILLER = re.compile(
@@ -204,7 +205,7 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
     """Cuts a candidate name at the first word that cannot be part of one."""
     kept_end = start
     for word in re.finditer(r"\S+", text[start:end]):
-        if word.group().lower().strip("'") in _NOT_NAME_WORDS:
+        if word.group().lower().replace("'", "") in _NOT_NAME_WORDS:
             break
         kept_end = start + word.end()
     return (start, kept_end) if kept_end > start else None
@@ -221,7 +222,8 @@ def _bare_name(text: str) -> tuple[int, int] | None:
         between = text[end : start + word.start()]
         if count and not between.isspace():
             break  # a comma or full stop ends the name
-        if not re.fullmatch(_NAME_WORD, word.group()) or word.group().lower() in _NOT_NAME_WORDS:
+        bare = word.group().lower().replace("'", "")
+        if not re.fullmatch(_NAME_WORD, word.group()) or bare in _NOT_NAME_WORDS:
             break
         count += 1
         if first is None:
