@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -147,18 +149,25 @@ def start_processes(
         ([sys.executable, "-m", "bot", "run", "--no-actions", "--port", str(bot_port)], bot_env),
         ([sys.executable, "-c", BARE_SERVER, str(bare_port)], env),
     ]  # fmt: skip
-    processes = [subprocess.Popen(cmd, cwd=ROOT, env=e, **quiet) for cmd, e in commands]
+    # Each in its own session, so stop_processes ends Sanic's worker processes too.
+    processes = [
+        subprocess.Popen(cmd, cwd=ROOT, env=e, start_new_session=True, **quiet)
+        for cmd, e in commands
+    ]
     return processes, ports
 
 
 def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
-        process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
     for process in processes:
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 async def measure(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,7 +51,8 @@ class ActionServerProcess:
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "rasa_sdk", "--actions", "actions",
             "--port", str(self.port), "--quiet",
-            cwd=self._cwd, env=env,
+            # Its own session: Sanic starts a worker process, and stop() ends the whole group.
+            cwd=self._cwd, env=env, start_new_session=True,
         )  # fmt: skip
         deadline = asyncio.get_running_loop().time() + self._timeout
         async with aiohttp.ClientSession() as session:
@@ -79,9 +81,11 @@ class ActionServerProcess:
         process, self._process = self._process, None
         if process is None or process.returncode is not None:
             return
-        process.terminate()
         try:
+            os.killpg(process.pid, signal.SIGTERM)
             await asyncio.wait_for(process.wait(), timeout=10)
         except TimeoutError:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
+        except ProcessLookupError:
+            pass

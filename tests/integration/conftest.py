@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,44 +32,66 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def action_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real `actions` package served by rasa-sdk in its own process."""
+def start_action_server(database: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The real ``actions`` package on the shop ``database``, waited for until healthy.
+
+    The server runs in a session of its own: Sanic starts a worker process, and
+    :func:`stop_action_server` must stop both, or an orphaned worker keeps a core busy.
+    """
     port = free_port()
-    log_path = tmp_path_factory.mktemp("action-server") / "stderr.log"
-    log = log_path.open("wb")
     env = {
         **os.environ,
         "CONCIERGE_SHOP_DIR": str(ROOT / "data" / "shop"),
-        # A fresh database: orders changed while chatting locally must not leak into tests.
-        "CONCIERGE_SHOP_DB": str(tmp_path_factory.mktemp("shop") / "shop.sqlite"),
+        "CONCIERGE_SHOP_DB": str(database),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--quiet"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "-q"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"action server died: {log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
+                if answer.status == 200:
+                    return process, url
+        except OSError:
+            if time.monotonic() > deadline:
+                stop_action_server(process)
+                raise
+            time.sleep(0.2)
+
+
+def stop_action_server(process: subprocess.Popen[bytes]) -> None:
+    """Stops the server and its worker (its whole process group)."""
     try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"action server died: {log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def action_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real `actions` package served by rasa-sdk in its own process."""
+    # A fresh database: orders changed while chatting locally must not leak into tests.
+    database = tmp_path_factory.mktemp("shop") / "shop.sqlite"
+    log_path = tmp_path_factory.mktemp("action-server") / "stderr.log"
+    process, url = start_action_server(database, log_path)
+    try:
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        stop_action_server(process)
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,6 @@ so the writes never touch ``data/shop`` or the session's shared action server.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +20,7 @@ import yaml
 from actions.shop.sqlite import SQLiteShopBackend
 from bot.config import ROOT, load_settings
 
-from .conftest import AppClient, free_port, say, texts
+from .conftest import AppClient, say, start_action_server, stop_action_server, texts
 
 pytestmark = pytest.mark.slow
 
@@ -43,44 +38,6 @@ def load_stories() -> list[dict[str, Any]]:
 STORIES = load_stories()
 
 
-def start_action_server(database: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The real ``actions`` package on ``database``, waited for until healthy."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "CONCIERGE_SHOP_DIR": str(ROOT / "data" / "shop"),
-        "CONCIERGE_SHOP_DB": str(database),
-    }
-    log = log_path.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--quiet"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"action server died: {log_path.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return process, url
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.2)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("write-shop") / "shop.sqlite"
@@ -93,7 +50,7 @@ def action_server_url(shop_db: Path) -> Iterator[str]:
     try:
         yield url
     finally:
-        stop(process)
+        stop_action_server(process)
 
 
 def stored_record(database: Path, table: Literal["orders", "users"], key: str) -> dict[str, Any]:
@@ -165,7 +122,7 @@ async def test_a_cancellation_survives_an_action_server_restart(
         status = texts(await say(second, "after-restart", question))
         assert "cancelled" in status.lower(), status
     finally:
-        stop(process)
+        stop_action_server(process)
 
 
 async def run_action(url: str, action: str, sender: str, slots: dict[str, Any]) -> str:
