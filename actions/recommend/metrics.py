@@ -48,4 +48,5 @@ def target_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
     with learned scores).
     """
     target_scores = scores[np.arange(len(targets)), targets]
-    return (scores > target_scores[:, None]).sum(axis=1)
+    ranks: np.ndarray = (scores > target_scores[:, None]).sum(axis=1)
+    return ranks

@@ -94,7 +94,8 @@ class SASRec(nn.Module):
         heads = self.config.heads
         mask = mask.repeat_interleave(heads, dim=0)
         x = self.blocks(x, mask=mask)
-        return self.norm(x) * present
+        hidden: Tensor = self.norm(x) * present
+        return hidden
 
     def last_state(self, sequences: Tensor) -> Tensor:
         """The hidden state after each user's latest item (sequences are left-padded)."""

@@ -88,7 +88,7 @@ def train_sasrec(
             inputs, targets = padded[:, :-1], padded[:, 1:]
             loss = _next_item_loss(model, inputs, targets)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
             total += float(loss.detach()) * len(batch)
             count += len(batch)
@@ -150,8 +150,43 @@ def evaluate(model: SASRec, cases: Sequence[EvalCase], *, device: str = "cpu") -
     return ranking_scores(rank_cases(model, cases, device=device))
 
 
-def build_model(n_items: int, content: Tensor | None, **overrides: int | float) -> SASRec:
+def build_model(
+    n_items: int,
+    content: Tensor | None,
+    *,
+    dim: int = 64,
+    layers: int = 2,
+    heads: int = 1,
+    max_len: int = 50,
+    dropout: float = 0.5,
+) -> SASRec:
+    """A fresh SASRec for ``n_items`` items, fused with ``content`` vectors when given."""
     config = SASRecConfig(
-        n_items=n_items, content_dim=0 if content is None else int(content.shape[1]), **overrides
-    )  # type: ignore[arg-type]
+        n_items=n_items,
+        dim=dim,
+        layers=layers,
+        heads=heads,
+        max_len=max_len,
+        dropout=dropout,
+        content_dim=0 if content is None else int(content.shape[1]),
+    )
     return SASRec(config, content)
+
+
+@torch.no_grad()
+def top_items(
+    model: SASRec, cases: Sequence[EvalCase], k: int, *, device: str = "cpu", batch_size: int = 512
+) -> list[list[int]]:
+    """Each case's ``k`` best items, its history left out."""
+    model.eval()
+    tops: list[list[int]] = []
+    for start in range(0, len(cases), batch_size):
+        chunk = cases[start : start + batch_size]
+        sequences = torch.from_numpy(
+            left_padded([c.history for c in chunk], model.config.max_len)
+        ).to(device)
+        scores = model.score_all(sequences)
+        for row, case in enumerate(chunk):
+            scores[row, list(case.history)] = float("-inf")
+        tops.extend(torch.topk(scores, k, dim=1).indices.cpu().tolist())
+    return tops

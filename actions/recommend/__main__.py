@@ -1,0 +1,174 @@
+"""``python -m actions.recommend evaluate --dataset …/Beauty.txt``: train, then score it.
+
+The protocol of S3-Rec and the papers after it: per user, the last item is the test target and
+the second-to-last the validation target; every item is a candidate, the user's earlier items
+excluded; HR and NDCG at 5, 10 and 20. Training stops on validation NDCG@10, never on test.
+Prints a table and writes JSON (and, with ``--top20``, each test user's top 20 items).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from actions.recommend.item_text import beauty_titles, text_vectors
+from actions.recommend.sequences import SequenceFileError, Sequences, eval_cases, training_prefixes
+from actions.recommend.training import (
+    TrainConfig,
+    build_model,
+    evaluate,
+    set_seed,
+    top_items,
+    train_sasrec,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TITLES_DIR = ROOT.parent / "shared" / "datasets" / "amazon-beauty-titles"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m actions.recommend", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("evaluate", help="train on a sequence file and report full-ranking scores")
+    ev.add_argument("--dataset", type=Path, required=True, help="S3-Rec format sequence file")
+    ev.add_argument(
+        "--titles",
+        type=Path,
+        default=None,
+        help="amazon-beauty-titles folder for content fusion (default: beside the data set, "
+        "for Beauty only); --no-content turns it off",
+    )
+    ev.add_argument("--no-content", action="store_true", help="item ids only, no title vectors")
+    ev.add_argument("--dim", type=int, default=64)
+    ev.add_argument("--layers", type=int, default=2)
+    ev.add_argument("--heads", type=int, default=1)
+    ev.add_argument("--max-len", type=int, default=50)
+    ev.add_argument("--dropout", type=float, default=0.5)
+    ev.add_argument("--lr", type=float, default=1e-3)
+    ev.add_argument("--batch-size", type=int, default=128)
+    ev.add_argument("--epochs", type=int, default=200)
+    ev.add_argument("--patience", type=int, default=10, help="evaluations without gain")
+    ev.add_argument("--eval-every", type=int, default=2)
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ev.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    ev.add_argument("--json", type=Path, default=None, help="where to write the results")
+    ev.add_argument("--top20", type=Path, default=None, help="write each test user's top 20")
+    return parser.parse_args(argv)
+
+
+def content_for(args: argparse.Namespace, sequences: Sequences) -> torch.Tensor | None:
+    if args.no_content:
+        return None
+    folder = args.titles
+    if folder is None and args.dataset.stem == "Beauty" and TITLES_DIR.is_dir():
+        folder = TITLES_DIR
+    if folder is None:
+        return None
+    titles = beauty_titles(folder)
+    return text_vectors(titles, sequences.n_items)
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        sequences = Sequences.read(args.dataset)
+    except (FileNotFoundError, SequenceFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    set_seed(args.seed)
+    content = content_for(args, sequences)
+    model = build_model(
+        sequences.n_items,
+        content,
+        dim=args.dim,
+        layers=args.layers,
+        heads=args.heads,
+        max_len=args.max_len,
+        dropout=args.dropout,
+    )
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        eval_every=args.eval_every,
+        patience=args.patience,
+        seed=args.seed,
+    )
+    valid = eval_cases(sequences, "valid")
+    test = eval_cases(sequences, "test")
+    report = train_sasrec(model, training_prefixes(sequences, 2), valid, config, device=args.device)
+    started = time.perf_counter()
+    test_scores = evaluate(model, test, device=args.device)
+    valid_scores = evaluate(model, valid, device=args.device)
+    result: dict[str, Any] = {
+        "dataset": str(args.dataset),
+        "users": len(sequences),
+        "items": sequences.n_items,
+        "interactions": sequences.interactions,
+        "model": model.config.to_dict(),
+        "content": content is not None,
+        "train": config.to_dict(),
+        "device": args.device,
+        "torch_threads": torch.get_num_threads(),
+        "epochs_run": report.epochs_run,
+        "best_epoch": report.best_epoch,
+        "train_seconds": round(report.seconds, 1),
+        "eval_seconds": round(time.perf_counter() - started, 1),
+        "valid": valid_scores.as_dict(),
+        "test": test_scores.as_dict(),
+        "curve": report.curve,
+    }
+    print_table(result)
+    out = args.json or ROOT / "benchmarks" / "results" / f"recommend_{args.dataset.stem}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(f"wrote {out}")
+    if args.top20:
+        write_top20(args.top20, model, test, sequences, args.device)
+        print(f"wrote {args.top20}")
+    return 0
+
+
+def write_top20(
+    path: Path, model: Any, cases: list[Any], sequences: Sequences, device: str
+) -> None:
+    tops = top_items(model, cases, 20, device=device)
+    with path.open("w", encoding="utf-8") as handle:
+        for case, items in zip(cases, tops, strict=True):
+            row = {"user": sequences.users[case.user], "target": case.target, "top20": items}
+            handle.write(json.dumps(row) + "\n")
+
+
+def print_table(result: dict[str, Any]) -> None:
+    print(
+        f"\n{Path(result['dataset']).stem}: {result['users']} users, {result['items']} items; "
+        f"SASRec dim {result['model']['dim']}, "
+        f"content fusion {'on' if result['content'] else 'off'}; "
+        f"best epoch {result['best_epoch']} of {result['epochs_run']}, "
+        f"{result['train_seconds']:.0f} s on {result['device']} ({result['torch_threads']} threads)"
+    )
+    keys = ["HR@5", "HR@10", "HR@20", "NDCG@5", "NDCG@10", "NDCG@20"]
+    print(f"{'split':8}" + "".join(f"{k:>9}" for k in keys))
+    for split in ("valid", "test"):
+        print(f"{split:8}" + "".join(f"{result[split][k]:>9.4f}" for k in keys))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    np.set_printoptions(precision=4)
+    if args.command == "evaluate":
+        return evaluate_command(args)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
