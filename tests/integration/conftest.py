@@ -46,7 +46,16 @@ def start_action_server(database: Path, log_path: Path) -> tuple[subprocess.Pope
     }
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "-q"],
+            [
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--quiet",
+                "--port",
+                str(port),
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

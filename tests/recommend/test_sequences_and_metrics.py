@@ -28,7 +28,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_reads_users_in_order_and_splits_leave_one_out(tmp_path: Path) -> None:
     seqs = Sequences.read(write(tmp_path, "1 1 2 3 4\n2 5 6\n\n3 7\n"))
     assert seqs.users == ("1", "2", "3")
-    assert seqs.n_items == 7 and seqs.interactions == 7
+    assert seqs.n_items == 7
+    assert seqs.interactions == 7
     assert training_prefixes(seqs, 2) == [(1, 2), (), ()]
     assert training_prefixes(seqs, 1) == [(1, 2, 3), (5,), ()]
     valid = eval_cases(seqs, "valid")
@@ -69,5 +70,5 @@ def test_hit_rate_and_ndcg_from_ranks() -> None:
     expected_ndcg10 = (1 + 1 / math.log2(6) + 1 / math.log2(11)) / 4
     assert scores.ndcg[10] == pytest.approx(expected_ndcg10)
     assert scores.ndcg[5] == pytest.approx((1 + 1 / math.log2(6)) / 4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no ranks"):
         ranking_scores([])
