@@ -7,6 +7,7 @@ shop data is opened lazily, on the first action that needs it (see :mod:`actions
 from actions.list_orders import ActionListOrders, ValidateListOrdersForm
 from actions.order_status import ActionAskOrderId, ActionOrderStatus, ValidateOrderStatusForm
 from actions.product_info import ActionProductInfo, ValidateProductInfoForm
+from actions.recommend_action import ActionRecommendProducts
 from actions.write_actions import (
     ActionAskCancelReason,
     ActionAskConfirmed,
@@ -49,6 +50,7 @@ __all__ = [
     "ActionModifyItems",
     "ActionOrderStatus",
     "ActionProductInfo",
+    "ActionRecommendProducts",
     "ActionReturnItems",
     "ValidateAccountAddressForm",
     "ValidateCancelOrderForm",

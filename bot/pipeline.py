@@ -41,6 +41,7 @@ from bot.policy.decisions import (
     Handoff,
     OfferHandoff,
     Respond,
+    RunAction,
     RunForm,
     StopForm,
 )
@@ -154,6 +155,8 @@ class Pipeline:
                 await self._answer(decision, turn)
             case RunForm(form=form, then=then):
                 await self._run_form(form, then, turn)
+            case RunAction(action=name):
+                await self._run_action(name, turn)
             case StopForm():
                 if turn.tracker.active_loop:
                     turn.add(active_loop_event(None), slot_event(REQUESTED_SLOT, None))

@@ -307,6 +307,18 @@ class ShopBackend(ABC):
         ties broken by name. No match gives an empty list.
         """
 
+    @abstractmethod
+    def list_products(self) -> list[Product]:
+        """Every product of the catalogue, in catalogue order."""
+
+    @abstractmethod
+    def purchase_histories(self) -> dict[str, list[str]]:
+        """Each customer's purchased product ids, oldest order first, in item order.
+
+        Cancelled orders are left out: they were not bought. Customers without a purchase
+        have no entry. Recommenders learn what is bought after what from this.
+        """
+
     def close(self) -> None:  # noqa: B027 - adapters without resources need not override it
         """Release the adapter's resources; the default holds none."""
 

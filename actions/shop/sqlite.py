@@ -257,6 +257,23 @@ class SQLiteShopBackend(SQLiteWriteOperations, ShopBackend):
         row = self._one("SELECT record FROM products WHERE product_id = ?", (product_id.strip(),))
         return None if row is None else product_from_record(json.loads(row[0]))
 
+    def list_products(self) -> list[Product]:
+        rows = self._all("SELECT record FROM products ORDER BY position", ())
+        return [product_from_record(json.loads(row[0])) for row in rows]
+
+    def purchase_histories(self) -> dict[str, list[str]]:
+        # Oldest first; undated orders (tau-bench data) sort first, in file order.
+        rows = self._all("SELECT user_id, record FROM orders ORDER BY placed_on, position", ())
+        histories: dict[str, list[str]] = {}
+        for user_id, text in rows:
+            record = json.loads(text)
+            if record.get("status") == "cancelled":
+                continue
+            products = [str(item["product_id"]) for item in record.get("items") or ()]
+            if products:
+                histories.setdefault(str(user_id), []).extend(products)
+        return histories
+
     def _product_index(self) -> list[ProductIndexEntry]:
         # Products never change while the server runs, so the word index is built once.
         if self._index is None:

@@ -31,6 +31,13 @@ class RunForm:
 
 
 @dataclass(frozen=True, slots=True)
+class RunAction:
+    """Run one action on the action server (a flow with ``then`` and no form)."""
+
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
 class StopForm:
     """Deactivate the active form, keeping the slots it filled."""
 
@@ -50,4 +57,4 @@ class Fallback:
     """Say that the message was not understood (counted for the handoff offer)."""
 
 
-Decision = Respond | Answer | RunForm | StopForm | Handoff | OfferHandoff | Fallback
+Decision = Respond | Answer | RunForm | RunAction | StopForm | Handoff | OfferHandoff | Fallback

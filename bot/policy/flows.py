@@ -23,7 +23,7 @@ class Flow:
 
     @property
     def answers(self) -> bool:
-        return self.form is None and self.respond is None and not self.handoff
+        return self.form is None and self.then is None and self.respond is None and not self.handoff
 
 
 @dataclass(frozen=True)

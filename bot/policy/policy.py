@@ -19,6 +19,7 @@ from bot.policy.decisions import (
     Handoff,
     OfferHandoff,
     Respond,
+    RunAction,
     RunForm,
     StopForm,
 )
@@ -145,6 +146,8 @@ class Policy:
     def _serve(self, flow: Flow, text: str) -> list[Decision]:
         if flow.form:
             return [RunForm(flow.form, flow.then or "")]
+        if flow.then:
+            return [RunAction(flow.then)]
         if flow.respond:
             return [Respond(flow.respond)]
         if flow.handoff:
@@ -200,6 +203,7 @@ __all__ = [
     "OfferHandoff",
     "Policy",
     "Respond",
+    "RunAction",
     "RunForm",
     "StopForm",
 ]

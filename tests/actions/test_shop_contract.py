@@ -230,6 +230,35 @@ def test_search_products_respects_limit(backend: ShopBackend) -> None:
     assert [p.name for p in backend.search_products("jacket", 1)] == ["Down Puffer Jacket"]
 
 
+def test_list_products_in_catalogue_order(backend: ShopBackend) -> None:
+    assert [p.product_id for p in backend.list_products()] == ["100", "200", "300"]
+
+
+def test_purchase_histories_are_oldest_first_without_cancelled_orders(
+    tmp_path: Path,
+) -> None:
+    orders = {
+        **ORDERS,
+        "#1000005": {
+            **_order("#1000005", "liam_okafor_3", "2026-11-20", 34.5),
+            "status": "cancelled",
+        },
+    }
+    second = orders["#1000002"]
+    orders["#1000002"] = {**second, "items": [{**second["items"][0], "product_id": "200"}]}
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    for name, data in (("users", USERS), ("orders", orders), ("products", PRODUCTS)):
+        (folder / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+    backend = SQLiteShopBackend.from_directory(folder)
+    try:
+        histories = backend.purchase_histories()
+    finally:
+        backend.close()
+    # Emma's orders by date: 06-30 (100), 10-01 (100), 11-15 (200); Liam's cancel is left out.
+    assert histories == {"emma_nguyen_1": ["100", "100", "200"], "liam_okafor_3": ["100"]}
+
+
 def test_calls_from_many_threads_are_safe(backend: ShopBackend) -> None:
     errors: list[BaseException] = []
 

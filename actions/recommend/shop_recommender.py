@@ -1,0 +1,229 @@
+"""Recommendations for a shopper of this shop: history, request text, constraints → picks.
+
+Candidates are the shop's products that are in stock. Each is scored from four signals:
+
+- **request**: MiniLM similarity between the shopper's words ("a gift for my sister who runs")
+  and the product's text, when the request says more than "recommend something";
+- **history**: similarity to the products the customer bought (content, so it works for items
+  nobody else bought), reason "because you bought …";
+- **together**: how often other customers bought the product after one the customer has
+  (the sequential signal at a shop's scale), reason "often bought with …";
+- **popularity**: how many customers bought it, the fallback for new shoppers.
+
+Products the customer already bought are left out unless their category is consumable, and
+the shopper's price range and category are filters, not hints. Every pick carries the one
+reason that contributed most to its score, in words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from actions.shop.port import Product
+
+TextEncoder = Callable[[Sequence[str]], np.ndarray]
+"""Texts in, L2-normalised vectors out (MiniLM in the action server, anything in tests)."""
+
+CONSUMABLE_WORDS = ("food", "snack", "care", "consumable", "supplement", "beauty", "refill")
+"""Category words of products bought again and again, which stay recommendable after a buy."""
+_GENERIC_TEXT = """
+    a an and any anything are can could do else for get give good have i idea ideas im is it
+    me my new please product products recommend recommendation recommendations show some
+    something suggest suggestion suggestions that the thing things to want what would you your
+    like buy should under below over above less more than least between dollars bucks cheap
+    cheaper budget price
+"""
+GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
+"""Words that ask for a recommendation without saying what it should be about."""
+FOLLOWERS_KEPT = 200
+WEIGHTS = {"request": 1.0, "history": 0.45, "together": 0.35, "popularity": 0.15}
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    """What the shopper asked for besides the words: a price range and a category."""
+
+    min_price: float | None = None
+    max_price: float | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """One recommended product, its lowest in-stock price, and why it was picked."""
+
+    product: Product
+    price: float
+    reason: str
+    score: float
+
+
+_UNDER = re.compile(
+    r"\b(?:under|below|less than|up to|max(?:imum)?|cheaper than)\s*\$?\s*(\d+(?:\.\d+)?)"
+)
+_OVER = re.compile(r"\b(?:over|above|more than|at least|min(?:imum)?)\s*\$?\s*(\d+(?:\.\d+)?)")
+_BETWEEN = re.compile(r"\bbetween\s*\$?\s*(\d+(?:\.\d+)?)\s*(?:and|-|to)\s*\$?\s*(\d+(?:\.\d+)?)")
+
+
+def parse_constraints(text: str, categories: Sequence[str]) -> Constraints:
+    """Price range ("under $50", "between 20 and 40") and a category named in ``text``."""
+    lowered = text.lower()
+    low = high = None
+    if match := _BETWEEN.search(lowered):
+        low, high = sorted((float(match.group(1)), float(match.group(2))))
+    else:
+        if match := _UNDER.search(lowered):
+            high = float(match.group(1))
+        if match := _OVER.search(lowered):
+            low = float(match.group(1))
+    category = None
+    for name in sorted(categories, key=len, reverse=True):
+        singular = name.lower().rstrip("s")
+        if singular and re.search(rf"\b{re.escape(singular)}s?\b", lowered):
+            category = name
+            break
+    return Constraints(low, high, category)
+
+
+def product_text(product: Product) -> str:
+    """What the content signals embed: name, category, description and option values."""
+    options = sorted({value for v in product.variants for value in v.options.values()})
+    parts = [product.name, product.category or "", product.description or "", ", ".join(options)]
+    return ". ".join(part for part in parts if part)
+
+
+class ShopRecommender:
+    """Scores the shop's products for one shopper; built once, asked many times."""
+
+    def __init__(
+        self,
+        products: Sequence[Product],
+        histories: Mapping[str, Sequence[str]],
+        encode: TextEncoder,
+    ) -> None:
+        self.products = list(products)
+        self._index = {p.product_id: i for i, p in enumerate(self.products)}
+        self._encode = encode
+        self.vectors = encode([product_text(p) for p in self.products]).astype(np.float32)
+        n = len(self.products)
+        buyers: Counter[int] = Counter()
+        # Sparse, and only each product's most frequent followers: a 20,000-product catalogue
+        # would need 1.6 GB as a dense matrix, and the tail of rare pairs is noise.
+        follow_counts: dict[int, Counter[int]] = {}
+        for sequence in histories.values():
+            seen = [self._index[p] for p in sequence if p in self._index]
+            buyers.update(set(seen))
+            for position, item in enumerate(seen):
+                later = set(seen[position + 1 :]) - {item}
+                if later:
+                    follow_counts.setdefault(item, Counter()).update(later)
+        self.followers: dict[int, tuple[np.ndarray, np.ndarray]] = {
+            item: (
+                np.array([f for f, _ in top], dtype=np.int64),
+                np.array([c for _, c in top], dtype=np.float32),
+            )
+            for item, counter in follow_counts.items()
+            if (top := counter.most_common(FOLLOWERS_KEPT))
+        }
+        counts = np.array([buyers[i] for i in range(n)], dtype=np.float32)
+        self.popularity = np.log1p(counts) / max(math.log1p(float(counts.max(initial=0))), 1.0)
+        self.categories = sorted({p.category for p in self.products if p.category})
+
+    def recommend(
+        self,
+        history: Sequence[str],
+        request: str = "",
+        constraints: Constraints | None = None,
+        k: int = 3,
+    ) -> list[Pick]:
+        """The ``k`` best products for a shopper who bought ``history`` (oldest first).
+
+        ``request`` is what the shopper wrote; ``constraints`` default to those it states.
+        """
+        constraints = constraints or parse_constraints(request, self.categories)
+        bought = [self._index[p] for p in history if p in self._index]
+        signals: dict[str, np.ndarray] = {"popularity": self.popularity}
+        sources: dict[str, np.ndarray] = {}
+        if self._says_more_than_recommend(request):
+            query = self._encode([request]).astype(np.float32)[0]
+            signals["request"] = np.clip(self.vectors @ query, 0.0, None)
+        if bought:
+            recent = bought[-5:]
+            similarity = self.vectors @ self.vectors[recent].T  # (n, recent)
+            # A product is not its own reason ("because you bought X" for X itself).
+            similarity[recent, np.arange(len(recent))] = 0.0
+            signals["history"] = np.clip(similarity.max(axis=1), 0.0, None)
+            sources["history"] = np.asarray(recent)[similarity.argmax(axis=1)]
+            together, source = self._bought_after(recent)
+            if together.max(initial=0) > 0:
+                signals["together"] = together / together.max()
+                sources["together"] = source
+        contributions = {name: WEIGHTS[name] * value for name, value in signals.items()}
+        scores = np.sum(list(contributions.values()), axis=0)
+        picks: list[Pick] = []
+        for index in np.argsort(-scores, kind="stable"):
+            product = self.products[int(index)]
+            price = self._allowed_price(product, constraints, int(index) in bought)
+            if price is None:
+                continue
+            best = max(contributions, key=lambda name: contributions[name][index])
+            reason = self._reason(best, int(index), sources, request)
+            picks.append(Pick(product, price, reason, float(scores[index])))
+            if len(picks) == k:
+                break
+        return picks
+
+    def _bought_after(self, recent: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """How often each product was bought after one of ``recent``, and after which most."""
+        total = np.zeros(len(self.products), dtype=np.float32)
+        best = np.zeros(len(self.products), dtype=np.float32)
+        source = np.zeros(len(self.products), dtype=np.int64)
+        for item in recent:
+            if item not in self.followers:
+                continue
+            later, count = self.followers[item]
+            np.add.at(total, later, count)
+            stronger = count > best[later]
+            best[later[stronger]] = count[stronger]
+            source[later[stronger]] = item
+        return total, source
+
+    def _allowed_price(
+        self, product: Product, constraints: Constraints, bought: bool
+    ) -> float | None:
+        """The lowest in-stock price within the range, or ``None`` when the product is out."""
+        category = (product.category or "").lower()
+        if bought and not any(word in category for word in CONSUMABLE_WORDS):
+            return None
+        if constraints.category and product.category != constraints.category:
+            return None
+        prices = [
+            v.price
+            for v in product.available_variants
+            if (constraints.min_price is None or v.price >= constraints.min_price)
+            and (constraints.max_price is None or v.price <= constraints.max_price)
+        ]
+        return min(prices) if prices else None
+
+    def _reason(
+        self, signal: str, index: int, sources: Mapping[str, np.ndarray], request: str
+    ) -> str:
+        if signal == "history":
+            return f"Because you bought the {self.products[int(sources['history'][index])].name}"
+        if signal == "together":
+            source = self.products[int(sources["together"][index])].name
+            return f"Often bought after the {source}"
+        if signal == "request":
+            return f"Matches “{request.strip()[:60]}”"
+        return "Popular with our shoppers"
+
+    @staticmethod
+    def _says_more_than_recommend(request: str) -> bool:
+        words = re.findall(r"[a-z]+", request.lower())
+        return any(word not in GENERIC_WORDS for word in words)
