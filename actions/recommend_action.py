@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import EventDict, ShopAction
 from actions.formatting import intent_payload, money
 from actions.identity_form import CUSTOMER_ID
+from actions.recommend.profile import build_profile
 from actions.recommend.shop_recommender import Pick, ShopRecommender, parse_constraints
 from actions.shop.port import ShopBackend
 
@@ -97,7 +98,14 @@ class ActionRecommendProducts(ShopAction):
             )
             return []
         lines = [f"• {p.product.name}, from {money(p.price)}: {p.reason}." for p in picks]
-        intro = "Here are a few picks for you:" if history else "Here are a few ideas:"
+        intro = "Here are a few ideas:"
+        if user_id and history:
+            liked = build_profile(self.shop, str(user_id)).favourite_categories
+            intro = (
+                f"You seem to like {liked[0]}, so here are a few picks for you:"
+                if liked
+                else "Here are a few picks for you:"
+            )
         hint = "" if user_id else "\nShare your email and I'll take your past orders into account."
         dispatcher.utter_message(
             text="\n".join([intro, *lines]) + hint,
