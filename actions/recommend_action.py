@@ -9,7 +9,9 @@ a carousel and Telegram/WhatsApp as a list, each card with a "Tell me more" butt
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,10 +23,18 @@ from actions.base import EventDict, ShopAction
 from actions.formatting import intent_payload, money
 from actions.identity_form import CUSTOMER_ID
 from actions.recommend.profile import build_profile
-from actions.recommend.shop_recommender import Pick, ShopRecommender, parse_constraints
+from actions.recommend.shop_model import SequenceScorer
+from actions.recommend.shop_recommender import (
+    Pick,
+    ShopRecommender,
+    parse_constraints,
+    product_text,
+)
 from actions.shop.port import ShopBackend
 
 PICKS = 3
+MODEL_DIR_ENV = "CONCIERGE_RECOMMENDER_DIR"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @functools.cache
@@ -46,11 +56,30 @@ def minilm_texts(texts: Sequence[str]) -> np.ndarray:
 _recommenders: dict[int, ShopRecommender] = {}
 
 
+def model_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the shop's sequence model is: ``$CONCIERGE_RECOMMENDER_DIR`` or models/recommender."""
+    env = os.environ if environ is None else environ
+    configured = env.get(MODEL_DIR_ENV, "").strip()
+    return Path(configured) if configured else ROOT / "models" / "recommender"
+
+
 def recommender_for(shop: ShopBackend) -> ShopRecommender:
-    """One recommender per shop backend, built on first use from its catalogue and orders."""
+    """One recommender per shop backend, built on first use from its catalogue and orders.
+
+    The sequence model joins in when one was trained for this catalogue (``train-shop``).
+    """
     built = _recommenders.get(id(shop))
     if built is None:
-        built = ShopRecommender(shop.list_products(), shop.purchase_histories(), minilm_texts)
+        products = shop.list_products()
+        vectors = minilm_texts([product_text(p) for p in products])
+        scorer = SequenceScorer.load(model_dir(), products, vectors)
+        built = ShopRecommender(
+            products,
+            shop.purchase_histories(),
+            minilm_texts,
+            vectors=vectors,
+            sequence=None if scorer is None else scorer.probabilities,
+        )
         _recommenders[id(shop)] = built
     return built
 

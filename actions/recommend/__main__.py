@@ -61,6 +61,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ev.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     ev.add_argument("--json", type=Path, default=None, help="where to write the results")
     ev.add_argument("--top20", type=Path, default=None, help="write each test user's top 20")
+    shop = sub.add_parser(
+        "train-shop", help="train the sequence model on the shop's own purchase histories"
+    )
+    shop.add_argument(
+        "--shop-dir", type=Path, default=None, help="shop JSON folder (default: the demo shop)"
+    )
+    shop.add_argument("--out", type=Path, default=ROOT / "models" / "recommender")
+    shop.add_argument("--epochs", type=int, default=60)
+    shop.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
 
@@ -167,7 +176,40 @@ def main(argv: list[str] | None = None) -> int:
     np.set_printoptions(precision=4)
     if args.command == "evaluate":
         return evaluate_command(args)
+    if args.command == "train-shop":
+        return train_shop_command(args)
     return 2
+
+
+def train_shop_command(args: argparse.Namespace) -> int:
+    from actions.recommend.shop_model import train_shop_model
+    from actions.recommend.shop_recommender import product_text
+    from actions.recommend_action import minilm_texts
+    from actions.shop.sqlite import SQLiteShopBackend, default_shop_dir
+
+    shop = SQLiteShopBackend.from_directory(args.shop_dir or default_shop_dir())
+    try:
+        products = shop.list_products()
+        histories = shop.purchase_histories()
+    finally:
+        shop.close()
+    set_seed(args.seed)
+    vectors = minilm_texts([product_text(p) for p in products])
+    meta = train_shop_model(
+        products,
+        histories,
+        vectors,
+        args.out,
+        config=TrainConfig(
+            epochs=args.epochs, batch_size=64, lr=2e-3, eval_every=2, patience=8, seed=args.seed
+        ),
+    )
+    print(
+        f"trained on {meta['customers']} customers, {meta['purchases']} purchases; "
+        f"best epoch {meta['best_epoch']}; held-out last purchase: {meta['holdout']}"
+    )
+    print(f"wrote {args.out}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ Candidates are the shop's products that are in stock. Each is scored from four s
   nobody else bought), reason "because you bought …";
 - **together**: how often other customers bought the product after one the customer has
   (the sequential signal at a shop's scale), reason "often bought with …";
+- **sequence**: when the shop has trained one (``python -m actions.recommend train-shop``),
+  SASRec's next-purchase probability after the customer's history;
 - **popularity**: how many customers bought it, the fallback for new shoppers.
 
 Products the customer already bought are left out unless their category is consumable, and
@@ -42,7 +44,7 @@ _GENERIC_TEXT = """
 GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 """Words that ask for a recommendation without saying what it should be about."""
 FOLLOWERS_KEPT = 200
-WEIGHTS = {"request": 1.0, "history": 0.45, "together": 0.35, "popularity": 0.15}
+WEIGHTS = {"request": 1.0, "history": 0.45, "sequence": 0.4, "together": 0.35, "popularity": 0.15}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +108,32 @@ class ShopRecommender:
         products: Sequence[Product],
         histories: Mapping[str, Sequence[str]],
         encode: TextEncoder,
+        *,
+        vectors: np.ndarray | None = None,
+        sequence: Callable[[Sequence[str]], np.ndarray] | None = None,
     ) -> None:
+        """Args:
+        products: The catalogue.
+        histories: Every customer's purchased product ids, oldest first.
+        encode: Embeds texts (the request; the products too unless ``vectors`` are given).
+        vectors: The products' text vectors, when already computed.
+        sequence: A trained sequence model's next-purchase probabilities for a history, in
+            catalogue order (:class:`~actions.recommend.shop_model.SequenceScorer`).
+        """
         self.products = list(products)
         self._index = {p.product_id: i for i, p in enumerate(self.products)}
         self._encode = encode
-        self.vectors = encode([product_text(p) for p in self.products]).astype(np.float32)
+        self._sequence = sequence
+        if vectors is None:
+            vectors = encode([product_text(p) for p in self.products])
+        self.vectors = np.asarray(vectors, dtype=np.float32)
         n = len(self.products)
         buyers: Counter[int] = Counter()
         # Sparse, and only each product's most frequent followers: a 20,000-product catalogue
         # would need 1.6 GB as a dense matrix, and the tail of rare pairs is noise.
         follow_counts: dict[int, Counter[int]] = {}
-        for sequence in histories.values():
-            seen = [self._index[p] for p in sequence if p in self._index]
+        for purchases in histories.values():
+            seen = [self._index[p] for p in purchases if p in self._index]
             buyers.update(set(seen))
             for position, item in enumerate(seen):
                 later = set(seen[position + 1 :]) - {item}
@@ -164,6 +180,9 @@ class ShopRecommender:
             if together.max(initial=0) > 0:
                 signals["together"] = together / together.max()
                 sources["together"] = source
+            if self._sequence is not None:
+                chance = self._sequence([self.products[i].product_id for i in bought])
+                signals["sequence"] = chance / max(float(chance.max()), 1e-9)
         contributions = {name: WEIGHTS[name] * value for name, value in signals.items()}
         scores = np.sum(list(contributions.values()), axis=0)
         picks: list[Pick] = []
@@ -219,6 +238,8 @@ class ShopRecommender:
         if signal == "together":
             source = self.products[int(sources["together"][index])].name
             return f"Often bought after the {source}"
+        if signal == "sequence":
+            return "Often the next buy of shoppers with orders like yours"
         if signal == "request":
             return f"Matches “{request.strip()[:60]}”"
         return "Popular with our shoppers"

@@ -59,4 +59,5 @@ async def test_a_price_limit_is_kept(make_client: AppClient) -> None:
     client = await make_client()
     replies = await say(client, "rec-price", "recommend something under $30")
     prices = [float(c["subtitle"].removeprefix("from $")) for c in cards(replies)]
-    assert prices and all(p <= 30 for p in prices), prices
+    assert prices
+    assert all(p <= 30 for p in prices), prices

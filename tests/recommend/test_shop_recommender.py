@@ -15,7 +15,9 @@ from actions.recommend.shop_recommender import (
 )
 from actions.shop.port import Product, Variant
 
-VOCABULARY = "running shoe trail jacket rain waterproof sock wool tent camp stove snack bar".split()
+VOCABULARY = (
+    "running shoe trail jacket rain waterproof sock wool tent camp stove snack bar".split()  # noqa: SIM905
+)
 
 
 def words_encoder(texts: Sequence[str]) -> np.ndarray:
@@ -92,7 +94,8 @@ def test_history_brings_what_others_bought_next_with_a_reason(
 
 def test_price_and_category_are_filters(recommender: ShopRecommender) -> None:
     cheap = recommender.recommend([], "something under $20", k=6)
-    assert cheap and all(p.price <= 20 for p in cheap)
+    assert cheap
+    assert all(p.price <= 20 for p in cheap)
     camp = recommender.recommend([], "", Constraints(category="Camp"), k=6)
     assert set(ids(camp)) == {"tent", "stove"}
     assert recommender.recommend([], "", Constraints(min_price=1000), k=3) == []
