@@ -59,6 +59,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ev.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    ev.add_argument(
+        "--search",
+        action="store_true",
+        help="choose dim (64, 128) and dropout (0.2, 0.5) by validation NDCG@10",
+    )
     ev.add_argument("--json", type=Path, default=None, help="where to write the results")
     ev.add_argument("--top20", type=Path, default=None, help="write each test user's top 20")
     shop = sub.add_parser(
@@ -93,17 +98,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     except (FileNotFoundError, SequenceFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    set_seed(args.seed)
     content = content_for(args, sequences)
-    model = build_model(
-        sequences.n_items,
-        content,
-        dim=args.dim,
-        layers=args.layers,
-        heads=args.heads,
-        max_len=args.max_len,
-        dropout=args.dropout,
-    )
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -114,7 +109,32 @@ def evaluate_command(args: argparse.Namespace) -> int:
     )
     valid = eval_cases(sequences, "valid")
     test = eval_cases(sequences, "test")
-    report = train_sasrec(model, training_prefixes(sequences, 2), valid, config, device=args.device)
+    prefixes = training_prefixes(sequences, 2)
+    candidates = (
+        [{"dim": args.dim, "dropout": args.dropout}]
+        if not args.search
+        else [{"dim": dim, "dropout": dropout} for dim in (64, 128) for dropout in (0.2, 0.5)]
+    )
+    searched = []
+    model, report = None, None
+    for candidate in candidates:
+        set_seed(args.seed)
+        trial = build_model(
+            sequences.n_items,
+            content,
+            dim=int(candidate["dim"]),
+            layers=args.layers,
+            heads=args.heads,
+            max_len=args.max_len,
+            dropout=float(candidate["dropout"]),
+        )
+        trial_report = train_sasrec(trial, prefixes, valid, config, device=args.device)
+        searched.append({**candidate, "valid_ndcg10": trial_report.best_valid_ndcg10})
+        # Chosen on validation only; the test split is scored once, for the chosen model.
+        if report is None or trial_report.best_valid_ndcg10 > report.best_valid_ndcg10:
+            model, report = trial, trial_report
+    if model is None or report is None:  # candidates is never empty
+        raise RuntimeError("no model was trained")
     started = time.perf_counter()
     test_scores = evaluate(model, test, device=args.device)
     valid_scores = evaluate(model, valid, device=args.device)
@@ -135,6 +155,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         "valid": valid_scores.as_dict(),
         "test": test_scores.as_dict(),
         "curve": report.curve,
+        "search": searched,
     }
     print_table(result)
     out = args.json or ROOT / "benchmarks" / "results" / f"recommend_{args.dataset.stem}.json"
