@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from actions.shop.port import Product
 
@@ -168,10 +169,10 @@ class ShopRecommender:
         sources: dict[str, np.ndarray] = {}
         if self._says_more_than_recommend(request):
             query = self._encode([request]).astype(np.float32)[0]
-            signals["request"] = np.clip(self.vectors @ query, 0.0, None)
+            signals["request"] = np.clip(self._dot(self.vectors, query), 0.0, None)
         if bought:
             recent = bought[-5:]
-            similarity = self.vectors @ self.vectors[recent].T  # (n, recent)
+            similarity = self._dot(self.vectors, self.vectors[recent].T)  # (n, recent)
             # A product is not its own reason ("because you bought X" for X itself).
             similarity[recent, np.arange(len(recent))] = 0.0
             signals["history"] = np.clip(similarity.max(axis=1), 0.0, None)
@@ -197,6 +198,15 @@ class ShopRecommender:
             if len(picks) == k:
                 break
         return picks
+
+    @staticmethod
+    def _dot(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        # Through torch, not numpy: the encoder runs on torch's thread pool, and a numpy (BLAS)
+        # pool spinning beside it made each request's encoding 3x slower (p95 90 ms, measured).
+        product: np.ndarray = (
+            torch.from_numpy(left) @ torch.from_numpy(np.ascontiguousarray(right))
+        ).numpy()
+        return product
 
     def _bought_after(self, recent: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """How often each product was bought after one of ``recent``, and after which most."""
