@@ -18,7 +18,15 @@ from bot.domain import (
     user_event,
 )
 from bot.errors import ConfigError
-from bot.policy.decisions import Answer, Fallback, Handoff, Respond, RunForm, StopForm
+from bot.policy.decisions import (
+    Answer,
+    Fallback,
+    Handoff,
+    Respond,
+    RunAction,
+    RunForm,
+    StopForm,
+)
 from bot.policy.policy import Policy
 from bot.policy.rasa_domain import RasaDomain
 
@@ -49,6 +57,11 @@ def test_track_order_starts_the_order_status_form(policy: Policy) -> None:
     assert policy.decide(with_user([], p), p) == [
         RunForm("order_status_form", "action_order_status")
     ]
+
+
+def test_a_flow_without_a_form_runs_its_action(policy: Policy) -> None:
+    p = parse("recommend_product", text="recommend me something")
+    assert policy.decide(with_user([], p), p) == [RunAction("action_recommend_products")]
 
 
 def test_entities_fill_slots_through_mappings(policy: Policy) -> None:
