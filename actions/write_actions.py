@@ -16,11 +16,17 @@ from actions.base import EventDict, ShopAction
 from actions.formatting import intent_payload, item_text, money
 from actions.identity_form import CUSTOMER_ID
 from actions.order_status import owned_order, parse_order_id
-from actions.shop.port import CANCEL_REASONS, Customer, Order, PaymentMethod
+from actions.shop.port import CANCEL_REASONS, Customer, Order
 from actions.write_form import CONFIRMED, DETAIL_SLOTS, ITEMS, NEW_ITEMS, ORDER_ID
-from actions.write_plan import FORM_OPERATIONS, Operation, build_plan, done_sentence
+from actions.write_plan import (
+    FORM_OPERATIONS,
+    Operation,
+    build_plan,
+    done_sentence,
+    payment_choices,
+)
 from actions.write_plan import refusal_sentence as refusal_text
-from actions.write_text import address_text, chosen_items, new_payment_methods, refund_methods
+from actions.write_text import address_text, chosen_items
 
 MSG_LOST = (
     "Sorry, I lost track of the details of that change, so nothing was changed. "
@@ -159,19 +165,16 @@ class ActionAskPaymentMethodId(OrderChangeAction):
         if customer is None or order is None:
             dispatcher.utter_message(text="Which payment method should we use?")
             return []
-        operation = _operation(tracker)
-        methods: list[PaymentMethod]
+        operation = _operation(tracker) or "exchange"
+        methods = payment_choices(operation, customer, order)
         if operation == "return":
-            methods = refund_methods(customer, order)
             question = (
                 "Where should the refund go? It can go back to the original payment method or "
                 "to a gift card."
             )
         elif operation == "payment":
-            methods = new_payment_methods(customer, order)
             question = f"Which payment method should pay for order {order.order_id} instead?"
         else:
-            methods = list(customer.payment_methods)
             question = "Which payment method should settle any price difference?"
         if not methods:
             dispatcher.utter_message(

@@ -22,17 +22,16 @@ from actions.write_form import (
     UserTurn,
     entity_value,
 )
+from actions.write_plan import FORM_OPERATIONS, payment_choices
 from actions.write_text import (
     choose_variant,
     chosen_items,
     named_item_ids,
-    new_payment_methods,
     original_method,
     parse_address,
     parse_cancel_reason,
     parse_items,
     parse_payment_method,
-    refund_methods,
 )
 
 
@@ -108,7 +107,7 @@ class ValidateChangePaymentForm(OrderChangeForm):
     ) -> Any:
         if order is None:
             return None
-        choices = new_payment_methods(customer, order)
+        choices = payment_choices("payment", customer, order)
         chosen = entity_value(turn, PAYMENT)
         if chosen is not None:
             return chosen if any(m.method_id == chosen for m in choices) else None
@@ -117,7 +116,7 @@ class ValidateChangePaymentForm(OrderChangeForm):
     def default_detail(
         self, slot: str, order: Order | None, customer: Customer, held: SlotValues
     ) -> Any:
-        choices = new_payment_methods(customer, order) if order is not None else []
+        choices = payment_choices("payment", customer, order) if order is not None else []
         return choices[0].method_id if len(choices) == 1 else None
 
 
@@ -126,7 +125,7 @@ class ItemsForm(OrderChangeForm):
 
     def payment_choices(self, order: Order, customer: Customer) -> list[PaymentMethod]:
         """The methods the shopper may choose from for this flow."""
-        return list(customer.payment_methods)
+        return payment_choices(FORM_OPERATIONS[self.form_name()], customer, order)
 
     def read_items(self, turn: UserTurn, order: Order) -> list[str] | None:
         chosen = entity_value(turn, "item_id")
@@ -221,9 +220,6 @@ class ValidateReturnForm(ItemsForm):
 
     def name(self) -> str:
         return "validate_return_form"
-
-    def payment_choices(self, order: Order, customer: Customer) -> list[PaymentMethod]:
-        return refund_methods(customer, order)
 
 
 class ValidateExchangeForm(ItemsForm):

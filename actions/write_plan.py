@@ -18,6 +18,7 @@ from actions.shop.port import (
     Address,
     Customer,
     Order,
+    PaymentMethod,
     Refusal,
     RefusalCode,
     ShopBackend,
@@ -29,6 +30,8 @@ from actions.write_text import (
     address_text,
     chosen_items,
     method_label,
+    new_payment_methods,
+    refund_methods,
     variant_options,
     variant_price,
 )
@@ -144,6 +147,19 @@ class ChangePlan:
             args["payment_method_id"],
             idempotency_key=key,
         )
+
+
+def payment_choices(operation: Operation, customer: Customer, order: Order) -> list[PaymentMethod]:
+    """The methods a flow accepts, so the question offers exactly what validation takes.
+
+    A return is refunded to the original method or a gift card; a payment move goes to any
+    other method; a price difference is settled with any of the account's methods.
+    """
+    if operation == "return":
+        return refund_methods(customer, order)
+    if operation == "payment":
+        return new_payment_methods(customer, order)
+    return list(customer.payment_methods)
 
 
 def for_order(operation: Operation, order: Order | None) -> Operation:
