@@ -107,6 +107,25 @@ def _rasa_sdk_version() -> str:
     return importlib.metadata.version("rasa-sdk")
 
 
+def action_call(action_name: str, tracker: TrackerView, domain: Mapping[str, Any]) -> ActionCall:
+    """The ``/webhook`` body for running ``action_name`` on ``tracker``.
+
+    Raises:
+        ValueError: ``action_name`` is empty.
+    """
+    if not action_name:
+        raise ValueError("action_name must not be empty")
+    return {
+        "next_action": action_name,
+        "sender_id": tracker.sender_id,
+        "tracker": tracker.to_rasa_state(),
+        # Always sent: a server that caches the domain would otherwise act on a stale one
+        # after the shop edits domain.yml, and 449 round trips cost a request each.
+        "domain": dict(domain),
+        "version": _rasa_sdk_version(),
+    }
+
+
 def _snippet(body: bytes) -> str:
     text = body.decode("utf-8", errors="replace").strip()
     return text if len(text) <= _SNIPPET_CHARS else text[:_SNIPPET_CHARS] + "..."
@@ -233,18 +252,7 @@ class HttpActionExecutor(ActionExecutor):
         self, action_name: str, tracker: TrackerView, domain: Mapping[str, Any]
     ) -> ActionResult:
         """Runs ``action_name`` on the action server; see :meth:`ActionExecutor.run`."""
-        if not action_name:
-            raise ValueError("action_name must not be empty")
-        call: ActionCall = {
-            "next_action": action_name,
-            "sender_id": tracker.sender_id,
-            "tracker": tracker.to_rasa_state(),
-            # Always sent: a server that caches the domain would otherwise act on a stale one
-            # after the shop edits domain.yml, and 449 round trips cost a request each.
-            "domain": dict(domain),
-            "version": _rasa_sdk_version(),
-        }
-        body = json.dumps(call).encode()
+        body = json.dumps(action_call(action_name, tracker, domain)).encode()
         try:
             return await self._call_with_retries(action_name, tracker.sender_id, body)
         except _DomainRequested:

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.action_client import (
-    ActionCall,
     ActionExecutor,
     ActionResult,
-    _rasa_sdk_version,
+    action_call,
     parse_action_response,
 )
 from bot.domain import TrackerView
@@ -47,15 +46,7 @@ class InProcessActionExecutor(ActionExecutor):
         """Runs ``action_name``; see :meth:`ActionExecutor.run`."""
         from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
-        if not action_name:
-            raise ValueError("action_name must not be empty")
-        call: ActionCall = {
-            "next_action": action_name,
-            "sender_id": tracker.sender_id,
-            "tracker": tracker.to_rasa_state(),
-            "domain": dict(domain),
-            "version": _rasa_sdk_version(),
-        }
+        call = action_call(action_name, tracker, domain)
         try:
             result = await self._executor.run(json.loads(json.dumps(call)))
         except ActionExecutionRejection as exc:
