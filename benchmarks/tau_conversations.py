@@ -42,7 +42,7 @@ from actions.shop.tau_bench import DataHasher, import_tau_bench  # noqa: E402
 from bot.action_inprocess import InProcessActionExecutor  # noqa: E402
 from bot.composition import build_app  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
-from bot.domain import ConversationId  # noqa: E402
+from bot.domain import ConversationId, TrackerView  # noqa: E402
 from bot.nlu.encoder import CachedEncoder, MiniLMEncoder  # noqa: E402
 from bot.sessions.memory import MemorySessionStore  # noqa: E402
 
@@ -84,7 +84,8 @@ async def play(
         if turns_this_request > MAX_TURNS_PER_REQUEST:
             return transcript, "too many turns"
         events, _ = await store.snapshot(ConversationId(sender))
-        slots, loop = current_state(events)
+        view = TrackerView.replay(ConversationId(sender), events)
+        slots, loop = view.slots, view.active_loop
         requested = slots.get("requested_slot")
         if loop and requested:
             question = (loop, str(requested))
@@ -100,20 +101,6 @@ async def play(
         last_question, turns_this_request = None, 0
         message = shopper.opener()
     return transcript, "finished"
-
-
-def current_state(events: list[dict[str, Any]]) -> tuple[dict[str, Any], str | None]:
-    slots: dict[str, Any] = {}
-    loop: str | None = None
-    for event in events:
-        kind = event.get("event")
-        if kind == "slot":
-            slots[str(event["name"])] = event.get("value")
-        elif kind == "active_loop":
-            loop = event.get("name")
-        elif kind == "session_started":
-            slots, loop = {}, None
-    return slots, loop
 
 
 def load_lines(path: Path) -> list[dict[str, Any]]:
