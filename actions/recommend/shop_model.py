@@ -25,6 +25,12 @@ from actions.shop.port import Product
 FORMAT_VERSION = 1
 
 
+def padded_content(text_vectors: np.ndarray) -> torch.Tensor:
+    """The products' text vectors as model rows 1..n, with the zero row 0 for padding."""
+    padding = np.zeros((1, text_vectors.shape[1]), np.float32)
+    return torch.from_numpy(np.vstack([padding, np.asarray(text_vectors, np.float32)]))
+
+
 def shop_sequences(
     products: Sequence[Product], histories: Mapping[str, Sequence[str]]
 ) -> Sequences:
@@ -58,9 +64,7 @@ def train_shop_model(
         The figures written to ``model.json``.
     """
     sequences = shop_sequences(products, histories)
-    content = torch.from_numpy(
-        np.vstack([np.zeros((1, text_vectors.shape[1]), np.float32), text_vectors])
-    )
+    content = padded_content(text_vectors)
     model = build_model(len(products), content, dim=dim, max_len=50, dropout=0.3)
     config = config or TrainConfig(epochs=60, batch_size=64, lr=2e-3, eval_every=2, patience=8)
     # The held-out last purchase picks the epoch; users with one purchase only train.
@@ -107,10 +111,8 @@ class SequenceScorer:
         ]:
             return None  # trained on another catalogue: retrain with train-shop
         config = SASRecConfig(**meta["config"])
-        content = torch.from_numpy(
-            np.vstack([np.zeros((1, text_vectors.shape[1]), np.float32), text_vectors])
-        )
-        model = SASRec(config, content if config.content_dim else None)
+        content = padded_content(text_vectors) if config.content_dim else None
+        model = SASRec(config, content)
         model.load_state_dict(torch.load(folder / "weights.pt", weights_only=True))
         return cls(model, meta["product_ids"])
 

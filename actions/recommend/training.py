@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -124,24 +124,34 @@ def _next_item_loss(model: SASRec, inputs: Tensor, targets: Tensor) -> Tensor:
     return functional.cross_entropy(logits, targets[real])
 
 
-@torch.no_grad()
-def rank_cases(
+def candidate_scores(
     model: SASRec, cases: Sequence[EvalCase], *, device: str = "cpu", batch_size: int = 512
-) -> np.ndarray:
-    """Each case's 0-based rank of its target among all items not in its history."""
+) -> Iterator[tuple[Sequence[EvalCase], Tensor]]:
+    """Batches of cases with every item's score, the cases' histories at -inf.
+
+    The user's earlier items are not candidates (the protocol of S3-Rec and after).
+    """
     model.eval()
-    ranks = []
     for start in range(0, len(cases), batch_size):
         chunk = cases[start : start + batch_size]
         sequences = torch.from_numpy(
             left_padded([c.history for c in chunk], model.config.max_len)
         ).to(device)
-        scores = model.score_all(sequences).float().cpu().numpy()
+        with torch.no_grad():
+            scores = model.score_all(sequences).float()
         for row, case in enumerate(chunk):
-            # The user's earlier items are not candidates (the protocol of S3-Rec and after).
-            scores[row, list(case.history)] = -np.inf
-        targets = np.array([c.target for c in chunk])
-        ranks.append(target_ranks(scores, targets))
+            scores[row, list(case.history)] = float("-inf")
+        yield chunk, scores
+
+
+def rank_cases(
+    model: SASRec, cases: Sequence[EvalCase], *, device: str = "cpu", batch_size: int = 512
+) -> np.ndarray:
+    """Each case's 0-based rank of its target among all items not in its history."""
+    ranks = [
+        target_ranks(scores.cpu().numpy(), np.array([c.target for c in chunk]))
+        for chunk, scores in candidate_scores(model, cases, device=device, batch_size=batch_size)
+    ]
     return np.concatenate(ranks) if ranks else np.zeros(0, dtype=np.int64)
 
 
@@ -173,20 +183,11 @@ def build_model(
     return SASRec(config, content)
 
 
-@torch.no_grad()
 def top_items(
     model: SASRec, cases: Sequence[EvalCase], k: int, *, device: str = "cpu", batch_size: int = 512
 ) -> list[list[int]]:
     """Each case's ``k`` best items, its history left out."""
-    model.eval()
     tops: list[list[int]] = []
-    for start in range(0, len(cases), batch_size):
-        chunk = cases[start : start + batch_size]
-        sequences = torch.from_numpy(
-            left_padded([c.history for c in chunk], model.config.max_len)
-        ).to(device)
-        scores = model.score_all(sequences)
-        for row, case in enumerate(chunk):
-            scores[row, list(case.history)] = float("-inf")
+    for _, scores in candidate_scores(model, cases, device=device, batch_size=batch_size):
         tops.extend(torch.topk(scores, k, dim=1).indices.cpu().tolist())
     return tops
