@@ -114,9 +114,9 @@ class ActionRecommendProducts(ShopAction):
         request = str((tracker.latest_message or {}).get("text") or "")
         user_id = tracker.get_slot(CUSTOMER_ID)
         history: list[str] = []
-        if user_id:
-            orders = [o for o in self.shop.list_orders(str(user_id)) if o.status != "cancelled"]
-            for order in reversed(orders):  # oldest first
+        orders = self.shop.list_orders(str(user_id)) if user_id else []
+        for order in reversed(orders):  # oldest first
+            if order.status != "cancelled":
                 history.extend(item.product_id for item in order.items)
         constraints = parse_constraints(request, recommender.categories)
         picks = recommender.recommend(history, request, constraints, k=PICKS)
@@ -129,7 +129,8 @@ class ActionRecommendProducts(ShopAction):
         lines = [f"• {p.product.name}, from {money(p.price)}: {p.reason}." for p in picks]
         intro = "Here are a few ideas:"
         if user_id and history:
-            liked = build_profile(self.shop, str(user_id)).favourite_categories
+            profile = build_profile(self.shop, str(user_id), orders=orders)
+            liked = profile.favourite_categories
             intro = (
                 f"You seem to like {liked[0]}, so here are a few picks for you:"
                 if liked

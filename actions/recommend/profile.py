@@ -47,10 +47,20 @@ class CustomerProfile:
 
 
 def build_profile(
-    shop: ShopBackend, user_id: str, *, today: dt.date | None = None, top: int = 3
+    shop: ShopBackend,
+    user_id: str,
+    *,
+    orders: Sequence[Order] | None = None,
+    today: dt.date | None = None,
+    top: int = 3,
 ) -> CustomerProfile:
-    """The profile of ``user_id`` from the shop's orders (an unknown user has an empty one)."""
-    orders = [o for o in shop.list_orders(user_id) if o.status != "cancelled"]
+    """The profile of ``user_id`` from the shop's orders (an unknown user has an empty one).
+
+    ``orders`` are the customer's orders when the caller has read them already.
+    """
+    if orders is None:
+        orders = shop.list_orders(user_id)
+    orders = [o for o in orders if o.status != "cancelled"]
     kept = [item for order in orders for item in _kept_items(order)]
     categories: Counter[str] = Counter()
     words: Counter[str] = Counter()
