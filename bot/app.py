@@ -18,7 +18,9 @@ from bot.action_client import ActionExecutor
 from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STATS, STORE
 from bot.channels.base import InputChannel
 from bot.channels.rest import RestChannel
+from bot.channels.stream import StreamChannel
 from bot.config import Settings
+from bot.generation.answerer import GroundedAnswerer
 from bot.http_errors import error_middleware
 from bot.knowledge import KnowledgeBase
 from bot.pipeline import Parser, Pipeline
@@ -65,6 +67,7 @@ def create_app(
     dialogue: Dialogue,
     lifecycle: Lifecycle = Lifecycle(),
     channels: Sequence[InputChannel] = (),
+    answerer: GroundedAnswerer | None = None,
 ) -> web.Application:
     """Builds the bot's web application.
 
@@ -76,7 +79,8 @@ def create_app(
         actions: the action server client (closed with the app).
         dialogue: domain and policy.
         lifecycle: model loading before serving and extra closing after.
-        channels: input channels; the Rasa REST channel when empty.
+        channels: input channels; the Rasa REST and streaming channels when empty.
+        answerer: generative answers (None: answers are the best retrieved passage).
     """
     app = web.Application(
         client_max_size=settings.server.max_body_bytes, middlewares=[error_middleware]
@@ -94,9 +98,10 @@ def create_app(
         actions=actions,
         domain=dialogue.domain,
         policy=dialogue.policy,
+        answerer=answerer,
     )
     app.add_routes(http_api.routes())
-    for channel in channels or (RestChannel(),):
+    for channel in channels or (RestChannel(), StreamChannel()):
         app.add_routes(channel.routes())
 
     async def resources(app: web.Application) -> AsyncIterator[None]:

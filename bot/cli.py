@@ -39,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_action_server(settings)
         if args.command == "train":
             return _train(settings, args)
+        if args.command == "train-generator":
+            return _train_generator(settings, args)
         return asyncio.run(_COMMANDS[args.command](settings, args))
     except ConciergeError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -74,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--no-bitext", action="store_true", help="train on data/nlu.yml only")
     train.add_argument("--seed", type=int, default=0)
+    generator = sub.add_parser(
+        "train-generator", help="fine-tune the answer model (LoRA) into generator.adapter"
+    )
+    from bot.generation.train_command import add_arguments
+
+    add_arguments(generator)
+    evaluate = sub.add_parser(
+        "eval-answers", help="score answers on the held-out questions (data/eval/answers.yml)"
+    )
+    from bot.generation.eval_command import add_arguments as add_eval_arguments
+
+    add_eval_arguments(evaluate)
     parse = sub.add_parser("parse", help="print the NLU parse of a text")
     parse.add_argument("text")
     sub.add_parser("config", help="print the effective settings")
@@ -212,6 +226,16 @@ def _train(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_generator(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.generation.train_command import run
+
+    if not args.bitext.exists():
+        print(f"error: {args.bitext} not found (pass --bitext)", file=sys.stderr)
+        return 1
+    run(settings, args)
+    return 0
+
+
 def _run_action_server(settings: Settings) -> int:
     port = settings.action_server.url.rsplit(":", 1)[-1].split("/")[0]
     os.chdir(ROOT)
@@ -222,7 +246,14 @@ def _run_action_server(settings: Settings) -> int:
     )
 
 
-_COMMANDS = {"run": _serve, "chat": _chat, "parse": _parse}
+async def _eval_answers(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.generation.eval_command import run
+
+    await run(settings, args)
+    return 0
+
+
+_COMMANDS = {"run": _serve, "chat": _chat, "parse": _parse, "eval-answers": _eval_answers}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -10,8 +10,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.action_client import ActionExecutor, HttpActionExecutor
-from bot.app import Dialogue, Lifecycle, create_app
+from bot.app import Dialogue, Hook, Lifecycle, create_app
 from bot.config import Settings
+from bot.generation.answerer import AnswerSettings, GroundedAnswerer
+from bot.generation.backend import TextGenerator
+from bot.generation.factory import create_generator
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.vector_cache import VectorCache
 from bot.nlu.encoder import BatchingEncoder, CachedEncoder, MiniLMEncoder, TextEncoder
@@ -30,6 +33,7 @@ class Parts:
     actions: ActionExecutor
     dialogue: Dialogue
     lifecycle: Lifecycle
+    answerer: GroundedAnswerer | None = None
 
     def app_kwargs(self) -> dict[str, Any]:
         return {
@@ -39,6 +43,7 @@ class Parts:
             "actions": self.actions,
             "dialogue": self.dialogue,
             "lifecycle": self.lifecycle,
+            "answerer": self.answerer,
         }
 
 
@@ -48,6 +53,7 @@ def build_parts(
     store: SessionStore | None = None,
     actions: ActionExecutor | None = None,
     encoder: TextEncoder | None = None,
+    generator: TextGenerator | None = None,
 ) -> Parts:
     """Creates every part; nothing is connected or loaded until the app starts.
 
@@ -100,13 +106,38 @@ def build_parts(
             counters |= {"encoder_cache_hits": base.hits, "encoder_cache_misses": base.misses}
         return counters
 
-    lifecycle = Lifecycle(
-        warmups=(("encoder", load_encoder), ("knowledge", knowledge.load)),
-        closers=(batcher.aclose,),
-        stats=stats,
-    )
+    warmups: list[tuple[str, Hook]] = [("encoder", load_encoder), ("knowledge", knowledge.load)]
+    closers: list[Hook] = [batcher.aclose]
+    answerer = None
+    if generator is None and settings.generator.enabled:
+        generator = create_generator(settings)
+    if generator is not None:
+        config = settings.generator
+        answerer = GroundedAnswerer(
+            knowledge,
+            generator,
+            shop_name=settings.shop.name,
+            placeholders=settings.shop.placeholders(),
+            settings=AnswerSettings(
+                top_k=settings.knowledge.top_k,
+                min_similarity=settings.policy.answer_min_score,
+                max_new_tokens=config.max_new_tokens,
+                temperature=config.temperature,
+                timeout_s=config.timeout_s,
+            ),
+        )
+        warmups.append(("generator", generator.start))
+        closers.insert(0, generator.aclose)
+    lifecycle = Lifecycle(warmups=tuple(warmups), closers=tuple(closers), stats=stats)
     return Parts(
-        settings, store, parser, knowledge, actions, Dialogue.from_settings(settings), lifecycle
+        settings,
+        store,
+        parser,
+        knowledge,
+        actions,
+        Dialogue.from_settings(settings),
+        lifecycle,
+        answerer,
     )
 
 

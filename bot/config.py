@@ -203,17 +203,45 @@ class HandoffConfig:
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    """Read by the generative answering layer; until it is enabled answers are retrieved."""
+    """The generative answer model; when disabled, answers are the best retrieved passage."""
 
     enabled: bool = field(default=False, metadata={"help": "answer with the generative model"})
-    model: str = field(default="smollm2", metadata={"help": "`smollm2` or a local HF folder"})
-    adapter: str = field(default="models/generator", metadata={"help": "LoRA adapter folder"})
-    max_new_tokens: int = field(default=200, metadata={"help": "longest generated answer"})
-    temperature: float = field(default=0.2, metadata={"help": "sampling temperature"})
+    backend: str = field(
+        default="local", metadata={"help": "`local` (transformers here) or `openai` (a server)"}
+    )
+    model: str = field(
+        default="smollm2",
+        metadata={"help": "`smollm2`, a local HF model folder or .gguf; the model name for openai"},
+    )
+    adapter: str = field(
+        default="models/generator", metadata={"help": "LoRA adapter folder; '' = base model"}
+    )
+    cache_dir: str = field(
+        default="~/.cache/concierge/models",
+        metadata={"help": "where a GGUF model is converted to safetensors once"},
+    )
+    device: str = field(default="cpu", metadata={"help": "`cpu` or `cuda` (local backend)"})
+    max_batch: int = field(default=8, metadata={"help": "generations decoded together"})
+    max_waiting: int = field(default=64, metadata={"help": "queued generations before busy"})
+    base_url: str = field(
+        default="http://127.0.0.1:8000/v1", metadata={"help": "OpenAI-compatible server (openai)"}
+    )
+    api_key: str = field(default="", metadata={"help": "bearer token for the openai backend"})
+    max_new_tokens: int = field(default=160, metadata={"help": "longest generated answer"})
+    temperature: float = field(default=0.0, metadata={"help": "0 = greedy (repeatable)"})
+    timeout_s: float = field(default=30.0, metadata={"help": "a whole answer, queueing included"})
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
             raise ConfigError("generator.max_new_tokens", "must be at least 1")
+        if self.backend not in ("local", "openai"):
+            raise ConfigError("generator.backend", "must be `local` or `openai`")
+        if self.temperature < 0:
+            raise ConfigError("generator.temperature", "must be >= 0")
+        if self.timeout_s <= 0:
+            raise ConfigError("generator.timeout_s", "must be positive")
+        if self.max_batch < 1 or self.max_waiting < 1:
+            raise ConfigError("generator.max_batch", "max_batch and max_waiting must be >= 1")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,6 +33,9 @@ from bot.domain import (
     user_event,
 )
 from bot.errors import ActionNotFound, ActionRejected, ActionServerError
+from bot.generation.answerer import DeltaSink, GroundedAnswerer
+from bot.generation.backend import ChatMessage
+from bot.generation.guard import screen_request
 from bot.knowledge import KnowledgeBase, fill_placeholders
 from bot.policy.decisions import (
     Answer,
@@ -65,6 +68,8 @@ class Turn:
     messages: list[BotMessage] = field(default_factory=list)
     pending_slots: list[Event] = field(default_factory=list)
     handoff: bool = False
+    sink: DeltaSink | None = None
+    gone: Callable[[], bool] | None = None
 
     def add(self, *events: Event) -> None:
         for event in events:
@@ -96,8 +101,10 @@ class Pipeline:
         actions: ActionExecutor,
         domain: RasaDomain,
         policy: Policy,
+        answerer: GroundedAnswerer | None = None,
     ) -> None:
         self._settings = settings
+        self._answerer = answerer
         self._store = store
         self._parser = parser
         self._knowledge = knowledge
@@ -111,21 +118,41 @@ class Pipeline:
         """The Rasa parse result for a text, outside any conversation."""
         return _to_rasa(await self._parser.parse(text))
 
-    async def handle(self, message: IncomingMessage) -> list[BotMessage]:
-        """Runs one turn and returns what to send back to the shopper."""
+    async def handle(
+        self,
+        message: IncomingMessage,
+        *,
+        sink: DeltaSink | None = None,
+        gone: Callable[[], bool] | None = None,
+    ) -> list[BotMessage]:
+        """Runs one turn and returns what to send back to the shopper.
+
+        Args:
+            message: the shopper's message.
+            sink: receives a generated answer's text while it is produced (streaming
+                channels). What it received is a draft: the returned messages are final.
+            gone: tells whether the streaming client has left (generation then stops).
+        """
         sessions = self._settings.sessions
         cid = message.sender
         async with self._store.lock(cid, ttl_s=sessions.lock_ttl_s, wait_s=sessions.lock_wait_s):
             history, mode = await self._store.snapshot(cid)
             tracker = TrackerView.replay(cid, history, tuple(self._domain.slots))
-            turn = Turn(tracker)
+            turn = Turn(tracker, sink=sink, gone=gone)
             if self._session_expired(tracker):
                 turn.add(session_started_event(), action_event(ACTION_LISTEN))
             requested = tracker.slots.get(REQUESTED_SLOT) if tracker.active_loop else None
             parse = _to_rasa(await self._parser.parse(message.text, requested_slot=requested))
             turn.add(user_event(message.text, parse, message.channel, **dict(message.metadata)))
+            screened = screen_request(message.text) if mode == "bot" else None
             if mode == "human":
                 self._respond(turn, "utter_in_handoff")
+            elif screened is not None:
+                # Refused before NLU, policy or any model acts on it (bot/generation/guard.py).
+                log.info("deflected %s message in %s: %s", screened.category, cid, screened.reason)
+                self._respond(
+                    turn, f"utter_deflect_{screened.category}", deflected=screened.category
+                )
             else:
                 turn.pending_slots = self._policy.slot_events(turn.tracker, parse)
                 filled = list(turn.pending_slots)
@@ -182,6 +209,9 @@ class Pipeline:
 
     async def _answer(self, decision: Answer, turn: Turn) -> None:
         min_score = decision.min_score or self._settings.policy.answer_min_score
+        if self._answerer is not None:
+            await self._generate_answer(decision, turn, min_score)
+            return
         hits = await self._knowledge.search(
             decision.query, k=self._settings.knowledge.top_k, intent=decision.intent
         )
@@ -198,6 +228,38 @@ class Pipeline:
             sources=[{"id": h.passage.id, "score": round(h.score, 4)} for h in hits],
         )
         if decision.offer_handoff:
+            self._respond(turn, "utter_offer_handoff", handoff_offer=True)
+
+    async def _generate_answer(self, decision: Answer, turn: Turn, min_score: float) -> None:
+        assert self._answerer is not None
+        result = await self._answerer.answer(
+            decision.query,
+            intent=decision.intent,
+            history=recent_turns(turn.tracker, skip_last_user=True),
+            facts=known_facts(turn.tracker),
+            sink=turn.sink,
+            gone=turn.gone,
+            min_similarity=min_score,
+        )
+        if result.kind == "fallback":
+            self._fallback(turn)
+            return
+        name = (
+            "action_answer_generated"
+            if result.kind == "generated"
+            else "action_answer_from_knowledge"
+        )
+        turn.add(action_event(name))
+        metadata: dict[str, Any] = {
+            "sources": [{"id": source} for source in result.sources],
+            "generated": result.kind == "generated",
+        }
+        if result.reason:
+            metadata["fallback_reason"] = result.reason
+        if result.verdict is not None and result.verdict.claims:
+            metadata["checked_claims"] = [c.text for c in result.verdict.claims]
+        turn.say(BotMessage(text=result.text), **metadata)
+        if decision.offer_handoff or result.offer_handoff:
             self._respond(turn, "utter_offer_handoff", handoff_offer=True)
 
     async def _run_form(self, form: str, then: str, turn: Turn) -> None:
@@ -319,3 +381,28 @@ def rest_messages(
             item["custom"] = dict(message.custom)
         out.append(item)
     return out
+
+
+def recent_turns(
+    tracker: TrackerView, *, limit: int = 4, skip_last_user: bool = False
+) -> list[ChatMessage]:
+    """The last shopper and bot texts of the conversation, oldest first, for the prompt."""
+    texts: list[ChatMessage] = []
+    for event in tracker.events:
+        kind, text = event.get("event"), event.get("text")
+        if kind in ("user", "bot") and isinstance(text, str) and text.strip():
+            texts.append(ChatMessage("user" if kind == "user" else "assistant", text))
+    if skip_last_user and texts and texts[-1].role == "user":
+        texts.pop()
+    return texts[-limit:]
+
+
+def known_facts(tracker: TrackerView) -> list[str]:
+    """What the conversation has established about the shopper, as prompt facts."""
+    slots = tracker.slots
+    facts = []
+    if slots.get("customer_name"):
+        facts.append(f"The shopper's name is {slots['customer_name']}.")
+    if slots.get("order_id"):
+        facts.append(f"The order being discussed is {slots['order_id']}.")
+    return facts

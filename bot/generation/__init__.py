@@ -1,0 +1,1 @@
+"""Generative answers: model backends, retrieval-grounded prompts, the answer guard, training."""

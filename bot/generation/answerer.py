@@ -1,0 +1,223 @@
+"""A grounded, guarded, streamed answer to one shopper question.
+
+retrieve passages -> prompt (shop profile, passages, facts, recent turns) -> model (streamed)
+-> guard -> text. The model's answer is released sentence by sentence, each sentence only
+after the guard has found every figure, period, price and policy term in it backed by the
+passages or facts, so a shopper never sees a claim the guard would reject. When the guard
+rejects a sentence, or the model fails, times out or is busy, the best passage is sent instead:
+an answer is never invented, and a rejected draft is replaced, not appended to.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.generation.backend import (
+    ChatMessage,
+    ConsumerGone,
+    GenerationError,
+    GenerationRequest,
+    TextGenerator,
+)
+from bot.generation.guard import GuardVerdict, check_answer
+from bot.generation.prompt import ABSTAIN, PromptBudget, Source, build_messages
+from bot.knowledge import KnowledgeBase, fill_placeholders
+
+log = logging.getLogger(__name__)
+
+DeltaSink = Callable[[str], Awaitable[None]]
+"""Receives released answer text as it is produced (a streaming channel's writer)."""
+
+AnswerKind = Literal["generated", "passage", "fallback"]
+
+_SENTENCE_END = re.compile(r"[.!?](?:[\"')\]]*)\s")
+_ABSTAIN_MARKERS = ("can't find that", "cannot find that", "connect you with", "don't have that")
+
+
+@dataclass(frozen=True, slots=True)
+class GroundedAnswer:
+    """What the answerer decided for one question.
+
+    Attributes:
+        text: the text to send (empty for ``fallback``).
+        kind: ``generated`` (the model's answer passed the guard), ``passage`` (the best
+            passage, because the guard rejected the answer or the model failed) or
+            ``fallback`` (nothing relevant was found; the caller says it did not understand).
+        sources: ids of the passages in the prompt, best first.
+        evidence: the texts the answer was checked against.
+        verdict: the guard's verdict on the model's answer, when there was one.
+        offer_handoff: the model said the information does not answer the question.
+        streamed: text that was released to the sink before the final text was known.
+        reason: why the model's answer was not used, for the logs and the event metadata.
+    """
+
+    text: str
+    kind: AnswerKind
+    sources: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    verdict: GuardVerdict | None = None
+    offer_handoff: bool = False
+    streamed: str = ""
+    reason: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSettings:
+    top_k: int = 3
+    min_similarity: float = 0.30
+    max_new_tokens: int = 160
+    temperature: float = 0.0
+    timeout_s: float = 30.0
+    budget: PromptBudget = field(default_factory=PromptBudget)
+
+
+class GroundedAnswerer:
+    """Answers from the shop's knowledge with a generative model, checked by the guard.
+
+    Args:
+        knowledge: the shop's knowledge base (retrieval with the MiniLM encoder).
+        generator: any :class:`TextGenerator` (in-process model or an OpenAI-compatible server).
+        shop_name: the shop's name for the prompt.
+        placeholders: shop profile values; they fill ``{{Placeholders}}`` and are evidence.
+        settings: retrieval and generation limits.
+    """
+
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        generator: TextGenerator,
+        *,
+        shop_name: str,
+        placeholders: dict[str, str],
+        settings: AnswerSettings | None = None,
+    ) -> None:
+        self._knowledge = knowledge
+        self._generator = generator
+        self._shop = shop_name
+        self._placeholders = dict(placeholders)
+        self.settings = settings or AnswerSettings()
+        # The shop profile is always true: an answer may give the phone number or hours.
+        self._profile_evidence = tuple(
+            f"{key.replace('_', ' ')}: {value}" for key, value in placeholders.items()
+        )
+
+    async def answer(
+        self,
+        question: str,
+        *,
+        intent: str | None = None,
+        history: Sequence[ChatMessage] = (),
+        facts: Sequence[str] = (),
+        sink: DeltaSink | None = None,
+        gone: Callable[[], bool] | None = None,
+        min_similarity: float | None = None,
+    ) -> GroundedAnswer:
+        """The answer to ``question``; released text goes to ``sink`` as it is checked.
+
+        ``gone`` tells whether the shopper has left; the model is stopped at its next token
+        and the best passage is kept as the turn's answer, so the history stays whole.
+        """
+        started = time.perf_counter()
+        hits = await self._knowledge.search(question, k=self.settings.top_k, intent=intent)
+        bar = self.settings.min_similarity if min_similarity is None else min_similarity
+        if not hits or hits[0].similarity < bar:
+            return GroundedAnswer("", "fallback", reason="no passage above the similarity bar")
+        sources = [
+            Source(
+                h.passage.id,
+                f"{h.passage.title} - {h.passage.heading}",
+                fill_placeholders(h.passage.text, self._placeholders),
+            )
+            for h in hits
+        ]
+        ids = tuple(s.id for s in sources)
+        evidence = (*(s.text for s in sources), *facts, *self._profile_evidence)
+        best = sources[0].text
+        messages = build_messages(
+            shop_name=self._shop,
+            question=question,
+            sources=sources,
+            facts=facts,
+            history=history,
+            budget=self.settings.budget,
+        )
+        request = GenerationRequest(
+            messages,
+            max_new_tokens=self.settings.max_new_tokens,
+            temperature=self.settings.temperature,
+            timeout_s=self.settings.timeout_s,
+        )
+        retrieved = time.perf_counter()
+        # ``cut`` counts the raw draft characters already released; ``released`` is that text
+        # with placeholders filled, exactly what the shopper has seen.
+        released, draft, cut = "", "", 0
+        rejected: str | None = None
+        first_token: float | None = None
+        try:
+            stream = self._generator.stream(request)
+            try:
+                async for piece in stream:
+                    if gone is not None and gone():
+                        raise ConsumerGone("the shopper left while the answer streamed")
+                    if first_token is None:
+                        first_token = time.perf_counter()
+                    draft += piece
+                    end = _last_sentence_end(draft, cut)
+                    if end > cut:
+                        ready = fill_placeholders(draft[cut:end], self._placeholders)
+                        rejected = self._check(released + ready, evidence)
+                        if rejected is not None:
+                            break
+                        released, cut = released + ready, end
+                        if sink is not None:
+                            await sink(ready)
+            finally:
+                await stream.aclose()  # stops the model when the guard cut the answer short
+        except GenerationError as exc:
+            log.warning("generation failed, sending the passage: %s", exc)
+            return self._passage(best, ids, evidence, released, f"generator: {exc}")
+        timings = {
+            "retrieve_s": retrieved - started,
+            "first_token_s": (first_token or time.perf_counter()) - retrieved,
+            "total_s": time.perf_counter() - started,
+        }
+        tail = fill_placeholders(draft[cut:], self._placeholders)
+        text = (released + tail).strip()
+        verdict = check_answer(text, evidence)
+        if rejected is not None or not verdict.ok or not text:
+            reason = "; ".join(verdict.reasons) or rejected or "empty answer"
+            log.info("guard rejected a generated answer (%s): %r", reason, text[:200])
+            return self._passage(best, ids, evidence, released, f"guard: {reason}", verdict)
+        if sink is not None and tail.strip():
+            await sink(tail.rstrip())
+        abstained = text == ABSTAIN or any(m in text.lower() for m in _ABSTAIN_MARKERS)
+        return GroundedAnswer(
+            text, "generated", ids, evidence, verdict, abstained, released, timings=timings
+        )
+
+    def _check(self, text: str, evidence: Sequence[str]) -> str | None:
+        verdict = check_answer(fill_placeholders(text, self._placeholders), evidence)
+        return None if verdict.ok else "; ".join(verdict.reasons)
+
+    def _passage(
+        self,
+        best: str,
+        ids: tuple[str, ...],
+        evidence: tuple[str, ...],
+        released: str,
+        reason: str,
+        verdict: GuardVerdict | None = None,
+    ) -> GroundedAnswer:
+        return GroundedAnswer(best, "passage", ids, evidence, verdict, False, released, reason)
+
+
+def _last_sentence_end(draft: str, start: int) -> int:
+    """Where the last complete sentence after ``start`` ends (``start`` when there is none)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(draft, start)]
+    return ends[-1] if ends else start

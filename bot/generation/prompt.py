@@ -1,0 +1,108 @@
+"""The grounded prompt: shop profile, retrieved passages, known facts and recent turns.
+
+Training (:mod:`bot.generation.training_data`) and serving build prompts with the same
+function, so the fine-tuned model sees at run time exactly the layout it learned to use.
+The prompt is kept short on purpose: on a 2-core CPU the time to the first token grows with
+the prompt (``benchmarks/generation.py``), so passages are cut to a word budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.generation.backend import ChatMessage
+
+ABSTAIN = (
+    "I'm sorry, I can't find that in our shop's information. "
+    "Would you like me to connect you with someone from our support team?"
+)
+"""What the model is trained to say when the context does not answer the question."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A piece of grounding: a knowledge passage, a product, or a fact from an action."""
+
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromptBudget:
+    """How much of each kind of context goes into a prompt.
+
+    Attributes:
+        max_sources: passages and products, best first.
+        words_per_source: longer passages are cut at a sentence boundary near this length.
+        max_turns: earlier shopper and assistant messages kept, newest last.
+        words_per_turn: each kept message is cut to this many words.
+    """
+
+    max_sources: int = 3
+    words_per_source: int = 70
+    max_turns: int = 4
+    words_per_turn: int = 40
+
+
+def system_prompt(
+    shop_name: str,
+    sources: Sequence[Source],
+    facts: Sequence[str] = (),
+    budget: PromptBudget | None = None,
+) -> str:
+    """The system message: who the assistant is, the rules, and the numbered context."""
+    budget = budget or PromptBudget()
+    lines = [
+        f"You are the customer support assistant of {shop_name}. Answer the shopper's question "
+        "using only the information below. Keep the answer short and friendly. If the "
+        "information does not answer the question, say so and offer to connect the shopper "
+        "with a person.",
+        "",
+        "Information:",
+    ]
+    for number, source in enumerate(sources[: budget.max_sources], start=1):
+        lines.append(
+            f"[{number}] {source.title}: {clip_words(source.text, budget.words_per_source)}"
+        )
+    if facts:
+        lines.append("")
+        lines.append("About this shopper:")
+        lines.extend(f"- {fact}" for fact in facts)
+    return "\n".join(lines)
+
+
+def build_messages(
+    *,
+    shop_name: str,
+    question: str,
+    sources: Sequence[Source],
+    facts: Sequence[str] = (),
+    history: Sequence[ChatMessage] = (),
+    budget: PromptBudget | None = None,
+) -> tuple[ChatMessage, ...]:
+    """System message, the last few turns, then the shopper's question."""
+    budget = budget or PromptBudget()
+    recent = [
+        ChatMessage(m.role, clip_words(m.content, budget.words_per_turn))
+        for m in history[-budget.max_turns :]
+        if m.role in ("user", "assistant") and m.content.strip()
+    ]
+    return (
+        ChatMessage("system", system_prompt(shop_name, sources, facts, budget)),
+        *recent,
+        ChatMessage("user", question.strip()),
+    )
+
+
+def clip_words(text: str, limit: int) -> str:
+    """The text cut to about ``limit`` words, ending at a sentence boundary when one is near."""
+    words = text.split()
+    if len(words) <= limit:
+        return " ".join(words)
+    clipped = " ".join(words[:limit])
+    end = max(clipped.rfind(". "), clipped.rfind("; "))
+    if end > len(clipped) // 2:
+        return clipped[: end + 1]
+    return clipped + " …"

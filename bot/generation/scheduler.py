@@ -1,0 +1,447 @@
+"""Continuous batching for the in-process model: one thread, one running batch, one KV cache.
+
+The scheduler thread owns the model. Between two decode steps it admits waiting requests: their
+prompts are prefilled (left-padded when several start together) into a KV cache of their own,
+which is then merged into the running batch's cache by left-padding the shorter of the two to
+the same length and concatenating along the batch dimension. Rows that finish, are cancelled or
+time out are cut out of the cache before the next step, and columns that every remaining row
+has as padding are trimmed, so a long-running batch does not drag its departed rows' lengths.
+
+Why merge caches instead of running waves of requests that start together: a wave runs as long
+as its longest answer while its finished rows sit idle, and a request arriving just after a wave
+started waits for the whole wave; with merging a newcomer waits at most one decode step plus
+its own prefill, and the batch stays full at 32-64 streams. ``DynamicCache`` (transformers 5)
+keeps each layer's keys and values as plain ``[batch, kv_heads, length, head_dim]`` tensors, so
+merging and selecting rows is tensor surgery on ``cache.layers[i].keys`` / ``.values``. Models
+whose cache layers are not plain ``DynamicLayer`` (sliding windows, linear attention) are refused.
+
+Positions: every row counts its own real tokens (left padding does not advance them), and the
+attention mask hides padded columns, so a row's numbers do not depend on its neighbours beyond
+the float rounding of batched matmuls. Prefill is limited to ``prefill_tokens`` prompt tokens
+per step (at least one prompt), so a burst of arrivals does not freeze the running streams.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
+
+from bot.generation.backend import GenerationError, GenerationRequest, GeneratorBusy, first_stop
+from bot.generation.tokenize import prompt_ids
+
+log = logging.getLogger(__name__)
+
+Delivery = str | GenerationError | None
+"""What the scheduler hands a request: a piece of text, its failure, or None (finished)."""
+
+
+@dataclass(eq=False, slots=True)
+class Job:
+    """One request as the scheduler sees it.
+
+    ``deliver`` must be safe to call from the scheduler thread (it hands over to the event
+    loop). ``cancelled`` is set by the consumer's side; a plain bool is enough since the
+    scheduler only reads it between steps and a late read costs one step at most.
+    """
+
+    request: GenerationRequest
+    deliver: Callable[[Delivery], None]
+    cancelled: bool = False
+    prompt: list[int] = field(default_factory=list)
+    budget: int = 0
+    generated: list[int] = field(default_factory=list)
+    sent: str = ""
+    released: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStats:
+    """Counters since start: answers completed, tokens produced, forward passes, widest batch."""
+
+    requests_done: int
+    tokens_generated: int
+    steps: int
+    prefills: int
+    peak_batch: int
+
+
+class Scheduler:
+    """Runs the decode loop; :meth:`run` is the body of the generator's thread."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        device: torch.device,
+        max_batch: int,
+        max_wait_s: float,
+        max_waiting: int,
+        prefill_tokens: int,
+        eos_ids: frozenset[int],
+    ) -> None:
+        self.model = model
+        self._tokenizer = tokenizer
+        self._device = device
+        self._max_batch = max_batch
+        self._max_wait_s = max_wait_s
+        self._max_waiting = max_waiting
+        self._prefill_tokens = prefill_tokens
+        self._eos = eos_ids
+        self._context = int(getattr(model.config, "max_position_embeddings", 0) or 1 << 30)
+        self._pad = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+        self._cond = threading.Condition()
+        self._waiting: deque[Job] = deque()
+        self._closing = False
+        self._in_flight = 0
+        # The running batch: one entry per row, and the tensors that describe the rows.
+        self._rows: list[Job] = []
+        self._cache: Any = None
+        self._mask = torch.zeros((0, 0), dtype=torch.long, device=device)
+        self._positions = torch.zeros(0, dtype=torch.long, device=device)
+        self._next = torch.zeros(0, dtype=torch.long, device=device)
+        self._done = self._tokens = self._steps = self._prefills = self._peak = 0
+        check_cache_layers(DynamicCache(config=model.config))
+
+    @property
+    def in_flight(self) -> int:
+        """Requests accepted and not yet released: waiting, or holding a row."""
+        return self._in_flight
+
+    @property
+    def stats(self) -> SchedulerStats:
+        return SchedulerStats(self._done, self._tokens, self._steps, self._prefills, self._peak)
+
+    def submit(self, job: Job) -> None:
+        """Queues ``job``; called from the event loop, holds the lock only briefly.
+
+        Raises:
+            GeneratorBusy: ``max_waiting`` requests are already waiting.
+            GenerationError: The generator is closing.
+        """
+        with self._cond:
+            if self._closing:
+                raise GenerationError("the local generator is closed")
+            waiting = sum(1 for queued in self._waiting if not queued.cancelled)
+            if waiting >= self._max_waiting:
+                raise GeneratorBusy(
+                    f"{waiting} generations are already waiting for the local model"
+                )
+            self._waiting.append(job)
+            self._in_flight += 1
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Asks :meth:`run` to fail what is left and return."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+
+    def run(self) -> None:
+        """The decode loop: admit, prefill, one decode step, repeat; returns once closed."""
+        with torch.inference_mode():
+            while (newcomers := self._admit()) is not None:
+                try:
+                    self._drop(lambda job: job.cancelled)
+                    if newcomers:
+                        self._start(newcomers)
+                    if self._rows:
+                        self._step()
+                except Exception as exc:
+                    # Not the model (its failures are handled per step) but a bug or a decode
+                    # error: fail the requests involved and keep serving the next ones.
+                    log.exception("the local generator's scheduler failed")
+                    for job in newcomers:
+                        self._release(job, GenerationError(f"the local generator failed: {exc}"))
+                    self._drop(lambda job: True, f"the local generator failed: {exc}")
+        closed = "the local generator was closed"
+        self._drop(lambda job: True, closed)
+        with self._cond:
+            left, self._waiting = list(self._waiting), deque()
+        for job in left:
+            self._release(job, GenerationError(closed))
+
+    def _admit(self) -> list[Job] | None:
+        """Waiting jobs to start now (maybe none); None once the generator is closing."""
+        with self._cond:
+            while True:
+                if self._closing:
+                    return None
+                self._purge_waiting()
+                if self._rows or self._waiting:
+                    break
+                self._cond.wait()
+            free = self._max_batch - len(self._rows)
+            if not self._rows and self._max_wait_s > 0:
+                # An idle model waits a moment so requests arriving together share a prefill.
+                deadline = time.monotonic() + self._max_wait_s
+                while len(self._waiting) < free and not self._closing:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+            taken = [self._waiting.popleft() for _ in range(min(free, len(self._waiting)))]
+        admitted: list[Job] = []
+        tokens = 0
+        for position, job in enumerate(taken):
+            if job.cancelled:
+                self._release(job, None)
+                continue
+            if not job.prompt and not self._tokenize(job):
+                continue
+            if admitted and tokens + len(job.prompt) > self._prefill_tokens:
+                with self._cond:  # over this step's prefill budget: back to the queue's front
+                    self._waiting.extendleft(reversed(taken[position:]))
+                break
+            admitted.append(job)
+            tokens += len(job.prompt)
+        return admitted
+
+    def _purge_waiting(self) -> None:
+        cancelled = [job for job in self._waiting if job.cancelled]
+        if cancelled:
+            self._waiting = deque(job for job in self._waiting if not job.cancelled)
+            for job in cancelled:
+                job.released = True
+            self._in_flight -= len(cancelled)
+
+    def _tokenize(self, job: Job) -> bool:
+        """Fills ``job.prompt`` and its token budget; fails the job (False) when it cannot."""
+        try:
+            job.prompt = prompt_ids(self._tokenizer, job.request.messages)
+        except Exception as exc:  # a template error concerns this request only
+            self._release(job, GenerationError(f"cannot build the prompt: {exc}"))
+            return False
+        job.budget = min(job.request.max_new_tokens, self._context - len(job.prompt))
+        if job.budget < 1:
+            self._release(
+                job,
+                GenerationError(
+                    f"the prompt has {len(job.prompt)} tokens; the model reads {self._context}"
+                ),
+            )
+            return False
+        return True
+
+    def _start(self, jobs: list[Job]) -> None:
+        """Prefills ``jobs`` together, hands out their first tokens, merges them into the batch."""
+        width = max(len(job.prompt) for job in jobs)
+        ids = torch.full((len(jobs), width), self._pad, dtype=torch.long)
+        mask = torch.zeros((len(jobs), width), dtype=torch.long)
+        for row, job in enumerate(jobs):
+            ids[row, width - len(job.prompt) :] = torch.tensor(job.prompt)
+            mask[row, width - len(job.prompt) :] = 1
+        ids, mask = ids.to(self._device), mask.to(self._device)
+        cache = DynamicCache(config=self.model.config)
+        try:
+            out = self.model(
+                input_ids=ids,
+                attention_mask=mask,
+                position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,  # the prompt's other logits are never used: skip the big matmul
+            )
+            tokens = self._choose(out.logits[:, -1, :], jobs)
+        except Exception as exc:
+            log.exception("prefill of %d prompts failed", len(jobs))
+            for job in jobs:
+                self._release(job, GenerationError(f"the local model failed: {exc}"))
+            return
+        self._prefills += 1
+        live = [row for row, job in enumerate(jobs) if not self._advance(job, tokens[row])]
+        if not live:
+            return
+        if len(live) < len(jobs):
+            mask = _select_rows(cache, mask, torch.tensor(live, device=self._device))
+        self._merge(
+            cache,
+            mask,
+            mask.sum(-1),
+            torch.tensor([tokens[row] for row in live], device=self._device),
+        )
+        self._rows.extend(jobs[row] for row in live)
+        self._peak = max(self._peak, len(self._rows))
+
+    def _step(self) -> None:
+        """Feeds every row its last token and hands out the next ones."""
+        rows = len(self._rows)
+        mask = torch.cat([self._mask, self._mask.new_ones((rows, 1))], dim=1)
+        try:
+            out = self.model(
+                input_ids=self._next[:, None],
+                attention_mask=mask,
+                position_ids=self._positions[:, None],
+                past_key_values=self._cache,
+                use_cache=True,
+            )
+            tokens = self._choose(out.logits[:, -1, :], self._rows)
+        except Exception as exc:
+            # The cache may be half updated: every running request fails, the loop goes on.
+            log.exception("decode step for %d rows failed", rows)
+            self._drop(lambda job: True, f"the local model failed: {exc}")
+            return
+        self._steps += 1
+        self._mask = mask
+        self._positions = self._positions + 1
+        self._next = torch.tensor(tokens, device=self._device)
+        for job, token in zip(self._rows, tokens, strict=True):
+            self._advance(job, token)
+        self._drop(lambda job: job.released)
+
+    def _choose(self, logits: torch.Tensor, jobs: Sequence[Job]) -> list[int]:
+        """Greedy at temperature 0, otherwise a sample from the tempered distribution."""
+        chosen = logits.argmax(dim=-1)
+        sampled = [row for row, job in enumerate(jobs) if job.request.temperature > 0]
+        if sampled:
+            index = torch.tensor(sampled, device=logits.device)
+            temperature = torch.tensor(
+                [jobs[row].request.temperature for row in sampled], device=logits.device
+            )
+            probs = torch.softmax(logits[index].float() / temperature[:, None], dim=-1)
+            chosen[index] = torch.multinomial(probs, 1).squeeze(1)
+        return [int(token) for token in chosen.tolist()]
+
+    def _advance(self, job: Job, token: int) -> bool:
+        """Adds ``token`` to ``job``'s answer and hands out the text that became safe to show.
+
+        Returns whether the answer is complete (end of turn, token budget, or a stop string);
+        a complete job has been released.
+        """
+        self._tokens += 1
+        if token in self._eos:
+            return self._finish(job, self._decode(job))
+        job.generated.append(token)
+        text = self._decode(job)
+        cut = first_stop(text, job.request.stop)
+        if cut is not None:
+            return self._finish(job, text[:cut])
+        if len(job.generated) >= job.budget:
+            return self._finish(job, text)
+        self._send(job, text[: len(text) - _held_back(text, job.request.stop)])
+        return False
+
+    def _decode(self, job: Job) -> str:
+        # The whole answer is decoded each time: a character split across byte-level tokens
+        # only decodes once all its bytes are there, which a token-by-token decode would miss.
+        text: str = self._tokenizer.decode(
+            job.generated, skip_special_tokens=True, clean_up_tokenization_spaces=False
+        )
+        return text
+
+    def _send(self, job: Job, text: str) -> None:
+        # Decoding is prefix-stable for byte-level and sentencepiece tokenizers; should a
+        # tokenizer rewrite earlier text, nothing is sent until the text extends what was sent.
+        if len(text) > len(job.sent) and text.startswith(job.sent):
+            job.deliver(text[len(job.sent) :])
+            job.sent = text
+
+    def _finish(self, job: Job, text: str) -> bool:
+        self._send(job, text.rstrip("\ufffd"))
+        self._done += 1
+        self._release(job, None)
+        return True
+
+    def _release(self, job: Job, outcome: GenerationError | None) -> None:
+        """Ends ``job`` once: hands over its outcome and frees its place in ``in_flight``."""
+        if job.released:
+            return
+        job.released = True
+        with self._cond:
+            self._in_flight -= 1  # before delivering: a consumer that sees the end sees 0
+        job.deliver(outcome)  # a cancelled job's consumer has left: the delivery is unread
+
+    def _drop(self, leaving: Callable[[Job], bool], error: str | None = None) -> None:
+        """Cuts the rows ``leaving`` selects out of the batch; fails them with ``error``."""
+        stay = [row for row, job in enumerate(self._rows) if not leaving(job)]
+        if len(stay) == len(self._rows):
+            return
+        for job in self._rows:
+            if leaving(job):
+                self._release(job, None if error is None else GenerationError(error))
+        self._rows = [self._rows[row] for row in stay]
+        if not stay:
+            self._cache = None
+            self._mask = self._mask[:0, :0]
+            self._positions, self._next = self._positions[:0], self._next[:0]
+            return
+        keep = torch.tensor(stay, device=self._device)
+        self._mask = _select_rows(self._cache, self._mask, keep)
+        self._positions, self._next = self._positions[keep], self._next[keep]
+
+    def _merge(
+        self, cache: Any, mask: torch.Tensor, positions: torch.Tensor, next_tokens: torch.Tensor
+    ) -> None:
+        """Appends prefilled rows (their cache, mask, next positions and tokens) to the batch."""
+        if self._cache is None:
+            self._cache, self._mask = cache, mask
+            self._positions, self._next = positions, next_tokens
+            return
+        width = max(self._mask.shape[1], mask.shape[1])
+        for old, new in zip(self._cache.layers, cache.layers, strict=True):
+            old.keys = torch.cat([_pad_left(old.keys, width), _pad_left(new.keys, width)])
+            old.values = torch.cat([_pad_left(old.values, width), _pad_left(new.values, width)])
+        self._mask = torch.cat([_pad_left_2d(self._mask, width), _pad_left_2d(mask, width)])
+        self._positions = torch.cat([self._positions, positions])
+        self._next = torch.cat([self._next, next_tokens])
+
+
+def check_cache_layers(cache: Any) -> None:
+    """Refuses models whose cache layers cannot be merged row-wise (see the module docstring).
+
+    Raises:
+        GenerationError: A layer is not a plain ``DynamicLayer``.
+    """
+    for layer in cache.layers:
+        if type(layer) is not DynamicLayer:
+            raise GenerationError(
+                f"the local generator batches only full-attention models; "
+                f"this one has {type(layer).__name__} cache layers"
+            )
+
+
+def _select_rows(cache: Any, mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Keeps the rows ``keep`` of ``cache`` and ``mask``; returns the new mask.
+
+    Columns that are padding in every kept row are cut too: they would only cost attention.
+    """
+    mask = mask[keep]
+    first = int(mask.any(dim=0).nonzero()[0])
+    for layer in cache.layers:
+        layer.keys = layer.keys[keep, :, first:]
+        layer.values = layer.values[keep, :, first:]
+    return mask[:, first:]
+
+
+def _pad_left(states: torch.Tensor, width: int) -> torch.Tensor:
+    """``[batch, heads, length, dim]`` left-padded with zeros to ``width`` (masked anyway)."""
+    return F.pad(states, (0, 0, width - states.shape[2], 0))
+
+
+def _pad_left_2d(mask: torch.Tensor, width: int) -> torch.Tensor:
+    return F.pad(mask, (width - mask.shape[1], 0))
+
+
+def _held_back(text: str, stops: Sequence[str]) -> int:
+    """Characters at the end of ``text`` not to show yet.
+
+    An incomplete multi-byte character (decoded as U+FFFD) waits for its other bytes, and a
+    tail that could be the start of a stop string waits until the next tokens tell.
+    """
+    held = len(text) - len(text.rstrip("\ufffd"))
+    for stop in stops:
+        for length in range(min(len(stop) - 1, len(text)), held, -1):
+            if text.endswith(stop[:length]):
+                held = length
+                break
+    return held
