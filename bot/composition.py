@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.generation.answerer import AnswerSettings, GroundedAnswerer
 from bot.generation.backend import TextGenerator
 from bot.generation.factory import create_generator
+from bot.generation.prompt import PromptBudget
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.vector_cache import VectorCache
 from bot.nlu.encoder import BatchingEncoder, CachedEncoder, MiniLMEncoder, TextEncoder
@@ -124,6 +125,8 @@ def build_parts(
                 max_new_tokens=config.max_new_tokens,
                 temperature=config.temperature,
                 timeout_s=config.timeout_s,
+                min_overlap=config.min_overlap,
+                budget=PromptBudget(max_sources=config.prompt_passages),
             ),
         )
         warmups.append(("generator", generator.start))

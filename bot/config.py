@@ -227,6 +227,15 @@ class GeneratorConfig:
         default="http://127.0.0.1:8000/v1", metadata={"help": "OpenAI-compatible server (openai)"}
     )
     api_key: str = field(default="", metadata={"help": "bearer token for the openai backend"})
+    min_overlap: float = field(
+        default=0.7,
+        metadata={
+            "help": "share of an answer sentence's words one passage sentence must hold; 0 = off"
+        },
+    )
+    prompt_passages: int = field(
+        default=3, metadata={"help": "retrieved passages put in the prompt, best first"}
+    )
     max_new_tokens: int = field(default=160, metadata={"help": "longest generated answer"})
     temperature: float = field(default=0.0, metadata={"help": "0 = greedy (repeatable)"})
     timeout_s: float = field(default=30.0, metadata={"help": "a whole answer, queueing included"})
@@ -240,6 +249,10 @@ class GeneratorConfig:
             raise ConfigError("generator.temperature", "must be >= 0")
         if self.timeout_s <= 0:
             raise ConfigError("generator.timeout_s", "must be positive")
+        if not 0 <= self.min_overlap <= 1:
+            raise ConfigError("generator.min_overlap", "must be between 0 and 1")
+        if self.prompt_passages < 1:
+            raise ConfigError("generator.prompt_passages", "must be at least 1")
         if self.max_batch < 1 or self.max_waiting < 1:
             raise ConfigError("generator.max_batch", "max_batch and max_waiting must be >= 1")
 

@@ -25,6 +25,7 @@ from bot.generation.backend import (
     TextGenerator,
 )
 from bot.generation.guard import GuardVerdict, check_answer
+from bot.generation.overlap import extractive_support
 from bot.generation.prompt import ABSTAIN, PromptBudget, Source, build_messages
 from bot.knowledge import KnowledgeBase, fill_placeholders
 
@@ -74,6 +75,7 @@ class AnswerSettings:
     max_new_tokens: int = 160
     temperature: float = 0.0
     timeout_s: float = 30.0
+    min_overlap: float = 0.0
     budget: PromptBudget = field(default_factory=PromptBudget)
 
 
@@ -134,7 +136,7 @@ class GroundedAnswerer:
                 f"{h.passage.title} - {h.passage.heading}",
                 fill_placeholders(h.passage.text, self._placeholders),
             )
-            for h in hits
+            for h in hits[: self.settings.budget.max_sources]
         ]
         ids = tuple(s.id for s in sources)
         evidence = (*(s.text for s in sources), *facts, *self._profile_evidence)
@@ -190,6 +192,8 @@ class GroundedAnswerer:
         tail = fill_placeholders(draft[cut:], self._placeholders)
         text = (released + tail).strip()
         verdict = check_answer(text, evidence)
+        if rejected is None and verdict.ok:
+            rejected = self._unextractive(text, evidence)
         if rejected is not None or not verdict.ok or not text:
             reason = "; ".join(verdict.reasons) or rejected or "empty answer"
             log.info("guard rejected a generated answer (%s): %r", reason, text[:200])
@@ -202,8 +206,19 @@ class GroundedAnswerer:
         )
 
     def _check(self, text: str, evidence: Sequence[str]) -> str | None:
-        verdict = check_answer(fill_placeholders(text, self._placeholders), evidence)
-        return None if verdict.ok else "; ".join(verdict.reasons)
+        filled = fill_placeholders(text, self._placeholders)
+        verdict = check_answer(filled, evidence)
+        if not verdict.ok:
+            return "; ".join(verdict.reasons)
+        return self._unextractive(filled, evidence)
+
+    def _unextractive(self, text: str, evidence: Sequence[str]) -> str | None:
+        if self.settings.min_overlap <= 0:
+            return None
+        support = extractive_support(text, evidence, min_overlap=self.settings.min_overlap)
+        if support.ok:
+            return None
+        return f"sentence not found in the passages ({support.weakest:.0%}): {support.sentence!r}"
 
     def _passage(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from pathlib import Path
 
@@ -54,8 +55,11 @@ class DeferredLocalGenerator(TextGenerator):
     async def stream(self, request: GenerationRequest) -> AsyncGenerator[str, None]:
         if self._inner is None:
             raise GenerationError("the generator is still loading")
-        async for piece in self._inner.stream(request):
-            yield piece
+        # aclosing: leaving this stream early must close the inner one at once, so the
+        # scheduler frees the row now rather than when the generator is garbage-collected.
+        async with contextlib.aclosing(self._inner.stream(request)) as pieces:
+            async for piece in pieces:
+                yield piece
 
     async def aclose(self) -> None:
         if self._inner is not None:

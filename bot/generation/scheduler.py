@@ -1,23 +1,24 @@
 """Continuous batching for the in-process model: one thread, one running batch, one KV cache.
 
 The scheduler thread owns the model. Between two decode steps it admits waiting requests: their
-prompts are prefilled (left-padded when several start together) into a KV cache of their own,
-which is then merged into the running batch's cache by left-padding the shorter of the two to
-the same length and concatenating along the batch dimension. Rows that finish, are cancelled or
-time out are cut out of the cache before the next step, and columns that every remaining row
-has as padding are trimmed, so a long-running batch does not drag its departed rows' lengths.
+prompts are prefilled together (left-padded) into a KV cache of their own, which is merged into
+the running batch's cache: both are left-padded to the same length and stacked along the batch
+dimension. Rows that finish, are cancelled or time out leave the cache before the next step,
+with the columns that are padding in every remaining row, so the batch never drags departed
+rows' lengths. Dropping and merging rebuild the cache in one copy.
 
 Why merge caches instead of running waves of requests that start together: a wave runs as long
-as its longest answer while its finished rows sit idle, and a request arriving just after a wave
-started waits for the whole wave; with merging a newcomer waits at most one decode step plus
-its own prefill, and the batch stays full at 32-64 streams. ``DynamicCache`` (transformers 5)
-keeps each layer's keys and values as plain ``[batch, kv_heads, length, head_dim]`` tensors, so
-merging and selecting rows is tensor surgery on ``cache.layers[i].keys`` / ``.values``. Models
+as its longest answer while its finished rows idle, and a request arriving just after a wave
+started waits for all of it; merged, a newcomer waits one decode step plus its own prefill and
+the batch stays full at 32-64 streams. ``DynamicCache`` (transformers 5) keeps each layer's
+keys and values as plain ``[batch, kv_heads, length, head_dim]`` tensors, so merging is tensor
+work on them. The running cache's layers are :class:`RoomyLayer` s, which write each step's
+keys and values in place instead of concatenating (a full copy of the cache per step). Models
 whose cache layers are not plain ``DynamicLayer`` (sliding windows, linear attention) are refused.
 
 Positions: every row counts its own real tokens (left padding does not advance them), and the
 attention mask hides padded columns, so a row's numbers do not depend on its neighbours beyond
-the float rounding of batched matmuls. Prefill is limited to ``prefill_tokens`` prompt tokens
+the float rounding of batched matmuls. Prefill takes at most ``prefill_tokens`` prompt tokens
 per step (at least one prompt), so a burst of arrivals does not freeze the running streams.
 """
 
@@ -40,6 +41,9 @@ from bot.generation.backend import GenerationError, GenerationRequest, Generator
 from bot.generation.tokenize import prompt_ids
 
 log = logging.getLogger(__name__)
+
+KV_ROOM = 64
+"""Spare cache columns: the running cache is copied once every 64 steps, not at every step."""
 
 Delivery = str | GenerationError | None
 """What the scheduler hands a request: a piece of text, its failure, or None (finished)."""
@@ -104,14 +108,14 @@ class Scheduler:
         self._waiting: deque[Job] = deque()
         self._closing = False
         self._in_flight = 0
-        # The running batch: one entry per row, and the tensors that describe the rows.
-        self._rows: list[Job] = []
-        self._cache: Any = None
-        self._mask = torch.zeros((0, 0), dtype=torch.long, device=device)
-        self._positions = torch.zeros(0, dtype=torch.long, device=device)
-        self._next = torch.zeros(0, dtype=torch.long, device=device)
+        self._batch = _Rows.empty(device)
         self._done = self._tokens = self._steps = self._prefills = self._peak = 0
         check_cache_layers(DynamicCache(config=model.config))
+
+    def _empty_cache(self) -> Any:
+        cache = DynamicCache(config=self.model.config)
+        cache.layers = [RoomyLayer() for _ in cache.layers]
+        return cache
 
     @property
     def in_flight(self) -> int:
@@ -148,28 +152,28 @@ class Scheduler:
             self._cond.notify()
 
     def run(self) -> None:
-        """The decode loop: admit, prefill, one decode step, repeat; returns once closed."""
+        """The decode loop: admit, prefill, regroup, one decode step; returns once closed."""
         with torch.inference_mode():
             while (newcomers := self._admit()) is not None:
                 try:
-                    self._drop(lambda job: job.cancelled)
-                    if newcomers:
-                        self._start(newcomers)
-                    if self._rows:
+                    for job in self._batch.jobs:
+                        if job.cancelled:
+                            self._release(job, None)
+                    fresh = self._prefill(newcomers) if newcomers else None
+                    self._regroup(fresh)
+                    if self._batch.jobs:
                         self._step()
                 except Exception as exc:
-                    # Not the model (its failures are handled per step) but a bug or a decode
-                    # error: fail the requests involved and keep serving the next ones.
+                    # Not the model (its failures are handled where it runs) but a bug or a
+                    # decode error: fail the requests involved and keep serving the next ones.
                     log.exception("the local generator's scheduler failed")
-                    for job in newcomers:
-                        self._release(job, GenerationError(f"the local generator failed: {exc}"))
-                    self._drop(lambda job: True, f"the local generator failed: {exc}")
+                    self._fail(
+                        [*newcomers, *self._batch.jobs], f"the local generator failed: {exc}"
+                    )
         closed = "the local generator was closed"
-        self._drop(lambda job: True, closed)
         with self._cond:
             left, self._waiting = list(self._waiting), deque()
-        for job in left:
-            self._release(job, GenerationError(closed))
+        self._fail([*left, *self._batch.jobs], closed)
 
     def _admit(self) -> list[Job] | None:
         """Waiting jobs to start now (maybe none); None once the generator is closing."""
@@ -178,11 +182,12 @@ class Scheduler:
                 if self._closing:
                     return None
                 self._purge_waiting()
-                if self._rows or self._waiting:
+                if self._batch.jobs or self._waiting:
                     break
                 self._cond.wait()
-            free = self._max_batch - len(self._rows)
-            if not self._rows and self._max_wait_s > 0:
+            running = sum(1 for job in self._batch.jobs if not job.released)
+            free = self._max_batch - running
+            if not running and self._max_wait_s > 0:
                 # An idle model waits a moment so requests arriving together share a prefill.
                 deadline = time.monotonic() + self._max_wait_s
                 while len(self._waiting) < free and not self._closing:
@@ -233,8 +238,8 @@ class Scheduler:
             return False
         return True
 
-    def _start(self, jobs: list[Job]) -> None:
-        """Prefills ``jobs`` together, hands out their first tokens, merges them into the batch."""
+    def _prefill(self, jobs: list[Job]) -> _Rows | None:
+        """Runs ``jobs``' prompts together and hands out their first tokens."""
         width = max(len(job.prompt) for job in jobs)
         ids = torch.full((len(jobs), width), self._pad, dtype=torch.long)
         mask = torch.zeros((len(jobs), width), dtype=torch.long)
@@ -255,49 +260,45 @@ class Scheduler:
             tokens = self._choose(out.logits[:, -1, :], jobs)
         except Exception as exc:
             log.exception("prefill of %d prompts failed", len(jobs))
-            for job in jobs:
-                self._release(job, GenerationError(f"the local model failed: {exc}"))
-            return
+            self._fail(jobs, f"the local model failed: {exc}")
+            return None
         self._prefills += 1
-        live = [row for row, job in enumerate(jobs) if not self._advance(job, tokens[row])]
-        if not live:
+        for job, token in zip(jobs, tokens, strict=True):
+            self._advance(job, token)
+        return _Rows(jobs, cache, mask, mask.sum(-1), torch.tensor(tokens, device=self._device))
+
+    def _regroup(self, fresh: _Rows | None) -> None:
+        """Drops released rows from the batch and merges ``fresh`` rows in, in one copy."""
+        batch = self._batch
+        if fresh is None and not any(job.released for job in batch.jobs):
             return
-        if len(live) < len(jobs):
-            mask = _select_rows(cache, mask, torch.tensor(live, device=self._device))
-        self._merge(
-            cache,
-            mask,
-            mask.sum(-1),
-            torch.tensor([tokens[row] for row in live], device=self._device),
-        )
-        self._rows.extend(jobs[row] for row in live)
-        self._peak = max(self._peak, len(self._rows))
+        parts = [part for part in (batch, fresh) if part is not None]
+        self._batch = _concat(parts, self._empty_cache, KV_ROOM)
+        self._peak = max(self._peak, len(self._batch.jobs))
 
     def _step(self) -> None:
         """Feeds every row its last token and hands out the next ones."""
-        rows = len(self._rows)
-        mask = torch.cat([self._mask, self._mask.new_ones((rows, 1))], dim=1)
+        batch = self._batch
+        mask = torch.cat([batch.mask, batch.mask.new_ones((len(batch.jobs), 1))], dim=1)
         try:
             out = self.model(
-                input_ids=self._next[:, None],
+                input_ids=batch.next[:, None],
                 attention_mask=mask,
-                position_ids=self._positions[:, None],
-                past_key_values=self._cache,
+                position_ids=batch.positions[:, None],
+                past_key_values=batch.cache,
                 use_cache=True,
             )
-            tokens = self._choose(out.logits[:, -1, :], self._rows)
+            tokens = self._choose(out.logits[:, -1, :], batch.jobs)
         except Exception as exc:
             # The cache may be half updated: every running request fails, the loop goes on.
-            log.exception("decode step for %d rows failed", rows)
-            self._drop(lambda job: True, f"the local model failed: {exc}")
+            log.exception("decode step for %d rows failed", len(batch.jobs))
+            self._fail(batch.jobs, f"the local model failed: {exc}")
             return
         self._steps += 1
-        self._mask = mask
-        self._positions = self._positions + 1
-        self._next = torch.tensor(tokens, device=self._device)
-        for job, token in zip(self._rows, tokens, strict=True):
+        batch.mask, batch.positions = mask, batch.positions + 1
+        batch.next = torch.tensor(tokens, device=self._device)
+        for job, token in zip(batch.jobs, tokens, strict=True):
             self._advance(job, token)
-        self._drop(lambda job: job.released)
 
     def _choose(self, logits: torch.Tensor, jobs: Sequence[Job]) -> list[int]:
         """Greedy at temperature 0, otherwise a sample from the tempered distribution."""
@@ -361,39 +362,12 @@ class Scheduler:
             self._in_flight -= 1  # before delivering: a consumer that sees the end sees 0
         job.deliver(outcome)  # a cancelled job's consumer has left: the delivery is unread
 
-    def _drop(self, leaving: Callable[[Job], bool], error: str | None = None) -> None:
-        """Cuts the rows ``leaving`` selects out of the batch; fails them with ``error``."""
-        stay = [row for row, job in enumerate(self._rows) if not leaving(job)]
-        if len(stay) == len(self._rows):
-            return
-        for job in self._rows:
-            if leaving(job):
-                self._release(job, None if error is None else GenerationError(error))
-        self._rows = [self._rows[row] for row in stay]
-        if not stay:
-            self._cache = None
-            self._mask = self._mask[:0, :0]
-            self._positions, self._next = self._positions[:0], self._next[:0]
-            return
-        keep = torch.tensor(stay, device=self._device)
-        self._mask = _select_rows(self._cache, self._mask, keep)
-        self._positions, self._next = self._positions[keep], self._next[keep]
-
-    def _merge(
-        self, cache: Any, mask: torch.Tensor, positions: torch.Tensor, next_tokens: torch.Tensor
-    ) -> None:
-        """Appends prefilled rows (their cache, mask, next positions and tokens) to the batch."""
-        if self._cache is None:
-            self._cache, self._mask = cache, mask
-            self._positions, self._next = positions, next_tokens
-            return
-        width = max(self._mask.shape[1], mask.shape[1])
-        for old, new in zip(self._cache.layers, cache.layers, strict=True):
-            old.keys = torch.cat([_pad_left(old.keys, width), _pad_left(new.keys, width)])
-            old.values = torch.cat([_pad_left(old.values, width), _pad_left(new.values, width)])
-        self._mask = torch.cat([_pad_left_2d(self._mask, width), _pad_left_2d(mask, width)])
-        self._positions = torch.cat([self._positions, positions])
-        self._next = torch.cat([self._next, next_tokens])
+    def _fail(self, jobs: Sequence[Job], error: str) -> None:
+        """Fails ``jobs``; when that empties the batch, its cache goes too."""
+        for job in jobs:
+            self._release(job, GenerationError(error))
+        if all(job.released for job in self._batch.jobs):
+            self._batch = _Rows.empty(self._device)
 
 
 def check_cache_layers(cache: Any) -> None:
@@ -410,26 +384,109 @@ def check_cache_layers(cache: Any) -> None:
             )
 
 
-def _select_rows(cache: Any, mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-    """Keeps the rows ``keep`` of ``cache`` and ``mask``; returns the new mask.
+@dataclass(eq=False, slots=True)
+class _Rows:
+    """Rows decoding together: their jobs, KV cache, mask, next positions and next tokens."""
 
-    Columns that are padding in every kept row are cut too: they would only cost attention.
+    jobs: list[Job]
+    cache: Any
+    mask: torch.Tensor  # [rows, columns], 0 on left padding
+    positions: torch.Tensor  # [rows], each row's count of real tokens so far
+    next: torch.Tensor  # [rows], the token each row feeds at the next step
+
+    @classmethod
+    def empty(cls, device: torch.device) -> _Rows:
+        def nothing(*shape: int) -> torch.Tensor:
+            return torch.zeros(shape, dtype=torch.long, device=device)
+
+        return cls([], None, nothing(0, 0), nothing(0), nothing(0))
+
+
+class RoomyLayer(DynamicLayer):  # type: ignore[no-untyped-call]
+    """A ``DynamicLayer`` whose keys and values are views of buffers with spare columns.
+
+    ``DynamicLayer.update`` concatenates, copying the layer's whole cache at every step; at 32
+    rows of 440 tokens that moves more memory than reading the weights does. Here a step
+    writes its column in place, and the buffers are reallocated once every ``KV_ROOM`` steps.
     """
-    mask = mask[keep]
-    first = int(mask.any(dim=0).nonzero()[0])
-    for layer in cache.layers:
-        layer.keys = layer.keys[keep, :, first:]
-        layer.values = layer.values[keep, :, first:]
-    return mask[:, first:]
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._buffers: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def adopt(self, keys: torch.Tensor, values: torch.Tensor, length: int) -> None:
+        """Takes buffers ``[rows, heads, capacity, dim]`` whose first ``length`` columns are set."""
+        self._buffers = (keys, values)
+        self.keys, self.values = keys[:, :, :length], values[:, :, :length]
+        self.dtype, self.device = keys.dtype, keys.device
+        self.is_initialized = True
+
+    def update(
+        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._buffers is None or self.keys is None or self.values is None:
+            raise RuntimeError("a RoomyLayer is filled with adopt() before it is used")
+        length, new = self.keys.shape[2], key_states.shape[2]
+        if length + new > self._buffers[0].shape[2]:
+            self.adopt(_with_room(self.keys, new), _with_room(self.values, new), length)
+        keys, values = self._buffers
+        keys[:, :, length : length + new] = key_states
+        values[:, :, length : length + new] = value_states
+        self.keys, self.values = keys[:, :, : length + new], values[:, :, : length + new]
+        return self.keys, self.values
 
 
-def _pad_left(states: torch.Tensor, width: int) -> torch.Tensor:
-    """``[batch, heads, length, dim]`` left-padded with zeros to ``width`` (masked anyway)."""
-    return F.pad(states, (0, 0, width - states.shape[2], 0))
+def _with_room(states: torch.Tensor, new: int) -> torch.Tensor:
+    rows, heads, length, dim = states.shape
+    grown = states.new_empty((rows, heads, length + max(new, KV_ROOM), dim))
+    grown[:, :, :length] = states
+    return grown
 
 
-def _pad_left_2d(mask: torch.Tensor, width: int) -> torch.Tensor:
-    return F.pad(mask, (width - mask.shape[1], 0))
+def _concat(parts: Sequence[_Rows], cache: Callable[[], Any], room: int) -> _Rows:
+    """The unreleased rows of ``parts`` as one batch, left-padded to a common width.
+
+    Each layer's keys and values are written once into new buffers with ``room`` spare
+    columns; columns that are padding in every kept row of a part are left out.
+    """
+    pieces = []
+    for part in parts:
+        keep = [row for row, job in enumerate(part.jobs) if not job.released]
+        if not keep:
+            continue
+        index = None if len(keep) == len(part.jobs) else torch.tensor(keep, device=part.mask.device)
+        mask = part.mask if index is None else part.mask[index]
+        first = int(mask.any(dim=0).nonzero()[0])
+        pieces.append((part, keep, index, first, mask[:, first:]))
+    if not pieces:
+        return _Rows.empty(parts[0].mask.device)
+    width = max(mask.shape[1] for *_, mask in pieces)
+    rows = sum(len(keep) for _, keep, *_ in pieces)
+    merged = cache()
+    for number, layer in enumerate(merged.layers):
+        buffers = []
+        for name in ("keys", "values"):
+            sample = getattr(pieces[0][0].cache.layers[number], name)
+            buffer = sample.new_empty((rows, sample.shape[1], width + room, sample.shape[3]))
+            start = 0
+            for part, keep, index, first, mask in pieces:
+                states = getattr(part.cache.layers[number], name)[:, :, first:]
+                if index is not None:
+                    states = states[index]
+                end, pad = start + len(keep), width - mask.shape[1]
+                buffer[start:end, :, :pad] = 0  # padding is masked, but 0 * NaN would not be
+                buffer[start:end, :, pad:width] = states
+                start = end
+            buffers.append(buffer)
+        layer.adopt(buffers[0], buffers[1], width)
+    pick = [(part, index) for part, _, index, *_ in pieces]
+    return _Rows(
+        [job for part, keep, *_ in pieces for job in (part.jobs[row] for row in keep)],
+        merged,
+        torch.cat([F.pad(mask, (width - mask.shape[1], 0)) for *_, mask in pieces]),
+        torch.cat([p.positions if i is None else p.positions[i] for p, i in pick]),
+        torch.cat([p.next if i is None else p.next[i] for p, i in pick]),
+    )
 
 
 def _held_back(text: str, stops: Sequence[str]) -> int:

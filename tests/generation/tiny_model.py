@@ -1,7 +1,7 @@
 """A tiny, randomly initialised chat model saved like a real one, for fast generator tests.
 
 :func:`create_tiny_model` writes a 2-layer ``LlamaForCausalLM`` (hidden size 64, 4 attention
-heads, 2 key/value heads, about 0.2 M parameters) and a tokenizer into a folder with
+heads, 2 key/value heads, about 0.1 M parameters) and a tokenizer into a folder with
 ``save_pretrained``, so ``LocalGenerator(folder)``, ``AutoModelForCausalLM.from_pretrained``
 and the LoRA trainer load it like SmolLM2. Nothing is downloaded:
 
