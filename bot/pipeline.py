@@ -212,12 +212,13 @@ class Pipeline:
         if self._answerer is not None:
             await self._generate_answer(decision, turn, min_score)
             return
-        hits = await self._knowledge.search(
-            decision.query, k=self._settings.knowledge.top_k, intent=decision.intent
+        hits = await self._knowledge.search_relevant(
+            decision.query,
+            self._settings.knowledge.top_k,
+            min_similarity=min_score,
+            intent=decision.intent,
         )
-        # Plain embedding similarity, not the fused score: the intent boost must not lift an
-        # off-topic question over the bar (measured in benchmarks/retrieval.py).
-        if not hits or hits[0].similarity < min_score:
+        if not hits:
             self._fallback(turn)
             return
         best = hits[0]

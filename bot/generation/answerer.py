@@ -26,7 +26,7 @@ from bot.generation.backend import (
 )
 from bot.generation.guard import GuardVerdict, check_answer
 from bot.generation.overlap import extractive_support
-from bot.generation.prompt import ABSTAIN, PromptBudget, Source, build_messages
+from bot.generation.prompt import ABSTAIN, PromptBudget, build_messages, passage_source
 from bot.knowledge import KnowledgeBase, fill_placeholders
 
 log = logging.getLogger(__name__)
@@ -126,16 +126,14 @@ class GroundedAnswerer:
         and the best passage is kept as the turn's answer, so the history stays whole.
         """
         started = time.perf_counter()
-        hits = await self._knowledge.search(question, k=self.settings.top_k, intent=intent)
         bar = self.settings.min_similarity if min_similarity is None else min_similarity
-        if not hits or hits[0].similarity < bar:
+        hits = await self._knowledge.search_relevant(
+            question, self.settings.top_k, min_similarity=bar, intent=intent
+        )
+        if not hits:
             return GroundedAnswer("", "fallback", reason="no passage above the similarity bar")
         sources = [
-            Source(
-                h.passage.id,
-                f"{h.passage.title} - {h.passage.heading}",
-                fill_placeholders(h.passage.text, self._placeholders),
-            )
+            passage_source(h.passage, self._placeholders)
             for h in hits[: self.settings.budget.max_sources]
         ]
         ids = tuple(s.id for s in sources)
@@ -206,11 +204,11 @@ class GroundedAnswerer:
         )
 
     def _check(self, text: str, evidence: Sequence[str]) -> str | None:
-        filled = fill_placeholders(text, self._placeholders)
-        verdict = check_answer(filled, evidence)
+        """Why ``text`` (placeholders already filled) may not be sent, or None."""
+        verdict = check_answer(text, evidence)
         if not verdict.ok:
             return "; ".join(verdict.reasons)
-        return self._unextractive(filled, evidence)
+        return self._unextractive(text, evidence)
 
     def _unextractive(self, text: str, evidence: Sequence[str]) -> str | None:
         if self.settings.min_overlap <= 0:

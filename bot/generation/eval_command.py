@@ -69,9 +69,11 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             return AnswerOutcome("(handed off)", "handoff", (), offered_handoff=True)
         bar = OUT_OF_SCOPE_MIN_SCORE if intent == "out_of_scope" else None
         if answerer is None:
-            hits = await parts.knowledge.search(case.question, k=3, intent=intent)
             floor = bar or settings.policy.answer_min_score
-            if not hits or hits[0].similarity < floor:
+            hits = await parts.knowledge.search_relevant(
+                case.question, 3, min_similarity=floor, intent=intent
+            )
+            if not hits:
                 return AnswerOutcome("", "fallback", ())
             from bot.knowledge import fill_placeholders
 

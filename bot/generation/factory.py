@@ -48,10 +48,6 @@ class DeferredLocalGenerator(TextGenerator):
             await inner.start()
             self._inner = inner
 
-    @property
-    def inner(self) -> TextGenerator | None:
-        return self._inner
-
     async def stream(self, request: GenerationRequest) -> AsyncGenerator[str, None]:
         if self._inner is None:
             raise GenerationError("the generator is still loading")

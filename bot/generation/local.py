@@ -231,11 +231,11 @@ class LocalGenerator(TextGenerator):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from bot.generation.model_files import default_dtype_name
+        from bot.generation.model_files import dtype_for
 
         if self.threads:
             torch.set_num_threads(self.threads)
-        dtype = self.dtype or ("float32" if self.device == "cpu" else default_dtype_name())
+        dtype = self.dtype or dtype_for(self.device)
         try:
             tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
             counter = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)

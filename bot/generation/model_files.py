@@ -71,6 +71,11 @@ def default_dtype_name() -> str:
     return "float32"
 
 
+def dtype_for(device: str) -> str:
+    """The compute dtype for a device: float32 on CPU, else :func:`default_dtype_name`."""
+    return "float32" if device == "cpu" else default_dtype_name()
+
+
 def resolve_model_folder(
     model: str, *, cache_dir: Path = DEFAULT_CACHE_DIR, dtype: str | None = None
 ) -> Path:

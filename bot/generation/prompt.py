@@ -8,10 +8,12 @@ the prompt (``benchmarks/generation.py``), so passages are cut to a word budget.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.generation.backend import ChatMessage
+from bot.knowledge import fill_placeholders
+from bot.knowledge.passages import Passage
 
 ABSTAIN = (
     "I'm sorry, I can't find that in our shop's information. "
@@ -27,6 +29,12 @@ class Source:
     id: str
     title: str
     text: str
+
+
+def passage_source(passage: Passage, placeholders: Mapping[str, str]) -> Source:
+    """A knowledge passage as prompt context, placeholders filled."""
+    title = f"{passage.title} - {passage.heading}"
+    return Source(passage.id, title, fill_placeholders(passage.text, placeholders))
 
 
 @dataclass(frozen=True, slots=True)

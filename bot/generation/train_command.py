@@ -12,7 +12,6 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +28,6 @@ log = logging.getLogger(__name__)
 DEFAULT_BITEXT = (
     ROOT.parent / "shared/datasets/bitext-customer-support/bitext_cs_train_v2_8b6ca3d.csv"
 )
-
-
-@dataclass(frozen=True)
-class DataPlan:
-    bitext_train: int
-    bitext_eval: int
-    grounded_eval_share: float
-    orders: int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,14 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads", type=int, default=0, help="torch CPU threads; 0 = torch's choice"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-steps-dry-run", type=int, default=0, help=argparse.SUPPRESS)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     """Runs the whole recipe; returns the metrics written to ``metrics.json``."""
     import torch
 
-    from bot.generation.model_files import resolve_model_folder
+    from bot.generation.model_files import dtype_for, resolve_model_folder
     from bot.generation.training import (
         TrainConfig,
         encode_all,
@@ -107,7 +97,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
 
     folder = resolve_model_folder(args.base or settings.generator.model)
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    dtype = torch.bfloat16 if args.device.startswith("cuda") else torch.float32
+    dtype = getattr(torch, dtype_for(args.device))
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(args.device)
     train_examples, evals, counts = build_data(settings, args)
     encoded_train, dropped = encode_all(tokenizer, train_examples, config.max_tokens)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from bot.generation.backend import ChatMessage
-from bot.generation.prompt import ABSTAIN, Source, build_messages
+from bot.generation.prompt import ABSTAIN, build_messages, passage_source
 from bot.knowledge import fill_placeholders
 from bot.knowledge.passages import Passage
 from bot.nlu.encoder import TextEncoder
@@ -118,12 +118,6 @@ def sentences(text: str) -> list[str]:
             continue
         out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
     return out
-
-
-def passage_source(passage: Passage, placeholders: Mapping[str, str]) -> Source:
-    """A knowledge passage as prompt context, placeholders filled."""
-    title = f"{passage.title} - {passage.heading}"
-    return Source(passage.id, title, fill_placeholders(passage.text, placeholders))
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,6 +189,19 @@ class KnowledgeBase:
             ScoredPassage(self._passages[i], float(score[i]), float(similarity[i])) for i in order
         ]
 
+    async def search_relevant(
+        self, query: str, k: int, *, min_similarity: float, intent: str | None = None
+    ) -> list[ScoredPassage]:
+        """:meth:`search`, or nothing when even the best hit is below ``min_similarity``.
+
+        The bar is on the plain embedding similarity, not the fused score: the intent boost
+        must not lift an off-topic question over it (measured in benchmarks/retrieval.py).
+        """
+        hits = await self.search(query, k, intent=intent)
+        if not hits or hits[0].similarity < min_similarity:
+            return []
+        return hits
+
     def _fuse(
         self, query: str, similarity: npt.NDArray[np.float32], intent: str | None
     ) -> npt.NDArray[np.float32]:
