@@ -18,6 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from actions.recommend.item_attributes import (
+    AttributeFileError,
+    attributes_beside,
+    read_item_attributes,
+)
 from actions.recommend.item_text import beauty_titles, text_vectors
 from actions.recommend.sequences import SequenceFileError, Sequences, eval_cases, training_prefixes
 from actions.recommend.training import (
@@ -45,18 +50,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="amazon-beauty-titles folder for content fusion (default: beside the data set, "
         "for Beauty only); --no-content turns it off",
     )
-    ev.add_argument("--no-content", action="store_true", help="item ids only, no title vectors")
+    ev.add_argument("--no-content", action="store_true", help="no title vectors")
+    ev.add_argument(
+        "--attributes",
+        type=Path,
+        default=None,
+        help="item2attributes JSON for attribute fusion (default: <dataset>_item2attributes.json "
+        "beside the data set, if present)",
+    )
+    ev.add_argument("--no-attributes", action="store_true", help="no attribute fusion")
     ev.add_argument("--dim", type=int, default=64)
     ev.add_argument("--layers", type=int, default=2)
     ev.add_argument("--heads", type=int, default=1)
     ev.add_argument("--max-len", type=int, default=50)
     ev.add_argument("--dropout", type=float, default=0.5)
+    ev.add_argument("--ffn-mult", type=int, default=1, help="feed-forward width / dim")
     ev.add_argument("--lr", type=float, default=1e-3)
-    ev.add_argument("--batch-size", type=int, default=128)
+    ev.add_argument("--batch-size", type=int, default=256)
     ev.add_argument("--epochs", type=int, default=200)
-    ev.add_argument("--patience", type=int, default=10, help="evaluations without gain")
+    ev.add_argument("--patience", type=int, default=5, help="evaluations without gain")
     ev.add_argument("--eval-every", type=int, default=2)
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument(
+        "--contrastive",
+        type=float,
+        default=0.0,
+        help="weight of the same-next-item contrastive loss (0 = off)",
+    )
+    ev.add_argument("--temperature", type=float, default=1.0, help="of the contrastive loss")
     ev.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ev.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     ev.add_argument(
@@ -90,15 +111,23 @@ def content_for(args: argparse.Namespace, sequences: Sequences) -> torch.Tensor 
     return text_vectors(titles, sequences.n_items)
 
 
+def attributes_for(args: argparse.Namespace, sequences: Sequences) -> torch.Tensor | None:
+    if args.no_attributes:
+        return None
+    path = args.attributes or attributes_beside(args.dataset)
+    return None if path is None else read_item_attributes(path, sequences.n_items)
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
         sequences = Sequences.read(args.dataset)
-    except (FileNotFoundError, SequenceFileError) as exc:
+        content = content_for(args, sequences)
+        attributes = attributes_for(args, sequences)
+    except (FileNotFoundError, SequenceFileError, AttributeFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    content = content_for(args, sequences)
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -106,6 +135,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
         eval_every=args.eval_every,
         patience=args.patience,
         seed=args.seed,
+        contrastive=args.contrastive,
+        temperature=args.temperature,
     )
     valid = eval_cases(sequences, "valid")
     test = eval_cases(sequences, "test")
@@ -122,11 +153,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
         trial = build_model(
             sequences.n_items,
             content,
+            attributes=attributes,
             dim=int(candidate["dim"]),
             layers=args.layers,
             heads=args.heads,
             max_len=args.max_len,
             dropout=float(candidate["dropout"]),
+            ffn_mult=args.ffn_mult,
         )
         trial_report = train_sasrec(trial, prefixes, valid, config, device=args.device)
         searched.append({**candidate, "valid_ndcg10": trial_report.best_valid_ndcg10})
@@ -145,6 +178,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         "interactions": sequences.interactions,
         "model": model.config.to_dict(),
         "content": content is not None,
+        "attributes": attributes is not None,
         "train": config.to_dict(),
         "device": args.device,
         "torch_threads": torch.get_num_threads(),
@@ -182,7 +216,8 @@ def print_table(result: dict[str, Any]) -> None:
     print(
         f"\n{Path(result['dataset']).stem}: {result['users']} users, {result['items']} items; "
         f"SASRec dim {result['model']['dim']}, "
-        f"content fusion {'on' if result['content'] else 'off'}; "
+        f"titles {'on' if result['content'] else 'off'}, "
+        f"attributes {'on' if result['attributes'] else 'off'}; "
         f"best epoch {result['best_epoch']} of {result['epochs_run']}, "
         f"{result['train_seconds']:.0f} s on {result['device']} ({result['torch_threads']} threads)"
     )

@@ -22,7 +22,7 @@ from actions.recommend.sequences import EvalCase, Sequences, eval_cases, trainin
 from actions.recommend.training import TrainConfig, build_model, evaluate, train_sasrec
 from actions.shop.port import Product
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: positions count back from the latest item
 
 
 def padded_content(text_vectors: np.ndarray) -> torch.Tensor:

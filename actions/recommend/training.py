@@ -1,8 +1,10 @@
 """Trains SASRec with full-catalogue cross-entropy and scores it by full ranking.
 
-Every position of a training prefix predicts the item that followed it. Batches group users of
-similar length so little time goes on padding. Training stops when validation NDCG@10 has not
-improved for ``patience`` evaluations, and the best weights are kept. Everything is seeded.
+Every prefix of a user's training items predicts the item that followed it, from the prefix's
+last position (positions count back from the latest item, see ``model.py``). Batches group
+prefixes of similar length so little time goes on padding. Training stops when validation
+NDCG@10 has not improved for ``patience`` evaluations, and the best weights are kept.
+Everything is seeded.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from torch import Tensor
 from torch.nn import functional
 from tqdm import tqdm
 
+from actions.recommend.contrastive import SameTargetPartners, paired_info_nce
 from actions.recommend.metrics import RankingScores, ranking_scores, target_ranks
 from actions.recommend.model import SASRec, SASRecConfig
 from actions.recommend.sequences import EvalCase, left_padded, length_batches
@@ -35,6 +38,10 @@ class TrainConfig:
     patience: int = 10
     """Evaluations without a better validation NDCG@10 before stopping."""
     seed: int = 0
+    contrastive: float = 0.0
+    """Weight of the same-next-item contrastive loss (``contrastive.py``); 0 = off."""
+    temperature: float = 1.0
+    """Temperature of that loss."""
 
     def to_dict(self) -> dict[str, int | float]:
         return asdict(self)
@@ -73,8 +80,8 @@ def train_sasrec(
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
-    rows = [row for row in prefixes if len(row) >= 2]
-    max_len = model.config.max_len + 1  # inputs and targets are shifted by one
+    inputs, targets = next_item_samples(prefixes, model.config.max_len)
+    partners = SameTargetPartners(targets) if config.contrastive else None
     report = TrainReport()
     best_state = copy.deepcopy(model.state_dict())
     evaluations_without_gain = 0
@@ -83,10 +90,8 @@ def train_sasrec(
     for epoch in epochs:
         model.train()
         total, count = 0.0, 0
-        for batch in length_batches(rows, config.batch_size, rng):
-            padded = torch.from_numpy(left_padded([rows[i] for i in batch], max_len)).to(device)
-            inputs, targets = padded[:, :-1], padded[:, 1:]
-            loss = _next_item_loss(model, inputs, targets)
+        for batch in length_batches(inputs, config.batch_size, rng):
+            loss = _batch_loss(model, inputs, targets, batch, partners, config, rng, device)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
@@ -114,14 +119,52 @@ def train_sasrec(
     return report
 
 
-def _next_item_loss(model: SASRec, inputs: Tensor, targets: Tensor) -> Tensor:
-    """Cross-entropy of every real position's next item over the whole catalogue."""
+def next_item_samples(
+    rows: Sequence[Sequence[int]], max_len: int
+) -> tuple[list[tuple[int, ...]], Tensor]:
+    """Every (history so far, next item) pair of ``rows``; histories keep their last ``max_len``."""
+    inputs: list[tuple[int, ...]] = []
+    targets: list[int] = []
+    for row in rows:
+        for end in range(1, len(row)):
+            inputs.append(tuple(row[max(0, end - max_len) : end]))
+            targets.append(row[end])
+    return inputs, torch.tensor(targets, dtype=torch.long)
+
+
+def _batch_loss(
+    model: SASRec,
+    inputs: Sequence[Sequence[int]],
+    targets: Tensor,
+    batch: list[int],
+    partners: SameTargetPartners | None,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    device: str,
+) -> Tensor:
+    """Cross-entropy of each history's next item over the whole catalogue, plus the
+    contrastive term when it is on."""
     vectors = model.item_vectors()
-    states = model.encode(inputs, vectors)
-    real = targets > 0
-    logits = states[real] @ vectors.T
+    states = _last_states(model, [inputs[i] for i in batch], vectors, device)
+    batch_targets = targets[batch].to(device)
+    logits = states @ vectors.T
     logits[:, 0] = float("-inf")
-    return functional.cross_entropy(logits, targets[real])
+    loss = functional.cross_entropy(logits, batch_targets)
+    if partners is not None:
+        paired = _last_states(
+            model, [inputs[i] for i in partners.pick(batch, rng)], vectors, device
+        )
+        loss = loss + config.contrastive * paired_info_nce(
+            states, paired, batch_targets, config.temperature
+        )
+    return loss
+
+
+def _last_states(
+    model: SASRec, histories: Sequence[Sequence[int]], vectors: Tensor, device: str
+) -> Tensor:
+    padded = torch.from_numpy(left_padded(histories, model.config.max_len)).to(device)
+    return model.encode(padded, vectors)[:, -1, :]
 
 
 def candidate_scores(
@@ -164,13 +207,16 @@ def build_model(
     n_items: int,
     content: Tensor | None,
     *,
+    attributes: Tensor | None = None,
     dim: int = 64,
     layers: int = 2,
     heads: int = 1,
     max_len: int = 50,
     dropout: float = 0.5,
+    ffn_mult: int = 1,
 ) -> SASRec:
-    """A fresh SASRec for ``n_items`` items, fused with ``content`` vectors when given."""
+    """A fresh SASRec for ``n_items`` items, fused with ``content`` vectors and ``attributes``
+    (a padded ``(n_items + 1, k)`` table of attribute ids) when given."""
     config = SASRecConfig(
         n_items=n_items,
         dim=dim,
@@ -179,8 +225,10 @@ def build_model(
         max_len=max_len,
         dropout=dropout,
         content_dim=0 if content is None else int(content.shape[1]),
+        n_attributes=0 if attributes is None else int(attributes.max()),
+        ffn_mult=ffn_mult,
     )
-    return SASRec(config, content)
+    return SASRec(config, content, attributes)
 
 
 def top_items(

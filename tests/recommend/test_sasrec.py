@@ -11,6 +11,7 @@ from actions.recommend.training import (
     TrainConfig,
     build_model,
     evaluate,
+    next_item_samples,
     top_items,
     train_sasrec,
 )
@@ -26,6 +27,23 @@ def test_a_position_never_sees_later_items() -> None:
     assert torch.allclose(first[:, :4], second[:, :4], atol=1e-6)
     assert not torch.allclose(first[:, 4:], second[:, 4:])
     assert torch.all(first[:, 0] == 0)  # padding has no state
+
+
+def test_the_latest_item_has_the_same_position_whatever_the_padding() -> None:
+    # Positions count back from the latest item, so a history scores the same padded to any
+    # width, and a prefix seen in training looks like a history seen in serving.
+    torch.manual_seed(0)
+    model = build_model(20, None, dim=16, max_len=6, dropout=0.0).eval()
+    with torch.no_grad():
+        short = model.score_all(torch.tensor([[4, 9]]))
+        wide = model.score_all(torch.tensor([[0, 0, 0, 0, 4, 9]]))
+    assert torch.allclose(short, wide, atol=1e-5)
+
+
+def test_every_prefix_predicts_the_item_after_it() -> None:
+    inputs, targets = next_item_samples([(1, 2, 3, 4), (5,), (6, 7)], max_len=2)
+    assert inputs == [(1,), (1, 2), (2, 3), (6,)]
+    assert targets.tolist() == [2, 3, 4, 7]
 
 
 def test_scores_cover_every_item_but_padding() -> None:
@@ -73,3 +91,17 @@ def test_training_learns_the_next_item_and_keeps_the_best_epoch() -> None:
     (top,) = top_items(model, [case], 5)
     assert top[0] == case.history[-1] % sequences.n_items + 1
     assert not set(top) & set(case.history)
+
+
+def test_training_with_the_contrastive_term_still_learns_the_pattern() -> None:
+    sequences = cyclic_sequences()
+    model = build_model(sequences.n_items, None, dim=32, max_len=16, dropout=0.1)
+    config = TrainConfig(
+        epochs=8, batch_size=32, lr=5e-3, eval_every=2, patience=3, seed=0, contrastive=0.1
+    )
+    report = train_sasrec(
+        model, training_prefixes(sequences, 2), eval_cases(sequences, "valid"), config,
+        progress=False,
+    )  # fmt: skip
+    assert report.curve[-1]["loss"] > 0
+    assert evaluate(model, eval_cases(sequences, "test")).ndcg[10] > 0.3
