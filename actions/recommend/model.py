@@ -52,6 +52,8 @@ class SASRecConfig:
 class SASRec(nn.Module):
     """Item id sequences (left-padded with 0) in, one vector per position out."""
 
+    attribute_mean: Tensor  # buffer, present when attributes are fused
+
     def __init__(
         self,
         config: SASRecConfig,
