@@ -25,11 +25,13 @@ from actions.identity import (
     parse_full_name,
     parse_zip,
 )
+from actions.recommend.profile import build_profile
 from actions.shop.port import Customer
 
 BY_EMAIL = ["email"]
 BY_NAME_ZIP = ["customer_name", "zip_code"]
 CUSTOMER_ID = "customer_id"
+CUSTOMER_PROFILE = "customer_profile"
 MSG_ONE_CUSTOMER = (
     "I can only help with the account you confirmed earlier in this conversation. For another "
     "account, its owner can start a new chat."
@@ -88,7 +90,7 @@ class IdentifyingFormValidation(ShopFormValidation):
         if result.customer is None:
             dispatcher.utter_message(text=result.message)
             return {"email": None}
-        return {"email": result.customer.email.lower(), CUSTOMER_ID: result.customer.user_id}
+        return {"email": result.customer.email.lower(), **self._identified(result.customer)}
 
     def validate_customer_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -122,7 +124,12 @@ class IdentifyingFormValidation(ShopFormValidation):
             # wording also offers name and zip again); only the path choice reads this.
             tracker.slots[REQUESTED_SLOT] = None
             return {"customer_name": None, "zip_code": None}
-        return {CUSTOMER_ID: result.customer.user_id, "customer_name": result.customer.full_name}
+        return {**self._identified(result.customer), "customer_name": result.customer.full_name}
+
+    def _identified(self, customer: Customer) -> SlotValues:
+        """The customer's id, and their buying profile for agents and the answer prompt."""
+        profile = build_profile(self.shop, customer.user_id)
+        return {CUSTOMER_ID: customer.user_id, CUSTOMER_PROFILE: profile.to_dict()}
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

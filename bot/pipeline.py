@@ -406,4 +406,7 @@ def known_facts(tracker: TrackerView) -> list[str]:
         facts.append(f"The shopper's name is {slots['customer_name']}.")
     if slots.get("order_id"):
         facts.append(f"The order being discussed is {slots['order_id']}.")
+    profile = slots.get("customer_profile")
+    if isinstance(profile, dict) and profile.get("summary"):
+        facts.append(f"The shopper's buying so far: {profile['summary']}.")
     return facts

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from actions.shop.port import Order, OrderItem, ShopBackend
 
@@ -44,6 +45,19 @@ class CustomerProfile:
         if self.last_order_days is not None:
             parts.append(f"last order {self.last_order_days} days ago")
         return " · ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile as JSON for a conversation slot (read by agents and the answer prompt)."""
+        return {
+            "summary": self.summary(),
+            "orders": self.orders,
+            "items": self.items,
+            "favourite_categories": list(self.favourite_categories),
+            "interest_tags": list(self.interest_tags),
+            "price_band": list(self.price_band) if self.price_band else None,
+            "median_item_price": self.median_item_price,
+            "last_order_days": self.last_order_days,
+        }
 
 
 def build_profile(

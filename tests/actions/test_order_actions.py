@@ -34,6 +34,11 @@ def test_email_found_identifies_the_customer(
     assert reply.slots["email"] == customer.email.lower()
     assert reply.slots["requested_slot"] == "order_id"
     assert reply.texts == []
+    # The buying profile travels with the conversation, for agents and the answer prompt.
+    profile = reply.slots["customer_profile"]
+    orders = [o for o in shop.list_orders(customer.user_id) if o.status != "cancelled"]
+    assert profile["orders"] == len(orders)
+    assert profile["summary"].startswith(f"{len(orders)} order")
 
 
 def test_email_not_found_asks_again(action_server: ActionServer) -> None:
@@ -72,6 +77,7 @@ def test_name_and_zip_in_two_turns(action_server: ActionServer, shop: ShopBacken
     )
     assert second.slots["customer_id"] == customer.user_id
     assert second.slots["requested_slot"] == "order_id"
+    assert second.slots["customer_profile"]["summary"]
 
 
 def test_name_with_the_wrong_zip_is_not_found(

@@ -215,3 +215,21 @@ async def test_a_failing_turn_stores_nothing(settings: Settings) -> None:
     with pytest.raises(RuntimeError):
         await say(pipeline, "where is my order")
     assert await store.events(CID) == []
+
+
+def test_known_facts_include_the_customer_and_their_buying_profile() -> None:
+    from bot.domain import TrackerView
+    from bot.pipeline import known_facts
+
+    slots = {
+        "customer_name": "Ada Lovelace",
+        "order_id": "#W1",
+        "customer_profile": {"summary": "3 orders · likes Camp & Hike"},
+    }
+    tracker = TrackerView("c1", [], slots, None, {}, None)
+    assert known_facts(tracker) == [
+        "The shopper's name is Ada Lovelace.",
+        "The order being discussed is #W1.",
+        "The shopper's buying so far: 3 orders · likes Camp & Hike.",
+    ]
+    assert known_facts(TrackerView("c2", [], {"customer_profile": "odd"}, None, {}, None)) == []
