@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,19 @@ def minilm_texts(texts: Sequence[str]) -> np.ndarray:
     return vectors
 
 
-_recommenders: dict[int, ShopRecommender] = {}
+REFRESH_ENV = "CONCIERGE_RECOMMENDER_REFRESH_S"
+DEFAULT_REFRESH_S = 300.0
+
+
+@dataclass
+class _Built:
+    recommender: ShopRecommender
+    at: float
+    vectors: dict[str, np.ndarray]
+    """Text vectors by product text, reused when the recommender is rebuilt."""
+
+
+_recommenders: dict[int, _Built] = {}
 
 
 def model_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -63,25 +77,45 @@ def model_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(configured) if configured else ROOT / "models" / "recommender"
 
 
-def recommender_for(shop: ShopBackend) -> ShopRecommender:
+def refresh_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """How old a recommender may get before the catalogue and orders are read again."""
+    env = os.environ if environ is None else environ
+    raw = env.get(REFRESH_ENV, "").strip()
+    try:
+        return max(float(raw), 0.0) if raw else DEFAULT_REFRESH_S
+    except ValueError:
+        raise ValueError(f"{REFRESH_ENV} must be a number of seconds, not {raw!r}") from None
+
+
+def recommender_for(shop: ShopBackend, *, now: float | None = None) -> ShopRecommender:
     """One recommender per shop backend, built on first use from its catalogue and orders.
 
+    It is rebuilt when older than ``$CONCIERGE_RECOMMENDER_REFRESH_S`` (300 s), so new orders
+    and products join in; only new or changed product texts are embedded again. Stock and
+    prices are read live at each request (``recommend(current=…)``), not from this copy.
     The sequence model joins in when one was trained for this catalogue (``train-shop``).
     """
+    now = time.monotonic() if now is None else now
     built = _recommenders.get(id(shop))
-    if built is None:
-        products = shop.list_products()
-        vectors = minilm_texts([product_text(p) for p in products])
-        scorer = SequenceScorer.load(model_dir(), products, vectors)
-        built = ShopRecommender(
-            products,
-            shop.purchase_histories(),
-            minilm_texts,
-            vectors=vectors,
-            sequence=None if scorer is None else scorer.probabilities,
-        )
-        _recommenders[id(shop)] = built
-    return built
+    if built is not None and now - built.at < refresh_seconds():
+        return built.recommender
+    products = shop.list_products()
+    texts = [product_text(p) for p in products]
+    known = built.vectors if built is not None else {}
+    missing = sorted({t for t in texts if t not in known})
+    fresh = dict(zip(missing, minilm_texts(missing), strict=True)) if missing else {}
+    by_text = {t: known[t] if t in known else fresh[t] for t in texts}
+    vectors = np.stack([by_text[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+    scorer = SequenceScorer.load(model_dir(), products, vectors)
+    recommender = ShopRecommender(
+        products,
+        shop.purchase_histories(),
+        minilm_texts,
+        vectors=vectors,
+        sequence=None if scorer is None else scorer.probabilities,
+    )
+    _recommenders[id(shop)] = _Built(recommender, now, by_text)
+    return recommender
 
 
 def card(pick: Pick) -> dict[str, Any]:
@@ -119,7 +153,9 @@ class ActionRecommendProducts(ShopAction):
             if order.status != "cancelled":
                 history.extend(item.product_id for item in order.items)
         constraints = parse_constraints(request, recommender.categories)
-        picks = recommender.recommend(history, request, constraints, k=PICKS)
+        picks = recommender.recommend(
+            history, request, constraints, k=PICKS, current=self.shop.get_product
+        )
         if not picks:
             dispatcher.utter_message(
                 text="I couldn't find anything in stock that fits that. Shall I look without "

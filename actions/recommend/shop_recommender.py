@@ -23,7 +23,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -158,10 +158,14 @@ class ShopRecommender:
         request: str = "",
         constraints: Constraints | None = None,
         k: int = 3,
+        current: Callable[[str], Product | None] | None = None,
     ) -> list[Pick]:
         """The ``k`` best products for a shopper who bought ``history`` (oldest first).
 
         ``request`` is what the shopper wrote; ``constraints`` default to those it states.
+        ``current`` looks a product up as it is now (the shop backend's ``get_product``): the
+        scores come from the catalogue as it was when the recommender was built, but stock and
+        prices of the candidates are read live, so nothing sold out since is offered.
         """
         constraints = constraints or parse_constraints(request, self.categories)
         bought = [self._index[p] for p in history if p in self._index]
@@ -189,6 +193,8 @@ class ShopRecommender:
         picks: list[Pick] = []
         for index in np.argsort(-scores, kind="stable"):
             product = self.products[int(index)]
+            if current is not None:
+                product = current(product.product_id) or replace(product, variants=())
             price = self._allowed_price(product, constraints, int(index) in bought)
             if price is None:
                 continue

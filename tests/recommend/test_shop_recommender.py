@@ -80,6 +80,22 @@ def test_out_of_stock_and_bought_products_are_never_offered(recommender: ShopRec
     assert "shoe" not in ids(picks)
 
 
+def test_stock_and_prices_are_read_live_when_a_lookup_is_given(
+    recommender: ShopRecommender,
+) -> None:
+    now = {p.product_id: p for p in PRODUCTS}
+    now["bar"] = product("bar", "Snack Bar", "Trail Food", 3.0, available=False)  # sold out since
+    now["sock"] = product("sock", "Wool Running Sock", "Footwear", 15.0)  # on sale since
+    now["gone"] = product("gone", "Running Jacket", "Outerwear", 90.0)  # back in stock
+    del now["tent"]  # removed from the catalogue
+    picks = recommender.recommend([], "", k=7, current=now.get)
+    assert "bar" not in ids(picks)
+    assert "tent" not in ids(picks)
+    assert "gone" in ids(picks)
+    assert next(p.price for p in picks if p.product.product_id == "sock") == 15.0
+    assert "bar" in ids(recommender.recommend([], "", k=7))  # the built copy is unchanged
+
+
 def test_consumables_stay_recommendable_after_a_buy(recommender: ShopRecommender) -> None:
     assert "bar" in ids(recommender.recommend(["bar"], "", k=6))
 
