@@ -5,7 +5,8 @@ the batch also encodes a *partner*: another history with the same next item when
 else the same history again, whose fresh dropout gives a second view of it. An InfoNCE loss
 pulls each pair together and pushes apart every other state in the batch, except those whose
 next item is the same (they are not negatives). It spreads the states over the space and keeps
-the few histories behind each rare item from being learned alone.
+the few histories behind each rare item from being learned alone. A partner longer than the
+longest history in its batch keeps only its latest items (a crop, itself an augmentation).
 """
 
 from __future__ import annotations

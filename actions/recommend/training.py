@@ -151,9 +151,11 @@ def _batch_loss(
     logits[:, 0] = float("-inf")
     loss = functional.cross_entropy(logits, batch_targets)
     if partners is not None:
-        paired = _last_states(
-            model, [inputs[i] for i in partners.pick(batch, rng)], vectors, device
-        )
+        # Partners are cropped to the batch's longest history (their latest items kept): batches
+        # group short histories, and a partner padded to 50 would cost ten times the batch.
+        width = max(len(inputs[i]) for i in batch)
+        cropped = [inputs[i][-width:] for i in partners.pick(batch, rng)]
+        paired = _last_states(model, cropped, vectors, device)
         loss = loss + config.contrastive * paired_info_nce(
             states, paired, batch_targets, config.temperature
         )
