@@ -129,3 +129,13 @@ def test_price_and_category_are_filters(recommender: ShopRecommender) -> None:
 )
 def test_constraints_from_words(text: str, expected: Constraints) -> None:
     assert parse_constraints(text, ["Camp", "Footwear", "Outerwear"]) == expected
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_partial_sort_walks_candidates_in_full_sort_order(ties: bool) -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        n = int(rng.integers(1, 3000))
+        scores = (rng.integers(0, 20, n) if ties else rng.random(n)).astype(np.float32)
+        walked = list(ShopRecommender._best_first(scores, head=int(rng.integers(1, 400))))
+        assert walked == np.argsort(-scores, kind="stable").tolist()
