@@ -231,7 +231,6 @@ class ShopRecommender:
             order = rest[np.argsort(-scores[rest], kind="stable")]
         yield from (int(i) for i in order)
 
-
     def _bought_after(self, recent: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """How often each product was bought after one of ``recent``, and after which most."""
         total = np.zeros(len(self.products), dtype=np.float32)
