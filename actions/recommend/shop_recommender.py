@@ -175,16 +175,16 @@ class ShopRecommender:
         sources: dict[str, np.ndarray] = {}
         # One pass over the catalogue's vectors for the request and the recent purchases
         # together: at 20,000 products the pass is memory-bound, so each column is nearly free.
-        columns = []
-        if self._says_more_than_recommend(request):
-            columns.append(self._encode([request]).astype(np.float32)[0])
+        asks = self._says_more_than_recommend(request)
         recent = bought[-5:]
+        columns = [self._encode([request]).astype(np.float32)[0]] if asks else []
         columns.extend(self.vectors[recent])
-        similarity = self._scan.dot(np.stack(columns, axis=1)) if columns else None
-        if similarity is not None and len(columns) > len(recent):
-            signals["request"] = np.clip(similarity[:, 0], 0.0, None)
-            similarity = similarity[:, 1:]
-        if bought and similarity is not None:
+        if columns:
+            similarity = self._scan.dot(np.stack(columns, axis=1))
+            if asks:
+                signals["request"] = np.clip(similarity[:, 0], 0.0, None)
+                similarity = similarity[:, 1:]
+        if bought:
             # A product is not its own reason ("because you bought X" for X itself).
             similarity[recent, np.arange(len(recent))] = 0.0
             signals["history"] = np.clip(similarity.max(axis=1), 0.0, None)
@@ -217,19 +217,15 @@ class ShopRecommender:
     def _best_first(scores: np.ndarray, head: int = 256) -> Iterator[int]:
         """Indices by falling score: the best ``head`` by a partial sort (most requests stop
         there), then the rest, in the order a full stable sort would give."""
-        order = np.argsort(-scores, kind="stable") if len(scores) <= head else None
-        if order is None:
-            top = np.argpartition(-scores, head)[:head]
-            threshold = scores[top].min()
-            # Everything scoring above the head's lowest score is in the head; ties at that
-            # score may straddle it, so the head is the strictly better ones plus a full sort of
-            # the rest when the walk gets that far.
-            above = np.flatnonzero(scores > threshold)
-            first = above[np.argsort(-scores[above], kind="stable")]
-            yield from (int(i) for i in first)
-            rest = np.flatnonzero(scores <= threshold)
-            order = rest[np.argsort(-scores[rest], kind="stable")]
-        yield from (int(i) for i in order)
+        if len(scores) <= head:
+            yield from (int(i) for i in np.argsort(-scores, kind="stable"))
+            return
+        threshold = scores[np.argpartition(-scores, head)[:head]].min()
+        # Everything scoring above the head's lowest score is in the head; ties at that score
+        # may straddle it, so the walk takes the strictly better ones first and sorts the rest
+        # only if it gets that far.
+        for part in (np.flatnonzero(scores > threshold), np.flatnonzero(scores <= threshold)):
+            yield from (int(i) for i in part[np.argsort(-scores[part], kind="stable")])
 
     def _bought_after(self, recent: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """How often each product was bought after one of ``recent``, and after which most."""
