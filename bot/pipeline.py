@@ -35,7 +35,7 @@ from bot.domain import (
 from bot.errors import ActionNotFound, ActionRejected, ActionServerError
 from bot.generation.answerer import DeltaSink, GroundedAnswerer
 from bot.generation.backend import ChatMessage
-from bot.generation.guard import screen_request
+from bot.generation.screening import screen_request
 from bot.knowledge import KnowledgeBase, fill_placeholders
 from bot.policy.decisions import (
     Answer,
@@ -148,7 +148,7 @@ class Pipeline:
             if mode == "human":
                 self._respond(turn, "utter_in_handoff")
             elif screened is not None:
-                # Refused before NLU, policy or any model acts on it (bot/generation/guard.py).
+                # Refused before NLU, policy or any model acts on it (bot/generation/screening.py).
                 log.info("deflected %s message in %s: %s", screened.category, cid, screened.reason)
                 self._respond(
                     turn, f"utter_deflect_{screened.category}", deflected=screened.category

@@ -35,7 +35,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     from bot.composition import build_parts
     from bot.generation.answerer import GroundedAnswer
     from bot.generation.evaluation import AnswerCase, AnswerOutcome, evaluate, load_cases
-    from bot.generation.guard import screen_request
+    from bot.generation.screening import screen_request
     from bot.policy.policy import OUT_OF_SCOPE_MIN_SCORE
 
     cases = load_cases(args.cases)
