@@ -33,14 +33,14 @@ from bot.errors import (
     ActionServerUnavailable,
     ConfigError,
 )
-from bot.retry import Backoff, retry
+from bot.http_bodies import snippet
+from bot.retry import Backoff, TransientFailure, retry
 
 logger = logging.getLogger(__name__)
 
 # Statuses after which the same request may succeed: the server is restarting, overloaded or
 # crashed on this call. 400/404 are answers about the action itself and would only repeat.
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-_SNIPPET_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,19 +126,14 @@ def action_call(action_name: str, tracker: TrackerView, domain: Mapping[str, Any
     }
 
 
-def _snippet(body: bytes) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
-    return text if len(text) <= _SNIPPET_CHARS else text[:_SNIPPET_CHARS] + "..."
-
-
 def _error_text(body: bytes) -> str:
     """The ``error`` field rasa-sdk puts in 4xx answers, or the raw body if there is none."""
     try:
         data = json.loads(body)
     except ValueError:
-        return _snippet(body)
+        return snippet(body)
     error = data.get("error") if isinstance(data, dict) else None
-    return error if isinstance(error, str) else _snippet(body)
+    return error if isinstance(error, str) else snippet(body)
 
 
 def parse_action_response(action_name: str, body: bytes) -> ActionResult:
@@ -158,11 +153,11 @@ def parse_action_response(action_name: str, body: bytes) -> ActionResult:
         data = json.loads(body)
     except ValueError as exc:
         raise ActionServerUnavailable(
-            action_name, f"answer is not JSON ({exc}): {_snippet(body)!r}"
+            action_name, f"answer is not JSON ({exc}): {snippet(body)!r}"
         ) from exc
     if not isinstance(data, dict):
         raise ActionServerUnavailable(
-            action_name, f"answer is not a JSON object: {_snippet(body)!r}"
+            action_name, f"answer is not a JSON object: {snippet(body)!r}"
         )
     events = data.get("events") or []
     responses = data.get("responses") or []
@@ -170,21 +165,13 @@ def parse_action_response(action_name: str, body: bytes) -> ActionResult:
         isinstance(e, dict) and isinstance(e.get("event"), str) for e in events
     ):
         raise ActionServerUnavailable(
-            action_name, f"'events' is not a list of Rasa events: {_snippet(body)!r}"
+            action_name, f"'events' is not a list of Rasa events: {snippet(body)!r}"
         )
     if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):
         raise ActionServerUnavailable(
-            action_name, f"'responses' is not a list of objects: {_snippet(body)!r}"
+            action_name, f"'responses' is not a list of objects: {snippet(body)!r}"
         )
     return ActionResult(events=tuple(events), responses=tuple(responses))
-
-
-class _Transient(Exception):
-    """One failed attempt that the backoff may retry; ``reason`` ends up in the final error."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class _DomainRequested(Exception):
@@ -278,9 +265,12 @@ class HttpActionExecutor(ActionExecutor):
 
         try:
             return await retry(
-                attempt, self._backoff, retry_on=(_Transient,), describe=f"action {action_name!r}"
+                attempt,
+                self._backoff,
+                retry_on=(TransientFailure,),
+                describe=f"action {action_name!r}",
             )
-        except _Transient as exc:
+        except TransientFailure as exc:
             raise ActionServerUnavailable(
                 action_name,
                 f"{exc.reason} (gave up after {attempts} attempts to {self.webhook_url})",
@@ -303,9 +293,9 @@ class HttpActionExecutor(ActionExecutor):
                 outcome = f"HTTP {status}"
         except TimeoutError as exc:
             outcome = "timed out"
-            raise _Transient(f"no answer within {self._timeout_s}s") from exc
+            raise TransientFailure(f"no answer within {self._timeout_s}s") from exc
         except aiohttp.ClientError as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            raise TransientFailure(f"{type(exc).__name__}: {exc}") from exc
         finally:
             logger.debug(
                 "action %s for %s: attempt %d, %s in %.1f ms",
@@ -326,8 +316,8 @@ class HttpActionExecutor(ActionExecutor):
         if status == 449:
             raise _DomainRequested
         if status in _TRANSIENT_STATUSES:
-            raise _Transient(f"HTTP {status}: {_snippet(answer)}")
-        raise ActionServerUnavailable(action_name, f"unexpected HTTP {status}: {_snippet(answer)}")
+            raise TransientFailure(f"HTTP {status}: {snippet(answer)}")
+        raise ActionServerUnavailable(action_name, f"unexpected HTTP {status}: {snippet(answer)}")
 
     async def health(self) -> bool:
         """Returns whether ``GET /health`` answers 200 within the timeout."""

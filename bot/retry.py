@@ -84,6 +84,18 @@ class Backoff:
             yield self.delay(index, rng)
 
 
+class TransientFailure(Exception):
+    """One failed attempt that may succeed if repeated; ``reason`` ends up in the final error.
+
+    Adapters raise it inside the operation they hand to :func:`retry` (``retry_on``) and turn
+    the last one into their own error when every attempt failed.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 NO_RETRY = Backoff(attempts=1)
 """Try once; for operations that must not be repeated (e.g. a non-idempotent write)."""
 

@@ -44,14 +44,14 @@ from bot.generation.backend import (
     TextGenerator,
     first_stop,
 )
-from bot.retry import Backoff, retry
+from bot.http_bodies import snippet
+from bot.retry import Backoff, TransientFailure, retry
 
 log = logging.getLogger(__name__)
 
 # OpenAI's API rejects more than four stop sequences; vLLM and TGI take any number. The server
 # gets the first four (so it stops early and wastes no tokens) and the client enforces them all.
 _SERVER_STOPS = 4
-_SNIPPET_CHARS = 200
 # A line this long without a newline is not an event stream; stop buffering before memory goes.
 _MAX_LINE_BYTES = 1 << 20
 _LINE_END = re.compile(rb"\r\n|\r|\n")
@@ -192,16 +192,11 @@ def parse_completion(body: bytes) -> str:
         content = data["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise GenerationError(
-            f"the server's answer is not a chat completion: {_snippet(body)!r}"
+            f"the server's answer is not a chat completion: {snippet(body)!r}"
         ) from exc
     if content is not None and not isinstance(content, str):
-        raise GenerationError(f"the server's answer has non-text content: {_snippet(body)!r}")
+        raise GenerationError(f"the server's answer has non-text content: {snippet(body)!r}")
     return content or ""
-
-
-def _snippet(body: bytes) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
-    return text if len(text) <= _SNIPPET_CHARS else text[:_SNIPPET_CHARS] + "..."
 
 
 def _error_message(data: Any, fallback: str) -> str:
@@ -222,16 +217,8 @@ def _error_text(body: bytes) -> str:
     try:
         data = json.loads(body)
     except ValueError:
-        return _snippet(body)
-    return _error_message(data, _snippet(body))
-
-
-class _Transient(Exception):
-    """One failed attempt that may succeed if repeated; ``reason`` ends up in the final error."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        return snippet(body)
+    return _error_message(data, snippet(body))
 
 
 class _StopFilter:
@@ -277,7 +264,7 @@ class _StopFilter:
 
 
 class _ChunkReader:
-    """Reads content pieces from a streaming response; network failures become ``_Transient``."""
+    """Reads content pieces from a streaming response; network failures are transient."""
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._content = response.content
@@ -291,7 +278,7 @@ class _ChunkReader:
         """The next non-empty piece of text, or None once the answer is complete.
 
         Raises:
-            _Transient: The connection broke, or the body ended before the answer did.
+            TransientFailure: The connection broke, or the body ended before the answer did.
             GenerationError: The server sent something that is not a chunk, or an error.
         """
         while not self.done:
@@ -308,14 +295,16 @@ class _ChunkReader:
                 continue
             if self._eof:
                 if self.finish_reason is None:
-                    raise _Transient("the answer stream ended before it was complete")
+                    raise TransientFailure("the answer stream ended before it was complete")
                 # Some servers close the body after the finish_reason chunk without [DONE].
                 self.done = True
                 break
             try:
                 chunk = await self._content.readany()
             except (aiohttp.ClientError, ConnectionError) as exc:
-                raise _Transient(f"the answer stream broke: {type(exc).__name__}: {exc}") from exc
+                raise TransientFailure(
+                    f"the answer stream broke: {type(exc).__name__}: {exc}"
+                ) from exc
             if chunk:
                 self._events.extend(self._decoder.feed(chunk))
             else:
@@ -537,14 +526,14 @@ class OpenAICompatGenerator(TextGenerator):
                 return await retry(
                     attempt,
                     self._backoff,
-                    retry_on=(_Transient,),
+                    retry_on=(TransientFailure,),
                     describe=f"generation on {self.completions_url}",
                 )
         except TimeoutError as exc:
             raise GenerationTimeout(
                 f"no answer from {self.completions_url} within {budget:g}s ({attempts} attempts)"
             ) from exc
-        except _Transient as exc:
+        except TransientFailure as exc:
             raise GenerationError(
                 f"{exc.reason} (gave up after {attempts} attempts to {self.completions_url})"
             ) from exc
@@ -562,7 +551,7 @@ class OpenAICompatGenerator(TextGenerator):
                 timeout=self._http_timeout,
             )
         except aiohttp.ClientError as exc:
-            raise _Transient(f"cannot reach the server: {type(exc).__name__}: {exc}") from exc
+            raise TransientFailure(f"cannot reach the server: {type(exc).__name__}: {exc}") from exc
         try:
             return await self._read_first_piece(response)
         except BaseException:
@@ -580,7 +569,7 @@ class OpenAICompatGenerator(TextGenerator):
             # 429 and 5xx are about the server's state (overloaded, restarting), not about
             # this request; any other status would only repeat.
             if status in (408, 429) or status >= 500:
-                raise _Transient(message)
+                raise TransientFailure(message)
             raise GenerationError(
                 f"the generation server at {self.completions_url} refused the request, {message}"
             )
@@ -589,7 +578,7 @@ class OpenAICompatGenerator(TextGenerator):
             try:
                 answer = await response.read()
             except aiohttp.ClientError as exc:
-                raise _Transient(f"the answer broke: {type(exc).__name__}: {exc}") from exc
+                raise TransientFailure(f"the answer broke: {type(exc).__name__}: {exc}") from exc
             return _Opened(response, None, parse_completion(answer) or None)
         chunks = _ChunkReader(response)
         return _Opened(response, chunks, await chunks.next_piece())
@@ -604,7 +593,7 @@ class OpenAICompatGenerator(TextGenerator):
             raise GenerationTimeout(
                 f"the answer from {self.name} was not complete within {budget:g}s"
             ) from exc
-        except _Transient as exc:
+        except TransientFailure as exc:
             # Text already reached the consumer, so repeating the request is not an option.
             raise GenerationError(
                 f"{exc.reason} after the answer had started; not retried"
