@@ -20,12 +20,8 @@ from bot.generation.backend import (
     TextGenerator,
     messages,
 )
-from bot.generation.openai_compat import (
-    ChunkDelta,
-    OpenAICompatGenerator,
-    SSEDecoder,
-    parse_chunk,
-)
+from bot.generation.openai_compat import OpenAICompatGenerator
+from bot.generation.openai_wire import ChunkDelta, SSEDecoder, parse_chunk
 from bot.retry import Backoff
 
 from .contract import GeneratorFactory, TextGeneratorContract, closable
