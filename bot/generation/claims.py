@@ -12,8 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
+
+from bot.generation.numbers import (
+    NUMBER,
+    NUMBER_WORD,
+    normalize_token,
+    number_value,
+    numeric_spans,
+    plain,
+)
 
 ClaimKind = Literal[
     "money", "period", "percent", "number", "contact", "term", "promise", "placeholder"
@@ -65,22 +74,6 @@ class Located:
     negated: bool = False
 
 
-# fmt: off
-_SMALL = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen",
-]
-# fmt: on
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70}
-_TENS |= {"eighty": 80, "ninety": 90}
-_WORD_VALUES = {word: index for index, word in enumerate(_SMALL)} | _TENS
-# Longest words first so that "fourteen" is never read as "four".
-_WORDS_ALT = "|".join(sorted(_WORD_VALUES, key=len, reverse=True))
-_NUMBER_WORD = rf"(?:(?:{'|'.join(_TENS)})[\s-](?:{'|'.join(_SMALL[1:10])})|{_WORDS_ALT})\b"
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_NUM = rf"(?:{_DIGITS}|\b{_NUMBER_WORD})"
-
 _PLACEHOLDER = re.compile(r"\{\{[^{}\n]*\}{0,2}|\{[^{}\n]{1,60}\}|\}\}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(
@@ -98,36 +91,32 @@ _MONEY_SYMBOL = re.compile(rf"(?P<sym>[$€£])\s?(?P<a1>{_AMOUNT})")
 _MONEY_CODE = re.compile(rf"\b(?P<code>USD|EUR|GBP)\s?(?P<a2>{_AMOUNT})", re.IGNORECASE)
 # The patterns below run on lower-cased text: case-sensitive literals match much faster.
 _MONEY_AFTER = re.compile(
-    rf"(?<![\w.,])(?P<a3>{_AMOUNT}|{_NUMBER_WORD})\s?(?P<word>usd|eur|gbp|dollars?|bucks|euros?|cents?)\Z"
+    rf"(?<![\w.,])(?P<a3>{_AMOUNT}|{NUMBER_WORD})\s?(?P<word>usd|eur|gbp|dollars?|bucks|euros?|cents?)\Z"
 )
 _MONEY_WORD = re.compile(r"(?:usd|eur|gbp|dollars?|bucks|euros?|cents?)\b")
 _CURRENCY = {"usd": "$", "dollar": "$", "dollars": "$", "bucks": "$"}
 _CURRENCY |= {"eur": "€", "euro": "€", "euros": "€", "gbp": "£"}
-_PERCENT = re.compile(rf"(?<![\w.,])(?P<num>{_NUM})\s?(?:%|percent|per\s?cent)\Z")
+_PERCENT = re.compile(rf"(?<![\w.,])(?P<num>{NUMBER})\s?(?:%|percent|per\s?cent)\Z")
 _PERCENT_SIGN = re.compile(r"%|per\s?cent\b")
 _PERIOD = re.compile(
     r"(?<![\w.,])"
     r"(?P<bound>\b(?:within|up to|no more than|at most|less than|under|no later than)\s+)?"
-    rf"(?:\bbetween\s+(?P<blo>{_NUM})\s+and\s+(?P<bhi>{_NUM})"
-    rf"|(?<!\bon )(?<!\bper )(?P<lo>{_NUM}|\bhalf\s+an?\b|\ban?\b)"
-    rf"(?:\s*(?:-|–|—|to|or)\s*(?P<hi>{_NUM}))?)"
+    rf"(?:\bbetween\s+(?P<blo>{NUMBER})\s+and\s+(?P<bhi>{NUMBER})"
+    rf"|(?<!\bon )(?<!\bper )(?P<lo>{NUMBER}|\bhalf\s+an?\b|\ban?\b)"
+    rf"(?:\s*(?:-|–|—|to|or)\s*(?P<hi>{NUMBER}))?)"
     r"[\s-]*(?:(?P<biz>business|working)[\s-]+|calendar[\s-]+)?"
     r"(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|yrs?)\Z"
 )
 _UNIT_WORD = re.compile(r"(?:minute|min|hour|hr|day|week|month|year|yr)s?\b")
 _URL_HINT = re.compile(r"://|www\.|\.(?:com|net|org|io|co|shop|store|us|uk|de|ca|info|example)\b")
 _PHONE_HINT = re.compile(r"\d{3}[\s.-]\d{4}")
-_WORD = re.compile(r"[a-z]+", re.IGNORECASE)
 _UNITS: dict[str, tuple[PeriodFamily, int, str]] = {
     "min": ("minute", 1, "minute"), "minute": ("minute", 1, "minute"),
     "hr": ("minute", 60, "hour"), "hour": ("minute", 60, "hour"),
     "day": ("day", 1, "day"), "week": ("day", 7, "week"),
     "month": ("month", 1, "month"), "yr": ("month", 12, "year"), "year": ("month", 12, "year"),
 }  # fmt: skip
-# Anything with a digit: amounts, order ids (#W4821937), tracking numbers (1Z…), years.
-_DIGIT_RUN = re.compile(r"\d+")
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}[.)]\s", re.MULTILINE)
-_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)", re.IGNORECASE)
 
 # fmt: off
 _NEGATORS = frozenset((
@@ -286,81 +275,6 @@ _NEGATED_AFTER = re.compile(
 _SENTENCE_END = re.compile(r"(?<!\d)[.!?]+(?=\s|$)|\n")
 
 
-def _number_value(text: str) -> Decimal | None:
-    """The value of ``"1,250.5"``, ``"thirty"`` or ``"forty-five"``; None for anything else."""
-    text = text.strip().lower()
-    if text and text[0].isdigit():
-        return Decimal(text.replace(",", ""))
-    parts = re.split(r"[\s-]+", text)
-    if len(parts) == 2 and parts[0] in _TENS and parts[1] in _WORD_VALUES:
-        return Decimal(_TENS[parts[0]] + _WORD_VALUES[parts[1]])
-    value = _WORD_VALUES.get(text)
-    return None if value is None else Decimal(value)
-
-
-def _plain(value: Decimal) -> str:
-    """One spelling per value: ``Decimal("42.00")`` -> ``"42"``, ``Decimal("5.5")`` -> ``"5.5"``."""
-    if value == value.to_integral_value():
-        return format(value.to_integral_value(), "f")
-    return format(value.normalize(), "f")
-
-
-def numeric_tokens(text: str) -> set[str]:
-    """Every number and id in ``text``, normalized as bare-number claims are, words included."""
-    found = {_normalize_token(text[start:end]) for start, end, _ in _numeric(text)}
-    words = [word.lower() for word in _WORD.findall(text)]
-    for index, word in enumerate(words):
-        value = _WORD_VALUES.get(word)
-        if value is None:
-            continue
-        if (
-            word in _TENS
-            and index + 1 < len(words)
-            and 0 < _WORD_VALUES.get(words[index + 1], 0) < 10
-        ):
-            found.add(str(value + _WORD_VALUES[words[index + 1]]))  # "forty five"
-        found.add(str(value))
-    return found
-
-
-def _numeric(text: str) -> list[tuple[int, int, bool]]:
-    """(start, end, has_hash) of each token with a digit: "1,234.50", "#W4821937", "1Z99…".
-
-    Scanning from the digit runs is several times faster than a regex that has to try every
-    letter of the text as the start of an id.
-    """
-    found: list[tuple[int, int, bool]] = []
-    end = 0
-    for m in _DIGIT_RUN.finditer(text):
-        if m.start() < end:
-            continue  # inside the previous token
-        start, end = m.start(), m.end()
-        while start and text[start - 1].isalnum():
-            start -= 1
-        while end < len(text) and (
-            text[end].isalnum() or (text[end] in ".," and text[end + 1 : end + 2].isdigit())
-        ):
-            end += 1
-        if start and text[start - 1] in ".," and text[start - 2 : start - 1].isalnum():
-            continue  # the tail of something like "v1.2"
-        found.append((start, end, text[start - 1 : start] == "#"))
-    return found
-
-
-def _normalize_token(token: str) -> str:
-    ordinal = _ORDINAL.fullmatch(token)
-    if ordinal:
-        return ordinal.group(1)
-    if token.isdigit():
-        return token.lstrip("0") or "0"
-    if any(c.isalpha() for c in token):
-        return token.upper()
-    try:
-        return _plain(Decimal(token.replace(",", "")))
-    except InvalidOperation:  # "1.2.3" and other dotted tokens are kept as written
-        return token
-
-
 def _sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
     """The bounds of the sentence (or line) around ``text[start:end]``.
 
@@ -416,7 +330,7 @@ def _ending_at(
 
 def _money(m: re.Match[str]) -> str | None:
     groups = m.groupdict()
-    amount = _number_value(groups.get("a1") or groups.get("a2") or groups.get("a3") or "")
+    amount = number_value(groups.get("a1") or groups.get("a2") or groups.get("a3") or "")
     if amount is None:
         return None
     unit = (groups.get("sym") or groups.get("code") or groups.get("word") or "$").lower()
@@ -424,7 +338,7 @@ def _money(m: re.Match[str]) -> str | None:
         unit, amount = "$", amount / 100
     symbol = _CURRENCY.get(unit, unit)
     if amount == amount.to_integral_value():
-        return f"{symbol}{_plain(amount)}"
+        return f"{symbol}{plain(amount)}"
     return f"{symbol}{amount:.2f}"
 
 
@@ -438,9 +352,9 @@ def _period(m: re.Match[str]) -> Period | None:
     elif lo_text.startswith("half"):
         lo = Decimal("0.5")
     else:
-        lo = _number_value(lo_text)
+        lo = number_value(lo_text)
     hi_text = m["bhi"] or m["hi"]
-    hi = _number_value(hi_text) if hi_text else lo
+    hi = number_value(hi_text) if hi_text else lo
     if lo is None or hi is None:
         return None
     return Period(family, lo * factor, hi * factor, unit, bool(m["biz"]), bool(m["bound"]))
@@ -448,7 +362,7 @@ def _period(m: re.Match[str]) -> Period | None:
 
 def _period_text(period: Period) -> str:
     factor = _UNITS[period.unit][1]
-    lo, hi = _plain(period.lo / factor), _plain(period.hi / factor)
+    lo, hi = plain(period.lo / factor), plain(period.hi / factor)
     span = lo if lo == hi else f"{lo}-{hi}"
     return f"{span} {'business ' if period.business else ''}{period.unit}"
 
@@ -588,13 +502,13 @@ def locate_claims(text: str) -> list[Located]:
                 Claim("period", text[start : m.end()], _period_text(period)), start, m.end(), period
             )
     for m in _ending_at(_PERCENT, _PERCENT_SIGN, lower, 30):
-        if (value := _number_value(m["num"])) is not None:
-            claim = Claim("percent", text[m.start() : m.end()], f"{_plain(value)}%")
+        if (value := number_value(m["num"])) is not None:
+            claim = Claim("percent", text[m.start() : m.end()], f"{plain(value)}%")
             add(claim, m.start(), m.end())
     listed = {m.end() - len(m.group().lstrip()) for m in _LIST_NUMBER.finditer(text)}
-    for start, end, hashed in _numeric(text):
+    for start, end, hashed in numeric_spans(text):
         token = text[start:end]
-        normalized = _normalize_token(token)
+        normalized = normalize_token(token)
         if hashed or any(c.isalpha() for c in normalized):
             if sum(c.isdigit() for c in token) < 3 or len(normalized) < 4:
                 continue  # "2nd", "10am", "mp3": not identifiers

@@ -50,8 +50,8 @@ from bot.generation.claims import (
     done_statements,
     extract_claims,
     locate_claims,
-    numeric_tokens,
 )
+from bot.generation.numbers import numeric_tokens
 
 __all__ = [
     "Claim",
