@@ -4,11 +4,13 @@ A seeded synthetic shop: 20,000 products in 40 categories (1–3 variants each, 
 50,000 customers with 1–20 purchases each. Product vectors are random unit vectors and the
 SASRec signal has untrained weights of the served size (values do not change the cost; the real
 shop embeds its texts once at start), while the shopper's request is embedded by the real
-MiniLM on every call, as in the action.
+MiniLM on every call, as in the action: with int8 linear layers by default, as the action
+does (``--request-encoder float`` for the float model).
 Four kinds of request are timed: anonymous and generic, anonymous with words, identified with
 a history, identified with words and a price limit.
 
     python benchmarks/recommend_latency.py [--products 20000] [--requests 400]
+                                           [--request-encoder int8|float]
 
 Prints a table and writes ``benchmarks/results/recommend_latency.json``.
 """
@@ -76,12 +78,18 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="timed requests per kind")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--request-encoder",
+        choices=("int8", "float"),
+        default="int8",
+        help="MiniLM weights for the request words (the action's default is int8)",
+    )
+    parser.add_argument(
         "--json", type=Path, default=ROOT / "benchmarks" / "results" / "recommend_latency.json"
     )
     args = parser.parse_args()
 
     products, histories = synthetic_shop(args.products, args.customers, args.seed)
-    encoder = MiniLMEncoder()
+    encoder = MiniLMEncoder(int8=args.request_encoder == "int8")
     encoder.load()
     rng = np.random.default_rng(args.seed + 1)
     catalogue = rng.standard_normal((len(products), encoder.dimension)).astype(np.float32)
@@ -127,7 +135,8 @@ def main() -> int:
         )
     print(
         f"\n{len(products):,} products, {len(histories):,} customers; "
-        f"built in {build_s:.1f} s (catalogue vectors given)"
+        f"built in {build_s:.1f} s (catalogue vectors given); "
+        f"{args.request_encoder} MiniLM for the request words"
     )
     print(f"{'request':28} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for row in rows:
@@ -137,6 +146,7 @@ def main() -> int:
         "products": len(products),
         "customers": len(histories),
         "build_seconds": round(build_s, 2),
+        "request_encoder": args.request_encoder,
         "rows": rows,
     }
     args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")

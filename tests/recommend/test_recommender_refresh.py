@@ -66,3 +66,11 @@ def test_the_refresh_period_comes_from_the_environment() -> None:
     assert refresh_seconds({"CONCIERGE_RECOMMENDER_REFRESH_S": "30"}) == 30.0
     with pytest.raises(ValueError, match="number of seconds"):
         refresh_seconds({"CONCIERGE_RECOMMENDER_REFRESH_S": "soon"})
+
+
+def test_requests_are_embedded_in_int8_unless_turned_off() -> None:
+    assert recommend_action.request_int8({}) is True
+    assert recommend_action.request_int8({"CONCIERGE_RECOMMENDER_REQUEST_INT8": "0"}) is False
+    assert recommend_action.request_int8({"CONCIERGE_RECOMMENDER_REQUEST_INT8": "on"}) is True
+    with pytest.raises(ValueError, match="1 or 0"):
+        recommend_action.request_int8({"CONCIERGE_RECOMMENDER_REQUEST_INT8": "maybe"})
