@@ -9,7 +9,7 @@ from aiohttp import web
 import bot
 from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STATS, STORE
 from bot.channels.rest import read_json_object
-from bot.domain import ConversationId
+from bot.domain import ConversationId, TrackerView
 from bot.errors import BadRequest
 
 
@@ -79,7 +79,12 @@ async def export_conversation(request: web.Request) -> web.Response:
     exported = await request.app[STORE].export(cid)
     if exported is None:
         raise web.HTTPNotFound(reason="no such conversation")
-    return web.json_response(exported.to_dict())
+    body = exported.to_dict()
+    # What the bot knows now (customer, order, buying profile), so an agent taking over or a
+    # data-access request need not replay the events to read it.
+    slots = TrackerView.replay(cid, exported.events).slots
+    body["slots"] = {name: value for name, value in slots.items() if value is not None}
+    return web.json_response(body)
 
 
 async def delete_conversation(request: web.Request) -> web.Response:

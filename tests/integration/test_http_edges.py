@@ -152,6 +152,7 @@ async def test_conversation_admin_api(make_client: AppClient, settings: Settings
         await client.get("/conversations/admin-1", headers=auth)
     ).json()
     assert [e["text"] for e in exported["events"] if e["event"] == "user"] == ["hi"]
+    assert exported["slots"] == {}
     mode = await client.put("/conversations/admin-1/mode", json={"mode": "human"}, headers=auth)
     assert mode.status == 200
     bad = await client.put("/conversations/admin-1/mode", json={"mode": "robot"}, headers=auth)
@@ -160,3 +161,21 @@ async def test_conversation_admin_api(make_client: AppClient, settings: Settings
     assert (await client.get("/conversations/admin-1", headers=auth)).status == 404
     closed = replace(settings, server=replace(settings.server, api_token=""))
     assert (await (await make_client(closed)).get("/conversations")).status == 403
+
+
+async def test_the_export_shows_what_the_bot_knows_of_the_shopper(
+    make_client: AppClient, shop: dict[str, Any]
+) -> None:
+    user = next(u for u in shop["users"].values() if len(u["orders"]) > 1)
+    client = await make_client()
+    await say(client, "known-1", "where is my order?")
+    await say(client, "known-1", user["email"])
+    auth = {"Authorization": "Bearer secret-token"}
+    exported = await (await client.get("/conversations/known-1", headers=auth)).json()
+    slots = exported["slots"]
+    assert slots["email"] == user["email"].lower()
+    assert slots["customer_id"]
+    assert slots["customer_profile"]["orders"] >= 1
+    assert slots["customer_profile"]["summary"].startswith(
+        f"{slots['customer_profile']['orders']} order"
+    )
