@@ -74,8 +74,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ev.add_argument(
         "--contrastive",
         type=float,
-        default=0.0,
-        help="weight of the same-next-item contrastive loss (0 = off)",
+        nargs="+",
+        default=[0.0],
+        help="weight of the same-next-item contrastive loss (0 = off); several values are "
+        "each trained and the best on validation NDCG@10 is kept",
     )
     ev.add_argument("--temperature", type=float, default=1.0, help="of the contrastive loss")
     ev.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -83,7 +85,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ev.add_argument(
         "--search",
         action="store_true",
-        help="choose dim (64, 128) and dropout (0.2, 0.5) by validation NDCG@10",
+        help="choose dim (64, 128) and dropout (0.2, 0.5) by validation NDCG@10 (with each "
+        "--contrastive weight)",
     )
     ev.add_argument("--json", type=Path, default=None, help="where to write the results")
     ev.add_argument("--top20", type=Path, default=None, help="write each test user's top 20")
@@ -128,27 +131,35 @@ def evaluate_command(args: argparse.Namespace) -> int:
     except (FileNotFoundError, SequenceFileError, AttributeFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        eval_every=args.eval_every,
-        patience=args.patience,
-        seed=args.seed,
-        contrastive=args.contrastive,
-        temperature=args.temperature,
-    )
+    if any(weight < 0 for weight in args.contrastive):
+        print("error: --contrastive weights must be 0 or more", file=sys.stderr)
+        return 2
     valid = eval_cases(sequences, "valid")
     test = eval_cases(sequences, "test")
     prefixes = training_prefixes(sequences, 2)
-    candidates = (
-        [{"dim": args.dim, "dropout": args.dropout}]
+    shapes = (
+        [(args.dim, args.dropout)]
         if not args.search
-        else [{"dim": dim, "dropout": dropout} for dim in (64, 128) for dropout in (0.2, 0.5)]
+        else [(dim, dropout) for dim in (64, 128) for dropout in (0.2, 0.5)]
     )
+    candidates = [
+        {"dim": dim, "dropout": dropout, "contrastive": weight}
+        for dim, dropout in shapes
+        for weight in dict.fromkeys(args.contrastive)
+    ]
     searched = []
-    model, report = None, None
+    model, report, config = None, None, None
     for candidate in candidates:
+        trial_config = TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            eval_every=args.eval_every,
+            patience=args.patience,
+            seed=args.seed,
+            contrastive=float(candidate["contrastive"]),
+            temperature=args.temperature,
+        )
         set_seed(args.seed)
         trial = build_model(
             sequences.n_items,
@@ -161,12 +172,19 @@ def evaluate_command(args: argparse.Namespace) -> int:
             dropout=float(candidate["dropout"]),
             ffn_mult=args.ffn_mult,
         )
-        trial_report = train_sasrec(trial, prefixes, valid, config, device=args.device)
-        searched.append({**candidate, "valid_ndcg10": trial_report.best_valid_ndcg10})
+        trial_report = train_sasrec(trial, prefixes, valid, trial_config, device=args.device)
+        searched.append(
+            {
+                **candidate,
+                "valid_ndcg10": trial_report.best_valid_ndcg10,
+                "best_epoch": trial_report.best_epoch,
+                "train_seconds": round(trial_report.seconds, 1),
+            }
+        )
         # Chosen on validation only; the test split is scored once, for the chosen model.
         if report is None or trial_report.best_valid_ndcg10 > report.best_valid_ndcg10:
-            model, report = trial, trial_report
-    if model is None or report is None:  # candidates is never empty
+            model, report, config = trial, trial_report, trial_config
+    if model is None or report is None or config is None:  # candidates is never empty
         raise RuntimeError("no model was trained")
     started = time.perf_counter()
     test_scores = evaluate(model, test, device=args.device)

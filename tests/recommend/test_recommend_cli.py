@@ -11,9 +11,7 @@ import pytest
 from actions.recommend.__main__ import main
 
 
-def test_evaluate_writes_scores_and_each_users_top20(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def toy_dataset(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
     lines = []
     for user in range(1, 61):
@@ -22,6 +20,13 @@ def test_evaluate_writes_scores_and_each_users_top20(
         lines.append(" ".join(map(str, [user, *items])))
     data = tmp_path / "Toy.txt"
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return data
+
+
+def test_evaluate_writes_scores_and_each_users_top20(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = toy_dataset(tmp_path)
     out, tops = tmp_path / "scores.json", tmp_path / "top20.jsonl"
 
     options = ["--epochs", "4", "--dim", "16", "--eval-every", "2", "--device", "cpu"]
@@ -47,6 +52,22 @@ def test_evaluate_writes_scores_and_each_users_top20(
     assert len(rows) == 60
     assert all(len(r["top20"]) == 20 for r in rows)
     assert "HR@10" in capsys.readouterr().out
+
+
+def test_several_contrastive_weights_are_chosen_between_on_validation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, out = toy_dataset(tmp_path), tmp_path / "scores.json"
+    options = ["--epochs", "2", "--dim", "16", "--device", "cpu", "--json", str(out)]
+    weights = ["--contrastive", "0", "0.5", "0"]  # a repeated weight is trained once
+    assert main(["evaluate", "--dataset", str(data), "--no-content", *options, *weights]) == 0
+    result = json.loads(out.read_text())
+    assert [s["contrastive"] for s in result["search"]] == [0.0, 0.5]
+    best = max(result["search"], key=lambda s: s["valid_ndcg10"])  # first of equals wins
+    assert result["train"]["contrastive"] == best["contrastive"]
+    assert result["valid"]["NDCG@10"] == pytest.approx(best["valid_ndcg10"])
+    assert main(["evaluate", "--dataset", str(data), "--contrastive", "-1"]) == 2
+    assert "0 or more" in capsys.readouterr().err
 
 
 def test_a_missing_file_is_a_clear_error(
