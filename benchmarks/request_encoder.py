@@ -75,8 +75,8 @@ def main() -> int:
     parser.add_argument(
         "--titles", type=Path, default=ROOT.parent / "shared/datasets/amazon-beauty-titles"
     )
-    parser.add_argument("--catalogue", type=int, default=3000, help="titles in the catalogue")
-    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--catalogue", type=int, default=6000, help="titles in the catalogue")
+    parser.add_argument("--queries", type=int, default=1500)
     parser.add_argument("--query-words", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=400, help="timed requests per encoder")
     parser.add_argument("--seed", type=int, default=0)
