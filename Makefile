@@ -52,3 +52,5 @@ bench: install ## run the benchmarks (tables printed, JSON in benchmarks/results
 	$(PY) benchmarks/retrieval.py
 	$(PY) benchmarks/tau_replay.py
 	$(PY) benchmarks/tau_conversations.py
+	$(PY) benchmarks/recommend_latency.py
+	$(PY) benchmarks/request_encoder.py
