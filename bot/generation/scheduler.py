@@ -24,6 +24,7 @@ per step (at least one prompt), so a burst of arrivals does not freeze the runni
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -43,6 +44,17 @@ log = logging.getLogger(__name__)
 
 Delivery = str | GenerationError | None
 """What the scheduler hands a request: a piece of text, its failure, or None (finished)."""
+
+
+def cache_argument(model: Any) -> str:
+    """The name ``model.forward`` takes its KV cache by.
+
+    transformers 5.24 renamed ``past_key_values`` to ``cache`` (the old name warns, and is to
+    go in 5.40); both releases satisfy our requirement, so the name is read from the signature.
+    """
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft
+    parameters = inspect.signature(base.forward).parameters
+    return "cache" if "cache" in parameters else "past_key_values"
 
 
 @dataclass(eq=False, slots=True)
@@ -107,6 +119,7 @@ class Scheduler:
         self._batch = Rows.empty(device)
         self._done = self._tokens = self._steps = self._prefills = self._peak = 0
         check_cache_layers(DynamicCache(config=model.config))
+        self._cache_argument = cache_argument(model)
 
     def _empty_cache(self) -> Any:
         cache = DynamicCache(config=self.model.config)
@@ -249,7 +262,7 @@ class Scheduler:
                 input_ids=ids,
                 attention_mask=mask,
                 position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
-                past_key_values=cache,
+                **{self._cache_argument: cache},
                 use_cache=True,
                 logits_to_keep=1,  # the prompt's other logits are never used: skip the big matmul
             )
@@ -281,7 +294,7 @@ class Scheduler:
                 input_ids=batch.next[:, None],
                 attention_mask=mask,
                 position_ids=batch.positions[:, None],
-                past_key_values=batch.cache,
+                **{self._cache_argument: batch.cache},
                 use_cache=True,
             )
             tokens = self._choose(out.logits[:, -1, :], batch.jobs)
