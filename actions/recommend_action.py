@@ -54,7 +54,9 @@ def _encoder(int8: bool = False) -> Any:
 
 def minilm_texts(texts: Sequence[str]) -> np.ndarray:
     """Normalised MiniLM vectors of ``texts``, in float: the catalogue's, embedded once."""
-    vectors: np.ndarray = np.asarray(_encoder().encode(texts), dtype=np.float32)
+    # Called by keyword, as request_vectors does, so that both share one cache entry when
+    # int8 is off (functools.cache keys ``f()`` and ``f(int8=False)`` apart).
+    vectors: np.ndarray = np.asarray(_encoder(int8=False).encode(texts), dtype=np.float32)
     return vectors
 
 

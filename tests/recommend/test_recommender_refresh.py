@@ -74,3 +74,33 @@ def test_requests_are_embedded_in_int8_unless_turned_off() -> None:
     assert recommend_action.request_int8({"CONCIERGE_RECOMMENDER_REQUEST_INT8": "on"}) is True
     with pytest.raises(ValueError, match="1 or 0"):
         recommend_action.request_int8({"CONCIERGE_RECOMMENDER_REQUEST_INT8": "maybe"})
+
+
+def test_with_int8_off_requests_and_catalogue_share_one_encoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[bool] = []
+
+    class CountingEncoder:
+        def __init__(self, *, int8: bool = False) -> None:
+            built.append(int8)
+
+        def load(self) -> None: ...
+
+        def encode(self, texts: Sequence[str]) -> np.ndarray:
+            return np.ones((len(texts), 4), np.float32) / 2
+
+    import bot.nlu.encoder
+
+    monkeypatch.setattr(bot.nlu.encoder, "MiniLMEncoder", CountingEncoder)
+    recommend_action._encoder.cache_clear()
+    try:
+        monkeypatch.setenv(recommend_action.REQUEST_INT8_ENV, "0")
+        recommend_action.minilm_texts(["tent"])
+        recommend_action.request_vectors(["a tent"])
+        assert built == [False]
+        monkeypatch.setenv(recommend_action.REQUEST_INT8_ENV, "1")
+        recommend_action.request_vectors(["a tent"])
+        assert built == [False, True]
+    finally:
+        recommend_action._encoder.cache_clear()
