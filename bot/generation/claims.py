@@ -10,7 +10,6 @@ read the evidence, so an answer and a passage that say the same thing normalize 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -23,6 +22,8 @@ from bot.generation.numbers import (
     numeric_spans,
     plain,
 )
+from bot.generation.promises import locate_promises
+from bot.generation.scanning import is_negated, lower_pattern, lowered, word_matches
 
 ClaimKind = Literal[
     "money", "period", "percent", "number", "contact", "term", "promise", "placeholder"
@@ -118,28 +119,10 @@ _UNITS: dict[str, tuple[PeriodFamily, int, str]] = {
 }  # fmt: skip
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}[.)]\s", re.MULTILINE)
 
-# fmt: off
-_NEGATORS = frozenset((
-    "no", "not", "never", "cannot", "can't", "don't", "doesn't", "didn't", "won't", "isn't",
-    "aren't", "wasn't", "weren't", "without", "nor", "neither", "unable",
-))
-# fmt: on
-
-
-def _lower_pattern(pattern: str) -> re.Pattern[str]:
-    """Compiles a pattern for lower-cased text, without the leading ``\\b`` of each branch.
-
-    A pattern that starts with a literal lets the regex engine skip ahead to where that literal
-    occurs, which makes the scan ten times faster; a leading ``\\b`` or IGNORECASE prevents
-    it, so matches are searched in lower-cased text and checked with :func:`_word_matches`.
-    """
-    return re.compile(re.sub(r"(^|\|)\\b", r"\1", pattern))
-
-
 # Each term with the lower-case words one of which must occur for a regex search to be worth it.
 # fmt: off
 _TERMS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
-    (name, tuple(keys.split("|")), _lower_pattern(pattern))
+    (name, tuple(keys.split("|")), lower_pattern(pattern))
     for name, keys, pattern in (
         ("store credit", "credit", r"\bstore[\s-]credit\b"),
         ("full refund", "refund",
@@ -175,139 +158,10 @@ _TERMS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
 )
 # fmt: on
 
-# Promises. Verbs in the past participle make "done" claims ("I've cancelled your order"),
-# which only an action result in the evidence can back; base forms make "will" claims.
-_PP = (
-    r"(?:refunded|reimbursed|credited|issued|processed|approved|applied|waived|cancell?ed|"
-    r"compensated|sent|given|added|upgraded|changed|updated|replaced|arranged|initiated|"
-    r"submitted|scheduled|expedited)"
-)
-_BASE = (
-    r"(?:refund|reimburse|credit|issue|process|approve|apply|waive|cancel|compensate|send|give|"
-    r"add|upgrade|change|update|replace|arrange|initiate|expedite|offer|provide|honou?r|"
-    r"make an exception|make sure you get|get you)"
-)
-_ADV = r"(?:\s+(?:just|already|now|also|successfully|personally|immediately|gone ahead and))*"
-_WILL = (
-    r"(?:'ll|’ll|\s+will|\s+shall|\s+can|'m going to|\s+am going to|'re going to|\s+are going to)"
-)
-_YOU_GET = rf"receive|get|be\s+(?:\w+\s+)?{_PP}"
-_SOME = r"\s+(?:\w+\s+){0,2}?"  # up to two words between subject and verb: "we'll also gladly"
-# Each promise form with the lower-case words one of which it needs, to skip hopeless scans.
-# Present passives ("refunds are issued within …") describe policy; only the past tense or an
-# explicit "now"/"already" reports an action.
-# fmt: off
-_PROMISES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
-    (mode, tuple(keys.split("|")), _lower_pattern(pattern))
-    for mode, keys, pattern in (
-        ("done", "i|we", rf"\b(?:i|we)(?:\s*(?:'ve|’ve|have|had))?{_ADV}\s+(?P<v>{_PP})\b"),
-        ("done", "been", rf"\b(?:has|have|had)\s+(?:\w+\s+)?been{_ADV}\s+(?P<v>{_PP})\b"),
-        ("done", "was|were", rf"\b(?:was|were){_ADV}\s+(?P<v>{_PP})\b"),
-        ("done", "now|already", rf"\b(?:is|are)\s+(?:now|already)\s+(?P<v>{_PP})\b"),
-        ("will", "ll|will|shall|can|going", rf"\b(?:i|we){_WILL}{_SOME}(?P<v>{_BASE})\b"),
-        ("will", "let me", rf"\blet me\s+(?P<v>{_BASE})\b"),
-        ("will", "ll|will|shall|can|going", rf"\byou{_WILL}{_SOME}(?P<v>{_YOU_GET})\b"),
-        ("will", "will", rf"\bwill\s+(?:\w+\s+)?be\s+(?P<v>{_PP})\b"),
-    )
-)
-# fmt: on
-_GUARANTEE = _lower_pattern(r"\bguarantee[ds]?\b|\b(?:i|we) promise\b|\bpromise you\b")
-_CONDITIONAL = re.compile(r"\b(?:if|once|when|after|until|unless|whether)\b", re.I)
-# A done-statement in an action result, written as a label: "refund issued: $42.00".
-_DONE_LABEL = _lower_pattern(
-    r"\b(?:refunds?|orders?|returns?|exchanges?|credit|status|address|payment|items?|labels?|"
-    r"replacements?)\b"
-    rf"(?P<gap>[^.\n,;]{{0,30}}?)\s*[:\-–—]?\s*(?P<v>{_PP})\b"
-)
-# Action results that open with "Done" report everything in that sentence as done.
-_DONE_OPENING = re.compile(r"(?:^|[.!?\n])\W*(?:done|success\w*|confirmed)\b")
-_PP_WORD = _lower_pattern(rf"\b(?P<v>{_PP})\b")
-_DONE_LABEL_KEYS = tuple(_PP.strip("(?:)").replace("cancell?ed", "cancel").split("|"))
-_BENEFIT_KEYS = (
-    "refund", "money back", "reimburs", "credit", "gift", "discount", "coupon", "voucher",
-    "promo", "%", "percent", "off your", "compensat", "goodwill", "waive", "free", "replac",
-    "cancel", "label", "upgrade", "exchang", "exception", "chang", "updat", "edit", "expedit",
-)  # fmt: skip
-_GAP_VERB = re.compile(r"\b(?:is|are|be|can|cannot|will|may|must|not|never|if|when|once)\b", re.I)
-
-_VERB_CATEGORY = (
-    ("refund", "refund"), ("reimburs", "refund"), ("credit", "credit"), ("waiv", "waive"),
-    ("cancel", "cancel"), ("compensat", "compensation"), ("upgrad", "upgrade"),
-    ("replac", "replacement"), ("chang", "change"), ("updat", "change"), ("expedit", "expedite"),
-    ("exception", "exception"),
-)  # fmt: skip
-_OBJECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, _lower_pattern(pattern))
-    for name, pattern in (
-        ("refund", r"\brefund|\bmoney back\b|\breimburse"),
-        ("credit", r"\bstore credit\b|\bcredit\b|\bgift ?card"),
-        ("discount", r"\bdiscount|\bcoupon|\bvoucher|\bpromo|\d\s?%|\bpercent\b|\boff your\b"),
-        ("compensation", r"\bcompensat|\bgoodwill\b"),
-        ("waive", r"\bwaive"),
-        ("free", r"\bfree\b"),
-        ("replacement", r"\breplace"),
-        ("cancel", r"\bcancel"),
-        ("label", r"\blabel"),
-        ("upgrade", r"\bupgrade"),
-        ("exchange", r"\bexchang"),
-        ("exception", r"\bexception\b"),
-    )
-)
-# Evidence states changes and speed-ups in words the promise objects leave out on purpose.
-_EVIDENCE_OBJECTS = (
-    *_OBJECTS,
-    ("change", _lower_pattern(r"\bchang|\bupdat|\bedit")),
-    ("expedite", _lower_pattern(r"\bexpedit")),
-)
-_CHANGE_OBJECT = re.compile(r"\b(?:address|order|size|colou?r|shipping)\b", re.I)
-_COMMITMENT = _lower_pattern(
-    r"\bwe(?:'ll| will)?\s+(?:\w+\s+){0,3}?(?:refund|issue|give|send|credit|offer|replace|repair|"
-    r"waive|apply|reimburse|compensate|cancel|update|change|keep|ship)"
-    r"|\byou(?:'ll| will)?\s+(?:\w+\s+){0,2}?(?:get|receive|are entitled|qualify)"
-    r"|\b(?:is|are|gets?|will be)\s+(?:\w+\s+)?(?:refunded|issued|credited|waived|replaced|"
-    r"repaired|sent|free|given|applied|offered|accepted)\b|\bentitled to\b|\bfree of charge\b"
-)
-# "Cash on delivery isn't accepted": a term denied by the words right after it.
 _NEGATED_AFTER = re.compile(
     r"\s+(?:(?:is|are|was|were)\s+(?:not|never)\b|(?:isn't|aren't|wasn't|weren't|isn’t|aren’t)|"
     r"not\s+(?:accepted|available|offered|possible)\b)"
 )
-_SENTENCE_END = re.compile(r"(?<!\d)[.!?]+(?=\s|$)|\n")
-
-
-def _sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """The bounds of the sentence (or line) around ``text[start:end]``.
-
-    At most 150 characters either side, so that a long run-on answer cannot make scans quadratic.
-    """
-    begin = max(0, start - 150)
-    for m in _SENTENCE_END.finditer(text, begin, start):
-        begin = m.end()
-    stop = _SENTENCE_END.search(text, end, end + 150)
-    return begin, (stop.start() if stop else min(len(text), end + 150))
-
-
-def _is_negated(text: str, start: int) -> bool:
-    """Whether one of the four words before ``start``, in the same clause, negates it."""
-    window = text[max(0, start - 40) : start].lower().replace("’", "'")
-    cut = max(max(window.rfind(c) for c in ".;:!?,\n"), window.rfind(" but "))
-    words = [w.strip('"()*') for w in window[cut + 1 :].split()[-4:]]
-    return any(word in _NEGATORS or word.endswith("n't") for word in words)
-
-
-def _lowered(text: str) -> str:
-    """``text.lower()`` with every character at its original index."""
-    lower = text.lower()
-    if len(lower) == len(text):
-        return lower
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)  # e.g. "İ"
-
-
-def _word_matches(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
-    """Matches of a :func:`_lower_pattern` pattern that start at the beginning of a word."""
-    return [
-        m for m in pattern.finditer(text) if m.start() == 0 or not text[m.start() - 1].isalnum()
-    ]
 
 
 def _ending_at(
@@ -367,101 +221,6 @@ def _period_text(period: Period) -> str:
     return f"{span} {'business ' if period.business else ''}{period.unit}"
 
 
-def _promise_category(verb: str, sentence: str, after: int = 0) -> str | None:
-    """What a promise is about ("refund", "discount", "cancel" …), or None if nothing that matters.
-
-    Specific verbs name it ("refunded" -> refund); generic ones ("issued", "I'll give you")
-    take it from the first benefit the sentence mentions after the verb (else before it), so
-    "I'll send you an email" is no promise at all while "I've issued a store credit" is one.
-    """
-    verb = verb.lower()
-    for stem, category in _VERB_CATEGORY:
-        if stem in verb:
-            if category == "change" and not _CHANGE_OBJECT.search(sentence):
-                return None
-            return category
-    hits = [
-        (m.start() < after, m.start(), name)
-        for name, pattern in _OBJECTS
-        for m in _word_matches(pattern, sentence.lower())[:1]
-    ]
-    return min(hits)[2] if hits else None
-
-
-def _promises(text: str) -> list[Located]:
-    found: list[Located] = []
-    lower = _lowered(text)
-    taken = bytearray(len(text))  # "you will be refunded" is one promise, not two
-    for mode, keys, pattern in _PROMISES:
-        if not any(key in lower for key in keys):
-            continue
-        for m in _word_matches(pattern, lower):
-            begin, stop = _sentence_span(text, m.start(), m.end())
-            if mode == "done" and _CONDITIONAL.search(text, begin, m.start()):
-                continue  # "if the order was cancelled, …" describes policy, not an action
-            category = _promise_category(m["v"], text[begin:stop], m.end() - begin)
-            if category is None or _is_negated(text, m.start("v")):
-                continue
-            if taken.find(1, m.start(), m.end()) != -1:
-                continue
-            taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-            claim = Claim("promise", text[m.start() : m.end()], f"{mode}:{category}")
-            found.append(Located(claim, m.start(), m.end()))
-    for m in _word_matches(_GUARANTEE, lower) if "guarante" in lower or "promise" in lower else ():
-        if not _is_negated(text, m.start()):
-            claim = Claim("promise", text[m.start() : m.end()], "guarantee")
-            found.append(Located(claim, m.start(), m.end()))
-    return found
-
-
-def done_statements(text: str, located: Sequence[Located] | None = None) -> set[str]:
-    """The categories of actions ``text`` reports as done, action-result labels included.
-
-    Args:
-        text: evidence, e.g. an action result such as "refund issued: $42.00".
-        located: the claims of ``text`` if they were already located, to save scanning again.
-    """
-    claims = _promises(text) if located is None else located
-    done = {c.claim.normalized[5:] for c in claims if c.claim.normalized.startswith("done:")}
-    lower = _lowered(text)
-    if not any(key in lower for key in _DONE_LABEL_KEYS):
-        return done
-    results = [m for m in _word_matches(_DONE_LABEL, lower) if _is_result(m["gap"])]
-    for opening in _DONE_OPENING.finditer(lower):
-        _, stop = _sentence_span(lower, opening.end(), opening.end())
-        words = _word_matches(_PP_WORD, lower)
-        results += [m for m in words if opening.end() <= m.start() < stop]
-    for m in results:
-        begin, stop = _sentence_span(text, m.start(), m.end())
-        category = _promise_category(m["v"], text[begin:stop], m.end() - begin)
-        if category:
-            done.add(category)
-    return done
-
-
-def _is_result(gap: str) -> bool:
-    # "orders are refunded" is policy; "order #W1 cancelled" and "order #W1 is cancelled" are
-    # results: a verb between noun and participle is only allowed next to an order number.
-    return not _GAP_VERB.search(gap) or any(c.isdigit() for c in gap)
-
-
-def committed_categories(text: str) -> set[str]:
-    """Benefit categories that some sentence of ``text`` commits to, without negation."""
-    found: set[str] = set()
-    begin = 0
-    for stop_match in [*_SENTENCE_END.finditer(text), None]:
-        stop = stop_match.start() if stop_match else len(text)
-        lower = _lowered(text[begin:stop])
-        if any(key in lower for key in _BENEFIT_KEYS) and _word_matches(_COMMITMENT, lower):
-            for name, pattern in _EVIDENCE_OBJECTS:
-                if name not in found and any(
-                    not _is_negated(lower, m.start()) for m in _word_matches(pattern, lower)
-                ):
-                    found.add(name)
-        begin = stop_match.end() if stop_match else stop
-    return found
-
-
 def locate_claims(text: str) -> list[Located]:
     """Every claim in ``text`` with its position, in reading order.
 
@@ -472,7 +231,7 @@ def locate_claims(text: str) -> list[Located]:
     """
     taken = bytearray(len(text))  # 1 where an earlier claim already took the character
     found: list[Located] = []
-    lower = _lowered(text)
+    lower = lowered(text)
 
     def add(claim: Claim, start: int, end: int, period: Period | None = None) -> None:
         if taken.find(1, start, end) == -1:
@@ -518,15 +277,16 @@ def locate_claims(text: str) -> list[Located]:
         add(Claim("number", text[start:end], normalized), start, end)
     for name, keys, pattern in _TERMS:
         if any(key in lower for key in keys):
-            for m in _word_matches(pattern, lower):
+            for m in word_matches(pattern, lower):
                 negated = (
                     bool(m.groupdict().get("neg"))
-                    or _is_negated(text, m.start())
+                    or is_negated(text, m.start())
                     or bool(_NEGATED_AFTER.match(lower, m.end()))
                 )
                 claim = Claim("term", text[m.start() : m.end()], f"no {name}" if negated else name)
                 found.append(Located(claim, m.start(), m.end(), negated=negated))
-    found.extend(_promises(text))
+    for p in locate_promises(text):
+        found.append(Located(Claim("promise", p.text, p.normalized), p.start, p.end))
     found.sort(key=lambda located: (located.start, located.end))
     return found
 
