@@ -125,7 +125,11 @@ class PolicyConfig:
     domain: str = field(default="data/domain.yml", metadata={"help": "Rasa domain file"})
     flows: str = field(default="data/flows.yml", metadata={"help": "intent routing file"})
     answer_min_score: float = field(
-        default=0.30, metadata={"help": "passages less similar than this are not used"}
+        default=0.25, metadata={"help": "passages less similar than this are not used"}
+    )
+    unsure_answer_min_score: float = field(
+        default=0.40,
+        metadata={"help": "the same bar when the NLU is unsure of the intent (out_of_scope)"},
     )
     switch_confidence: float = field(
         default=0.7, metadata={"help": "confidence needed to leave a form for another topic"}
@@ -138,6 +142,9 @@ class PolicyConfig:
     )
 
     def __post_init__(self) -> None:
+        for name in ("answer_min_score", "unsure_answer_min_score"):
+            if not -1.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"policy.{name}", "must be a cosine similarity, -1 to 1")
         if self.fallbacks_before_handoff_offer < 1:
             raise ConfigError("policy.fallbacks_before_handoff_offer", "must be at least 1")
 

@@ -18,9 +18,12 @@ import argparse
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.config import ROOT, Settings
+
+if TYPE_CHECKING:
+    from bot.composition import Parts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,12 +34,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, help="where to write the report")
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Route:
+    """Where a real turn would send a question before anything is retrieved.
+
+    Attributes:
+        kind: ``deflected`` (screening refused it), ``handoff`` (its intent goes to a
+            person) or ``answer`` (the knowledge base is searched).
+        intent: the NLU intent; it steers retrieval.
+        unsure: the NLU was unsure (``out_of_scope``), so the policy's stricter bar applies.
+    """
+
+    kind: Literal["deflected", "handoff", "answer"]
+    intent: str = ""
+    unsure: bool = False
+
+
+async def route(parts: Parts, settings: Settings, question: str) -> Route:
+    """Screening, then the NLU, as the pipeline and the policy do for a new question."""
+    from bot.generation.screening import screen_request
+    from bot.nlu.interpreter import OUT_OF_SCOPE
+
+    if screen_request(question) is not None:
+        return Route("deflected")
+    intent = (await parts.parser.parse(question)).intent.name
+    if intent in settings.handoff.intents:
+        return Route("handoff", intent)
+    return Route("answer", intent, unsure=intent == OUT_OF_SCOPE)
+
+
+def answer_bar(settings: Settings, routed: Route) -> float:
+    """The similarity the best passage needs for this question to be answered."""
+    policy = settings.policy
+    return policy.unsure_answer_min_score if routed.unsure else policy.answer_min_score
+
+
 async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     from bot.composition import build_parts
     from bot.generation.answerer import GroundedAnswer
     from bot.generation.evaluation import AnswerCase, AnswerOutcome, evaluate, load_cases
-    from bot.generation.screening import screen_request
-    from bot.policy.policy import OUT_OF_SCOPE_MIN_SCORE
+    from bot.knowledge import fill_placeholders
 
     cases = load_cases(args.cases)
     if args.limit:
@@ -61,26 +98,22 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     offer_intents = set(settings.handoff.offer_on_intents) | set(settings.handoff.intents)
 
     async def answer(case: AnswerCase) -> AnswerOutcome:
-        if screen_request(case.question) is not None:
+        routed = await route(parts, settings, case.question)
+        if routed.kind == "deflected":
             return AnswerOutcome("(deflected)", "deflected", ())
-        parse = await parts.parser.parse(case.question)
-        intent = parse.intent.name
-        if intent in settings.handoff.intents:
+        if routed.kind == "handoff":
             return AnswerOutcome("(handed off)", "handoff", (), offered_handoff=True)
-        bar = OUT_OF_SCOPE_MIN_SCORE if intent == "out_of_scope" else None
+        bar = answer_bar(settings, routed)
         if answerer is None:
-            floor = bar or settings.policy.answer_min_score
             hits = await parts.knowledge.search_relevant(
-                case.question, 3, min_similarity=floor, intent=intent
+                case.question, 3, min_similarity=bar, intent=routed.intent
             )
             if not hits:
                 return AnswerOutcome("", "fallback", ())
-            from bot.knowledge import fill_placeholders
-
             text = fill_placeholders(hits[0].passage.text, settings.shop.placeholders())
             return AnswerOutcome(text, "passage", (text,), (hits[0].passage.id,))
         result: GroundedAnswer = await answerer.answer(
-            case.question, intent=intent, min_similarity=bar
+            case.question, intent=routed.intent, min_similarity=bar
         )
         if result.kind == "fallback":
             return AnswerOutcome("", "fallback", ())
@@ -89,7 +122,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             result.kind,
             result.evidence,
             result.sources,
-            offered_handoff=result.offer_handoff or intent in offer_intents,
+            offered_handoff=result.offer_handoff or routed.intent in offer_intents,
         )
 
     try:

@@ -28,7 +28,6 @@ from bot.policy.rasa_domain import RasaDomain
 
 # Intents that carry no topic of their own: inside a form they answer its question.
 NEUTRAL_INTENTS = frozenset({"inform", "out_of_scope", "affirm"})
-OUT_OF_SCOPE_MIN_SCORE = 0.45  # a passage must be clearly relevant to answer an unknown intent
 
 
 @dataclass(frozen=True)
@@ -92,9 +91,9 @@ class Policy:
             if resumed is not None:
                 return [resumed]
             if intent == "out_of_scope":
-                return [
-                    Answer(str(parse.get("text") or ""), intent, min_score=OUT_OF_SCOPE_MIN_SCORE)
-                ]
+                # An unknown intent is answered only from a passage clearly about it.
+                bar = self.config.unsure_answer_min_score
+                return [Answer(str(parse.get("text") or ""), intent, min_score=bar)]
             return [Fallback()]
         return self._serve(flow, str(parse.get("text") or ""))
 

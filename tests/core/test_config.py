@@ -53,6 +53,8 @@ def test_environment_overrides_file_and_shortcuts(tmp_path: Path) -> None:
         ("nlu:\n  treshold: 0.5\n", "nlu.treshold"),
         ("nlu:\n  threshold: high\n", "nlu.threshold"),
         ("nlu:\n  threshold: 1.5\n", "nlu.threshold"),
+        ("policy:\n  answer_min_score: -2\n", "policy.answer_min_score"),
+        ("policy:\n  unsure_answer_min_score: 1.5\n", "policy.unsure_answer_min_score"),
         ("sessions:\n  url: mongodb://x\n", "sessions.url"),
         ("server:\n  port: 70000\n", "server.port"),
         ("action_server:\n  url: localhost:5055\n", "action_server.url"),

@@ -156,7 +156,7 @@ def test_out_of_scope_answers_only_clearly_relevant_knowledge(policy: Policy) ->
     p = parse("out_of_scope", 0.3, text="tell me a joke")
     (decision,) = policy.decide(with_user([], p), p)
     assert isinstance(decision, Answer)
-    assert decision.min_score is not None
+    assert decision.min_score == policy.config.unsure_answer_min_score
     assert decision.min_score > policy.config.answer_min_score
     bare = parse("inform", text="blue")
     assert policy.decide(with_user([], bare), bare) == [Fallback()]

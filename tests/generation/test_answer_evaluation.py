@@ -28,11 +28,13 @@ from bot.knowledge import fill_placeholders, split_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_FILE = ROOT / "data" / "eval" / "answers.yml"
+DEV_FILE = ROOT / "data" / "eval" / "answers-dev.yml"
 KNOWLEDGE = ROOT / "data" / "knowledge"
 NLU_FILE = ROOT / "data" / "nlu.yml"
 
 SHIPPED = load_cases(CASES_FILE)
-ANSWER_CASES = [case for case in SHIPPED if case.expect == "answer"]
+DEV = load_cases(DEV_FILE)
+ANSWER_CASES = [case for case in SHIPPED + DEV if case.expect == "answer"]
 
 
 # ---------------------------------------------------------------------------- loading
@@ -368,18 +370,30 @@ def _nlu_examples() -> list[str]:
     return examples
 
 
-def test_shipped_set_covers_every_knowledge_file_and_the_refusals() -> None:
-    expects = Counter(case.expect for case in SHIPPED)
-    sources = Counter(case.source for case in ANSWER_CASES)
+@pytest.mark.parametrize(
+    ("cases", "minimum", "per_file"), [(SHIPPED, 80, 5), (DEV, 40, 4)], ids=["test", "dev"]
+)
+def test_case_sets_cover_every_knowledge_file_and_the_refusals(
+    cases: list[AnswerCase], minimum: int, per_file: int
+) -> None:
+    expects = Counter(case.expect for case in cases)
+    sources = Counter(case.source for case in cases if case.expect == "answer")
 
-    assert len(SHIPPED) >= 80
+    assert len(cases) >= minimum
     assert expects["handoff"] + expects["deflect"] >= 10
     assert expects["handoff"] >= 3
     assert expects["deflect"] >= 3
     assert set(sources) == {path.name for path in KNOWLEDGE.glob("*.md")}
-    assert min(sources.values()) >= 5
-    assert all(case.source is None for case in SHIPPED if case.expect != "answer")
-    assert len({normalize(case.question) for case in SHIPPED}) == len(SHIPPED)
+    assert min(sources.values()) >= per_file
+    assert all(case.source is None for case in cases if case.expect != "answer")
+    assert len({normalize(case.question) for case in cases}) == len(cases)
+
+
+def test_dev_and_test_sets_share_no_question_or_id() -> None:
+    test_questions = {normalize(case.question) for case in SHIPPED}
+
+    assert [c.id for c in DEV if normalize(c.question) in test_questions] == []
+    assert {c.id for c in DEV}.isdisjoint(c.id for c in SHIPPED)
 
 
 def test_no_question_is_copied_from_the_training_data() -> None:
@@ -390,7 +404,7 @@ def test_no_question_is_copied_from_the_training_data() -> None:
 
     copied = [
         case.id
-        for case in SHIPPED
+        for case in SHIPPED + DEV
         if normalize(case.question) in nlu_text or normalize(case.question) in knowledge_text
     ]
 
