@@ -126,6 +126,8 @@ def build_parts(
                 temperature=config.temperature,
                 timeout_s=config.timeout_s,
                 min_overlap=config.min_overlap,
+                focus_sentences=config.focus_sentences,
+                min_coverage=config.min_coverage,
                 budget=PromptBudget(max_sources=config.prompt_passages),
             ),
         )

@@ -241,7 +241,18 @@ class GeneratorConfig:
         },
     )
     prompt_passages: int = field(
-        default=3, metadata={"help": "retrieved passages put in the prompt, best first"}
+        default=1, metadata={"help": "retrieved passages put in the prompt, best first"}
+    )
+    focus_sentences: int = field(
+        default=3,
+        metadata={"help": "sentences kept of each passage, most relevant first; 0 = all"},
+    )
+    min_coverage: float = field(
+        default=0.85,
+        metadata={
+            "help": "share of the best passage's sentence nearest the question an answer "
+            "must contain, else the passage is sent; 0 = off"
+        },
     )
     max_new_tokens: int = field(default=160, metadata={"help": "longest generated answer"})
     temperature: float = field(default=0.0, metadata={"help": "0 = greedy (repeatable)"})
@@ -260,6 +271,10 @@ class GeneratorConfig:
             raise ConfigError("generator.min_overlap", "must be between 0 and 1")
         if self.prompt_passages < 1:
             raise ConfigError("generator.prompt_passages", "must be at least 1")
+        if not 0 <= self.min_coverage <= 1:
+            raise ConfigError("generator.min_coverage", "must be between 0 and 1")
+        if self.focus_sentences < 0:
+            raise ConfigError("generator.focus_sentences", "must be 0 (all) or more")
         if self.max_batch < 1 or self.max_waiting < 1:
             raise ConfigError("generator.max_batch", "max_batch and max_waiting must be >= 1")
 

@@ -25,9 +25,10 @@ from bot.generation.backend import (
     TextGenerator,
 )
 from bot.generation.guard import GuardVerdict, check_answer
-from bot.generation.overlap import extractive_support
+from bot.generation.overlap import coverage, extractive_support
 from bot.generation.prompt import ABSTAIN, PromptBudget, build_messages, passage_source
-from bot.knowledge import KnowledgeBase, fill_placeholders
+from bot.knowledge import KnowledgeBase, ScoredPassage, fill_placeholders
+from bot.knowledge.vectors import sentences
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class AnswerSettings:
     temperature: float = 0.0
     timeout_s: float = 30.0
     min_overlap: float = 0.0
+    focus_sentences: int = 0
+    min_coverage: float = 0.0
     budget: PromptBudget = field(default_factory=PromptBudget)
 
 
@@ -132,13 +135,22 @@ class GroundedAnswerer:
         )
         if not hits:
             return GroundedAnswer("", "fallback", reason="no passage above the similarity bar")
+        used = hits[: self.settings.budget.max_sources]
+        # Whole passages are the evidence and the fallback; the prompt may show only the
+        # sentences that matter (``focus_sentences``).
+        whole = [passage_source(h.passage, self._placeholders) for h in used]
         sources = [
-            passage_source(h.passage, self._placeholders)
-            for h in hits[: self.settings.budget.max_sources]
+            passage_source(
+                h.passage,
+                self._placeholders,
+                sentence_order=h.sentence_order,
+                max_sentences=self.settings.focus_sentences,
+            )
+            for h in used
         ]
         ids = tuple(s.id for s in sources)
-        evidence = (*(s.text for s in sources), *facts, *self._profile_evidence)
-        best = sources[0].text
+        evidence = (*(s.text for s in whole), *facts, *self._profile_evidence)
+        best = whole[0].text
         messages = build_messages(
             shop_name=self._shop,
             question=question,
@@ -156,8 +168,12 @@ class GroundedAnswerer:
         retrieved = time.perf_counter()
         # ``cut`` counts the raw draft characters already released; ``released`` is that text
         # with placeholders filled, exactly what the shopper has seen.
-        released, draft, cut = "", "", 0
+        released, draft, cut, checked = "", "", 0, 0
         rejected: str | None = None
+        # Nothing is released until the answer holds the sentence nearest the question, so a
+        # draft that answers something else is never shown before the passage replaces it.
+        nearest = self._nearest_sentence(hits[0])
+        covered = nearest is None
         first_token: float | None = None
         try:
             stream = self._generator.stream(request)
@@ -169,11 +185,15 @@ class GroundedAnswerer:
                         first_token = time.perf_counter()
                     draft += piece
                     end = _last_sentence_end(draft, cut)
-                    if end > cut:
+                    if end > checked:  # a sentence was completed since the last check
+                        checked = end
                         ready = fill_placeholders(draft[cut:end], self._placeholders)
                         rejected = self._check(released + ready, evidence)
                         if rejected is not None:
                             break
+                        covered = covered or self._covers(released + ready, nearest)
+                        if not covered:
+                            continue  # held back, and checked again with the next sentence
                         released, cut = released + ready, end
                         if sink is not None:
                             await sink(ready)
@@ -192,6 +212,8 @@ class GroundedAnswerer:
         verdict = check_answer(text, evidence)
         if rejected is None and verdict.ok:
             rejected = self._unextractive(text, evidence)
+        if rejected is None and verdict.ok and not self._covers(text, nearest):
+            rejected = f"leaves out the sentence nearest the question: {nearest!r}"
         if rejected is not None or not verdict.ok or not text:
             reason = "; ".join(verdict.reasons) or rejected or "empty answer"
             log.info("guard rejected a generated answer (%s): %r", reason, text[:200])
@@ -209,6 +231,18 @@ class GroundedAnswerer:
         if not verdict.ok:
             return "; ".join(verdict.reasons)
         return self._unextractive(text, evidence)
+
+    def _nearest_sentence(self, hit: ScoredPassage) -> str | None:
+        """The best passage's sentence nearest the question, when coverage is checked."""
+        if self.settings.min_coverage <= 0 or not hit.sentence_order:
+            return None
+        parts = sentences(hit.passage.text)
+        if len(parts) < 2 or hit.sentence_order[0] >= len(parts):
+            return None  # one sentence: the extractive check already covers it
+        return fill_placeholders(parts[hit.sentence_order[0]], self._placeholders)
+
+    def _covers(self, text: str, nearest: str | None) -> bool:
+        return nearest is None or coverage(text, nearest) >= self.settings.min_coverage
 
     def _unextractive(self, text: str, evidence: Sequence[str]) -> str | None:
         if self.settings.min_overlap <= 0:

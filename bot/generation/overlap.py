@@ -54,3 +54,15 @@ def extractive_support(
         if best < weakest:
             weakest, worst = best, sentence
     return OverlapVerdict(weakest >= min_overlap, weakest, worst)
+
+
+def coverage(answer: str, sentence: str) -> float:
+    """The share of ``sentence``'s content words that ``answer`` contains (1 when it has none).
+
+    The answerer asks this of the passage sentence nearest the question: an answer that
+    leaves it out has most likely answered something else from the same passage.
+    """
+    wanted = content_words(sentence)
+    if not wanted:
+        return 1.0
+    return len(wanted & content_words(answer)) / len(wanted)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.generation.backend import ChatMessage
 from bot.knowledge import fill_placeholders
 from bot.knowledge.passages import Passage
+from bot.knowledge.vectors import sentences
 
 ABSTAIN = (
     "I'm sorry, I can't find that in our shop's information. "
@@ -31,10 +32,41 @@ class Source:
     text: str
 
 
-def passage_source(passage: Passage, placeholders: Mapping[str, str]) -> Source:
-    """A knowledge passage as prompt context, placeholders filled."""
+def passage_source(
+    passage: Passage,
+    placeholders: Mapping[str, str],
+    *,
+    sentence_order: Sequence[int] = (),
+    max_sentences: int = 0,
+) -> Source:
+    """A knowledge passage as prompt context, placeholders filled.
+
+    With ``max_sentences`` > 0 and a ``sentence_order`` (from the search hit), only that many
+    of the passage's sentences are kept, the most relevant first. A small model tends to copy
+    the first sentence it is shown, so the sentence that answers the question goes there, and
+    a fact at the end of a long passage is not lost to the prompt's word budget.
+    """
     title = f"{passage.title} - {passage.heading}"
-    return Source(passage.id, title, fill_placeholders(passage.text, placeholders))
+    text = passage.text
+    if max_sentences > 0 and sentence_order:
+        parts = sentences(text)
+        if len(parts) > max_sentences and all(0 <= i < len(parts) for i in sentence_order):
+            text = " ".join(_with_lead_in(parts, i, text) for i in sentence_order[:max_sentences])
+    return Source(passage.id, title, fill_placeholders(text, placeholders))
+
+
+def _with_lead_in(parts: Sequence[str], index: int, text: str) -> str:
+    """The sentence, after the clause it continues when the two were split at a colon.
+
+    Retrieval splits "- Overnight (UPS Next Day Air): next business day, $29.95." at the
+    colon; the price alone would lose what it is the price of.
+    """
+    part = parts[index]
+    if index > 0 and parts[index - 1].endswith(":"):
+        joined = f"{parts[index - 1]} {part}"
+        if joined in text:  # on one line: a colon inside a sentence, not a list's lead-in
+            return joined
+    return part
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,7 +167,8 @@ def build_data(
         encoder,
         shop_name=profile.name,
         placeholders=profile.placeholders(),
-        top_k=settings.knowledge.top_k,
+        top_k=settings.generator.prompt_passages,
+        max_sentences=settings.generator.focus_sentences,
         seed=args.seed,
     )
     nlu = load_nlu_yaml(settings.path(settings.nlu.training_data))

@@ -160,6 +160,8 @@ class GroundedBuilder:
         shop_name: the shop's name in the system prompt.
         placeholders: shop profile values for ``{{Placeholder}}`` text.
         top_k: passages put in each prompt (as at serving time).
+        max_sentences: sentences kept of each passage in the prompt, nearest the question
+            first, as ``generator.focus_sentences`` does at serving time; 0 keeps all.
         seed: for openers, context order and sampling.
     """
 
@@ -171,16 +173,20 @@ class GroundedBuilder:
         shop_name: str,
         placeholders: Mapping[str, str],
         top_k: int = 3,
+        max_sentences: int = 0,
         seed: int = 0,
     ) -> None:
         self._by_id = {p.id: p for p in passages}
         self._shop = shop_name
         self._placeholders = dict(placeholders)
         self._top_k = top_k
+        self._max_sentences = max_sentences
         self._rng = random.Random(seed)
-        self._sources = {p.id: passage_source(p, placeholders) for p in passages}
+        # Split before filling placeholders, as the serving index does, so that a sentence's
+        # position here is its position in the search hit's ``sentence_order``.
         self._sentences = {
-            p.id: sentences(fill_placeholders(p.text, self._placeholders)) for p in passages
+            p.id: [fill_placeholders(s, self._placeholders) for s in sentences(p.text)]
+            for p in passages
         }
         self._encoder = encoder
         flat = [(pid, s) for pid, parts in self._sentences.items() for s in parts]
@@ -221,7 +227,7 @@ class GroundedBuilder:
             elif question.intent is not None and not any(
                 question.intent in self._by_id[i].intents for i in context
             ):
-                abstained.append(self._example(question.text, context, ABSTAIN, "abstain"))
+                abstained.append(self._example(question.text, context, ABSTAIN, "abstain", vector))
                 continue
             elif (
                 question.intent is not None
@@ -235,7 +241,7 @@ class GroundedBuilder:
             used[best] = used.get(best, 0) + 1
             answer = self._answer(vector, best)
             self._rng.shuffle(context)  # the answer is not always in [1]
-            answered.append(self._example(question.text, context, answer, "grounded"))
+            answered.append(self._example(question.text, context, answer, "grounded", vector))
         self._rng.shuffle(abstained)
         keep = int(len(answered) * abstain_share / max(1e-9, 1 - abstain_share))
         return answered + abstained[:keep]
@@ -244,9 +250,12 @@ class GroundedBuilder:
         self, questions: Sequence[str], retrieved: Sequence[Retrieved]
     ) -> list[ChatExample]:
         """Off-topic questions with whatever retrieval finds: the target is :data:`ABSTAIN`."""
+        if not questions:
+            return []
+        vectors = _unit(self._encoder.encode(list(questions)))
         return [
-            self._example(q, list(hits.ids[: self._top_k]), ABSTAIN, "abstain")
-            for q, hits in zip(questions, retrieved, strict=True)
+            self._example(q, list(hits.ids[: self._top_k]), ABSTAIN, "abstain", vector)
+            for q, hits, vector in zip(questions, retrieved, vectors, strict=True)
         ]
 
     def _answer(self, question_vector: np.ndarray, passage_id: str) -> str:
@@ -265,11 +274,25 @@ class GroundedBuilder:
         return self._rng.choice(_OPENERS) + body
 
     def _example(
-        self, question: str, context: Sequence[str], answer: str, kind: str
+        self,
+        question: str,
+        context: Sequence[str],
+        answer: str,
+        kind: str,
+        question_vector: np.ndarray,
     ) -> ChatExample:
-        prompt = build_messages(
-            shop_name=self._shop, question=question, sources=[self._sources[i] for i in context]
-        )
+        sources = [
+            passage_source(
+                self._by_id[i],
+                self._placeholders,
+                sentence_order=[
+                    int(n) for n in np.argsort(-(self._sentence_vectors[i] @ question_vector))
+                ],
+                max_sentences=self._max_sentences,
+            )
+            for i in context
+        ]
+        prompt = build_messages(shop_name=self._shop, question=question, sources=sources)
         return ChatExample((*prompt, ChatMessage("assistant", answer)), kind)
 
 

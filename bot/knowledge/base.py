@@ -63,11 +63,15 @@ class ScoredPassage:
         score: the fused relevance score that ranked it (only comparable within one search).
         similarity: the dense similarity alone (a weighted mean of cosines, in [-1, 1]);
             comparable across searches, so callers can threshold on it ("nothing relevant").
+        sentence_order: the passage's sentences (positions in
+            :func:`bot.knowledge.vectors.sentences` of its text), most similar to the query
+            first; a prompt can keep the few that matter.
     """
 
     passage: Passage
     score: float
     similarity: float
+    sentence_order: tuple[int, ...] = ()
 
 
 class KnowledgeBase:
@@ -186,7 +190,13 @@ class KnowledgeBase:
         score = self._fuse(query, similarity, intent)
         order = np.argsort(-score, kind="stable")[:k]
         return [
-            ScoredPassage(self._passages[i], float(score[i]), float(similarity[i])) for i in order
+            ScoredPassage(
+                self._passages[i],
+                float(score[i]),
+                float(similarity[i]),
+                vectors.sentence_order(query_vector, int(i)),
+            )
+            for i in order
         ]
 
     async def search_relevant(

@@ -75,6 +75,17 @@ class PassageVectors:
         starts = np.concatenate(([0], np.cumsum(sentence_counts)[:-1])).astype(np.intp)
         return cls(vectors[:n], vectors[n : 2 * n], vectors[2 * n :], starts)
 
+    def sentence_order(self, query: Matrix, index: int) -> tuple[int, ...]:
+        """Passage ``index``'s sentences (positions in :func:`sentences`), most similar first."""
+        start = int(self.sentence_starts[index])
+        stop = (
+            int(self.sentence_starts[index + 1])
+            if index + 1 < len(self.sentence_starts)
+            else len(self.sentences)
+        )
+        similarity = self.sentences[start:stop] @ query
+        return tuple(int(i) for i in np.argsort(-similarity, kind="stable"))
+
     def similarity(self, query: Matrix, weights: DenseWeights) -> Matrix:
         """Weighted cosine similarity of one normalised query vector to every passage."""
         total = weights.passage + weights.heading + weights.sentence

@@ -6,7 +6,7 @@ import pytest
 
 from bot.generation.answerer import AnswerSettings, GroundedAnswerer
 from bot.generation.backend import GenerationTimeout, GeneratorBusy
-from bot.generation.prompt import ABSTAIN
+from bot.generation.prompt import ABSTAIN, passage_source
 from bot.knowledge import KnowledgeBase, Passage
 from tests.core.test_pipeline import HashEncoder
 from tests.generation.scripted import ScriptedGenerator
@@ -139,3 +139,146 @@ async def test_max_new_tokens_is_passed_on(limit: int) -> None:
     generator = ScriptedGenerator("Within 30 days.")
     await answerer(generator, max_new_tokens=limit).answer(QUESTION)
     assert generator.requests[0].max_new_tokens == limit
+
+
+LONG = Passage(
+    id="returns.md#long",
+    source="returns.md",
+    title="Returns",
+    heading="Return window",
+    text="Items must be unworn and have their tags attached. "
+    "Footwear should only have been tried on indoors. "
+    "You can return items within 30 days of delivery for a full refund. "
+    "Returns between 31 and 60 days get store credit at {{Shop Name}}.",
+)
+
+
+async def test_focus_keeps_the_nearest_sentences_first_but_checks_against_the_whole_passage() -> (
+    None
+):
+    generator = ScriptedGenerator("Returns between 31 and 60 days get store credit.")
+    focused = GroundedAnswerer(
+        KnowledgeBase([LONG], HashEncoder()),
+        generator,
+        shop_name="Northwind Outfitters",
+        placeholders=PROFILE,
+        settings=AnswerSettings(min_similarity=-1.0, focus_sentences=1),
+    )
+
+    result = await focused.answer("return items within 30 days of delivery for a refund")
+
+    system = generator.requests[0].messages[0].content
+    assert "within 30 days of delivery" in system  # the one sentence nearest the question
+    assert "tags attached" not in system
+    assert "store credit" not in system
+    # The answer used a sentence the prompt left out: still backed by the whole passage.
+    assert result.kind == "generated"
+    assert "Northwind Outfitters" in result.evidence[0]
+    assert result.evidence[0].startswith("Items must be unworn")
+
+
+async def test_a_rejected_focused_answer_falls_back_to_the_whole_passage() -> None:
+    generator = ScriptedGenerator("You get a 20% discount.")
+    focused = GroundedAnswerer(
+        KnowledgeBase([LONG], HashEncoder()),
+        generator,
+        shop_name="Northwind Outfitters",
+        placeholders=PROFILE,
+        settings=AnswerSettings(min_similarity=-1.0, focus_sentences=1),
+    )
+
+    result = await focused.answer("return items within 30 days of delivery for a refund")
+
+    assert result.kind == "passage"
+    assert result.text.startswith("Items must be unworn")
+    assert result.text.endswith("store credit at Northwind Outfitters.")
+
+
+@pytest.mark.parametrize(
+    ("order", "keep", "expected"),
+    [
+        (
+            (2, 0, 1, 3),
+            2,
+            "You can return items within 30 days of delivery for a full refund. "
+            "Items must be unworn and have their tags attached.",
+        ),
+        ((2, 0, 1, 3), 0, None),  # 0 keeps everything
+        ((2, 0, 1, 3), 4, None),  # no more sentences than the passage has
+        ((), 2, None),  # no order known (an action result, a product)
+        ((9, 0), 1, None),  # an order from another text is ignored, not trusted
+    ],
+)
+def test_passage_source_keeps_the_nearest_sentences(
+    order: tuple[int, ...], keep: int, expected: str | None
+) -> None:
+    source = passage_source(LONG, PROFILE, sentence_order=order, max_sentences=keep)
+
+    whole = LONG.text.replace("{{Shop Name}}", "Northwind Outfitters")
+    assert source.text == (expected or whole)
+    assert source.id == LONG.id
+
+
+def test_a_clause_split_at_a_colon_keeps_its_lead_in() -> None:
+    options = Passage(
+        id="shipping.md#options",
+        source="shipping.md",
+        title="Shipping",
+        heading="Shipping options and fees",
+        text="You choose a shipping option at checkout:\n"
+        "- Standard: 3-7 business days, $5.95.\n"
+        "- Overnight (UPS Next Day Air): next business day, $29.95.\n"
+        "Expedited is not available for PO boxes.",
+    )
+    # sentences(): 0 "You choose …:", 1 "3-7 …" ("- Standard:" is too short to keep),
+    # 2 "- Overnight …:", 3 "next business day, $29.95.", 4 "Expedited …"
+    source = passage_source(options, {}, sentence_order=(3, 1, 0, 2, 4), max_sentences=2)
+
+    # The list's own lead-in ("You choose …:") ends a line, so it is not glued on.
+    assert source.text == (
+        "- Overnight (UPS Next Day Air): next business day, $29.95. 3-7 business days, $5.95."
+    )
+
+
+def covering(generator: ScriptedGenerator) -> GroundedAnswerer:
+    return GroundedAnswerer(
+        KnowledgeBase([LONG], HashEncoder()),
+        generator,
+        shop_name="Northwind Outfitters",
+        placeholders=PROFILE,
+        settings=AnswerSettings(min_similarity=-1.0, min_coverage=0.85),
+    )
+
+
+NEAR_QUESTION = "return items within 30 days of delivery for a full refund"
+
+
+async def test_an_answer_that_leaves_out_the_nearest_sentence_gets_the_passage() -> None:
+    # True and backed by the passage, but not what was asked.
+    generator = ScriptedGenerator("Footwear should only have been tried on indoors.")
+    sink = Sink()
+
+    result = await covering(generator).answer(NEAR_QUESTION, sink=sink)
+
+    assert result.kind == "passage"
+    assert "leaves out the sentence nearest the question" in result.reason
+    assert sink.pieces == []  # held back, so nothing had to be taken back
+    assert result.text.startswith("Items must be unworn")
+
+
+async def test_text_is_held_back_until_the_nearest_sentence_arrives_then_released() -> None:
+    generator = ScriptedGenerator(
+        "Footwear should only have been tried on indoors. "
+        "You can return items within 30 days of delivery for a full refund. "
+        "Returns between 31 and 60 days get store credit."
+    )
+    sink = Sink()
+
+    result = await covering(generator).answer(NEAR_QUESTION, sink=sink)
+
+    assert result.kind == "generated"
+    assert sink.pieces[0] == (
+        "Footwear should only have been tried on indoors. "
+        "You can return items within 30 days of delivery for a full refund. "
+    )
+    assert "".join(sink.pieces).strip() == result.text

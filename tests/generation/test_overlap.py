@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.generation.answerer import AnswerSettings
-from bot.generation.overlap import content_words, extractive_support
+from bot.generation.overlap import content_words, coverage, extractive_support
 from tests.generation.scripted import ScriptedGenerator
 from tests.generation.test_answerer import QUESTION, answerer
 
@@ -58,3 +58,13 @@ async def test_the_answerer_sends_the_passage_for_an_unextractive_answer() -> No
     lenient = await answerer(ScriptedGenerator(generator.answer)).answer(QUESTION)
     assert lenient.kind == "generated"
     assert AnswerSettings().min_overlap == 0.0  # off unless configured (config.yml turns it on)
+
+
+def test_coverage_is_the_share_of_the_sentence_the_answer_holds() -> None:
+    sentence = "Returns between 31 and 60 days get store credit."  # 8 content words
+
+    assert (
+        coverage("Returns between 31 and 60 days after delivery get store credit.", sentence) == 1
+    )
+    assert coverage("You get store credit.", sentence) == 3 / 8  # get, store, credit
+    assert coverage("anything", "Yes, it is.") == 1.0  # no content words: nothing to miss

@@ -6,6 +6,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -124,6 +125,38 @@ def test_grounded_answers_are_made_of_their_context() -> None:
             .removeprefix("Good question. ")
         ):
             assert sentence in system  # extractive: nothing the context does not say
+
+
+def test_grounded_prompts_keep_the_sentences_serving_would_keep() -> None:
+    passage = Passage(
+        "r.md#w",
+        "r.md",
+        "Returns",
+        "Return window",
+        "Tags must be attached. Sale items are final. "
+        "You can return items within 30 days of delivery. Call {{Support Phone}} for help.",
+    )
+    encoder = HashEncoder()
+    builder = GroundedBuilder(
+        [passage],
+        encoder,
+        shop_name="Shop",
+        placeholders={"support_phone": "555"},
+        top_k=1,
+        max_sentences=1,
+    )
+    question = "return items within 30 days of delivery"
+
+    (example,) = builder.build([Question(question, None, "r.md#w")], [Retrieved(("r.md#w",), 0.9)])
+
+    # The same order a search hit would carry: the sentence vectors against the question's.
+    parts = sentences(passage.text)
+    vectors = np.asarray(encoder.encode(parts))
+    query = np.asarray(encoder.encode([question]))[0]
+    nearest = parts[int(np.argmax(vectors @ query / np.linalg.norm(vectors, axis=1)))]
+    system = example.messages[0].content
+    assert nearest in system
+    assert sum(part in system for part in parts) == 1
 
 
 def _examples() -> list[ChatExample]:

@@ -7,12 +7,13 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import pytest_asyncio
 
 from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase, RetrievalSettings, split_markdown
-from bot.knowledge.vectors import PassageVectors
+from bot.knowledge.vectors import PassageVectors, sentences
 from bot.nlu.encoder import BatchingEncoder, MiniLMEncoder
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -70,6 +71,28 @@ async def test_hits_are_ranked_and_bounded(kb: KnowledgeBase) -> None:
     assert all(-1.0 <= h.similarity <= 1.0 for h in hits)
     assert await kb.search("   ", k=3) == []
     assert await kb.search("returns", k=0) == []
+
+
+async def test_each_hit_orders_its_sentences_by_nearness_to_the_question(
+    kb: KnowledgeBase,
+) -> None:
+    hits = await kb.search("what does UPS Next Day Air overnight delivery cost?", k=100)
+
+    for hit in hits:
+        assert sorted(hit.sentence_order) == list(range(len(sentences(hit.passage.text))))
+    (options,) = [h for h in hits if h.passage.id == "shipping.md#shipping-options-and-fees"]
+    nearest = sentences(options.passage.text)[options.sentence_order[0]]
+    assert "Overnight" in nearest or "$29.95" in nearest, nearest
+
+
+async def test_sentence_order_reads_only_its_own_passage_rows() -> None:
+    # Passage 0 has sentences 0-1, passage 1 (the last) sentences 2-4.
+    rows = np.eye(5, dtype=np.float32)
+    vectors = PassageVectors.from_vectors(np.vstack([rows[:2], rows[:2], rows]), [2, 3])
+    query = np.array([0, 1, 0, 0.5, 0.9], dtype=np.float32)
+
+    assert vectors.sentence_order(query, 0) == (1, 0)
+    assert vectors.sentence_order(query, 1) == (2, 1, 0)
 
 
 async def test_unrelated_question_scores_lower_than_a_clear_one(kb: KnowledgeBase) -> None:
