@@ -23,7 +23,7 @@ from bot.generation.numbers import (
     plain,
 )
 from bot.generation.promises import locate_promises
-from bot.generation.scanning import is_negated, lower_pattern, lowered, word_matches
+from bot.generation.scanning import is_negated, keyed_patterns, lowered, word_matches
 
 ClaimKind = Literal[
     "money", "period", "percent", "number", "contact", "term", "promise", "placeholder"
@@ -121,9 +121,8 @@ _LIST_NUMBER = re.compile(r"^\s*\d{1,2}[.)]\s", re.MULTILINE)
 
 # Each term with the lower-case words one of which must occur for a regex search to be worth it.
 # fmt: off
-_TERMS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
-    (name, tuple(keys.split("|")), lower_pattern(pattern))
-    for name, keys, pattern in (
+_TERMS = keyed_patterns(
+    (
         ("store credit", "credit", r"\bstore[\s-]credit\b"),
         ("full refund", "refund",
          r"\bfull refunds?\b|\brefund(?:ed)? in full\b|\bfully refunded\b"),

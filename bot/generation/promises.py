@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.generation.scanning import (
     SENTENCE_END,
     is_negated,
+    keyed_patterns,
     lower_pattern,
     lowered,
     sentence_span,
@@ -62,9 +63,8 @@ _SOME = r"\s+(?:\w+\s+){0,2}?"  # up to two words between subject and verb: "we'
 # Present passives ("refunds are issued within …") describe policy; only the past tense or an
 # explicit "now"/"already" reports an action.
 # fmt: off
-_PROMISES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
-    (mode, tuple(keys.split("|")), lower_pattern(pattern))
-    for mode, keys, pattern in (
+_PROMISES = keyed_patterns(
+    (
         ("done", "i|we", rf"\b(?:i|we)(?:\s*(?:'ve|’ve|have|had))?{_ADV}\s+(?P<v>{_PP})\b"),
         ("done", "been", rf"\b(?:has|have|had)\s+(?:\w+\s+)?been{_ADV}\s+(?P<v>{_PP})\b"),
         ("done", "was|were", rf"\b(?:was|were){_ADV}\s+(?P<v>{_PP})\b"),

@@ -9,6 +9,10 @@ whole text, so scans stay linear on long answers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+KeyedPattern = tuple[str, tuple[str, ...], re.Pattern[str]]
+"""A name, the lower-case words one of which must occur for a scan to be worth it, a pattern."""
 
 # fmt: off
 NEGATORS = frozenset((
@@ -29,6 +33,13 @@ def lower_pattern(pattern: str) -> re.Pattern[str]:
     it, so matches are searched in lower-cased text and checked with :func:`word_matches`.
     """
     return re.compile(re.sub(r"(^|\|)\\b", r"\1", pattern))
+
+
+def keyed_patterns(rows: Iterable[tuple[str, str, str]]) -> tuple[KeyedPattern, ...]:
+    """``(name, "key|key", pattern)`` rows compiled with :func:`lower_pattern`."""
+    return tuple(
+        (name, tuple(keys.split("|")), lower_pattern(pattern)) for name, keys, pattern in rows
+    )
 
 
 def sentence_span(text: str, start: int, end: int) -> tuple[int, int]:

@@ -153,19 +153,25 @@ LONG = Passage(
 )
 
 
-async def test_focus_keeps_the_nearest_sentences_first_but_checks_against_the_whole_passage() -> (
-    None
-):
-    generator = ScriptedGenerator("Returns between 31 and 60 days get store credit.")
-    focused = GroundedAnswerer(
+NEAR_QUESTION = "return items within 30 days of delivery for a full refund"
+
+
+def on_long(generator: ScriptedGenerator, **settings: float) -> GroundedAnswerer:
+    """An answerer over the one four-sentence passage, whatever its similarity."""
+    return GroundedAnswerer(
         KnowledgeBase([LONG], HashEncoder()),
         generator,
         shop_name="Northwind Outfitters",
         placeholders=PROFILE,
-        settings=AnswerSettings(min_similarity=-1.0, focus_sentences=1),
+        settings=AnswerSettings(min_similarity=-1.0, **settings),  # type: ignore[arg-type]
     )
 
-    result = await focused.answer("return items within 30 days of delivery for a refund")
+
+async def test_focus_keeps_the_nearest_sentences_first_but_checks_against_the_whole_passage() -> (
+    None
+):
+    generator = ScriptedGenerator("Returns between 31 and 60 days get store credit.")
+    result = await on_long(generator, focus_sentences=1).answer(NEAR_QUESTION)
 
     system = generator.requests[0].messages[0].content
     assert "within 30 days of delivery" in system  # the one sentence nearest the question
@@ -179,15 +185,7 @@ async def test_focus_keeps_the_nearest_sentences_first_but_checks_against_the_wh
 
 async def test_a_rejected_focused_answer_falls_back_to_the_whole_passage() -> None:
     generator = ScriptedGenerator("You get a 20% discount.")
-    focused = GroundedAnswerer(
-        KnowledgeBase([LONG], HashEncoder()),
-        generator,
-        shop_name="Northwind Outfitters",
-        placeholders=PROFILE,
-        settings=AnswerSettings(min_similarity=-1.0, focus_sentences=1),
-    )
-
-    result = await focused.answer("return items within 30 days of delivery for a refund")
+    result = await on_long(generator, focus_sentences=1).answer(NEAR_QUESTION)
 
     assert result.kind == "passage"
     assert result.text.startswith("Items must be unworn")
@@ -240,25 +238,12 @@ def test_a_clause_split_at_a_colon_keeps_its_lead_in() -> None:
     )
 
 
-def covering(generator: ScriptedGenerator) -> GroundedAnswerer:
-    return GroundedAnswerer(
-        KnowledgeBase([LONG], HashEncoder()),
-        generator,
-        shop_name="Northwind Outfitters",
-        placeholders=PROFILE,
-        settings=AnswerSettings(min_similarity=-1.0, min_coverage=0.85),
-    )
-
-
-NEAR_QUESTION = "return items within 30 days of delivery for a full refund"
-
-
 async def test_an_answer_that_leaves_out_the_nearest_sentence_gets_the_passage() -> None:
     # True and backed by the passage, but not what was asked.
     generator = ScriptedGenerator("Footwear should only have been tried on indoors.")
     sink = Sink()
 
-    result = await covering(generator).answer(NEAR_QUESTION, sink=sink)
+    result = await on_long(generator, min_coverage=0.85).answer(NEAR_QUESTION, sink=sink)
 
     assert result.kind == "passage"
     assert "leaves out the sentence nearest the question" in result.reason
@@ -274,7 +259,7 @@ async def test_text_is_held_back_until_the_nearest_sentence_arrives_then_release
     )
     sink = Sink()
 
-    result = await covering(generator).answer(NEAR_QUESTION, sink=sink)
+    result = await on_long(generator, min_coverage=0.85).answer(NEAR_QUESTION, sink=sink)
 
     assert result.kind == "generated"
     assert sink.pieces[0] == (
