@@ -174,6 +174,11 @@ class GroundedAnswerer:
         # draft that answers something else is never shown before the passage replaces it.
         nearest = self._nearest_sentence(hits[0])
         covered = nearest is None
+        titles = tuple(
+            label
+            for number, source in enumerate(sources, start=1)
+            for label in (f"[{number}] {source.title}: ", f"{source.title}: ")
+        )
         first_token: float | None = None
         try:
             stream = self._generator.stream(request)
@@ -183,7 +188,7 @@ class GroundedAnswerer:
                         raise ConsumerGone("the shopper left while the answer streamed")
                     if first_token is None:
                         first_token = time.perf_counter()
-                    draft += piece
+                    draft = draft[:cut] + _without_titles(draft[cut:] + piece, titles)
                     end = _last_sentence_end(draft, cut)
                     if end > checked:  # a sentence was completed since the last check
                         checked = end
@@ -262,6 +267,17 @@ class GroundedAnswerer:
         verdict: GuardVerdict | None = None,
     ) -> GroundedAnswer:
         return GroundedAnswer(best, "passage", ids, evidence, verdict, False, released, reason)
+
+
+def _without_titles(text: str, titles: Sequence[str]) -> str:
+    """``text`` without the "[n] Title: " labels of the prompt, which a small model may copy.
+
+    A label has no sentence end in it, so it is whole before its sentence can be released.
+    """
+    for title in titles:
+        if title in text:
+            text = text.replace(title, "")
+    return text
 
 
 def _last_sentence_end(draft: str, start: int) -> int:

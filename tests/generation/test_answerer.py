@@ -267,3 +267,20 @@ async def test_text_is_held_back_until_the_nearest_sentence_arrives_then_release
         "You can return items within 30 days of delivery for a full refund. "
     )
     assert "".join(sink.pieces).strip() == result.text
+
+
+async def test_a_copied_passage_label_is_left_out_of_the_answer() -> None:
+    generator = ScriptedGenerator(
+        "Sure! Returns - Return window: You can return items within 30 days of delivery. "
+        "[1] Returns - Return window: Returns between 31 and 60 days get store credit."
+    )
+    sink = Sink()
+
+    result = await answerer(generator).answer(QUESTION, sink=sink)
+
+    assert result.kind == "generated"
+    assert result.text == (
+        "Sure! You can return items within 30 days of delivery. "
+        "Returns between 31 and 60 days get store credit."
+    )
+    assert "".join(sink.pieces) == result.text
