@@ -186,7 +186,8 @@ class KnowledgeBase:
         vectors = self._vectors
         assert vectors is not None
         query_vector = await self._batcher.encode_one(query)
-        similarity = vectors.similarity(query_vector, self.settings.dense_weights)
+        sentence_scores = vectors.sentence_scores(query_vector)
+        similarity = vectors.similarity(query_vector, self.settings.dense_weights, sentence_scores)
         score = self._fuse(query, similarity, intent)
         order = np.argsort(-score, kind="stable")[:k]
         return [
@@ -194,7 +195,7 @@ class KnowledgeBase:
                 self._passages[i],
                 float(score[i]),
                 float(similarity[i]),
-                vectors.sentence_order(query_vector, int(i)),
+                vectors.sentence_order(sentence_scores, int(i)),
             )
             for i in order
         ]

@@ -29,6 +29,15 @@ def sentences(text: str) -> list[str]:
     return kept or [text]
 
 
+def nearest_first(scores: npt.ArrayLike) -> tuple[int, ...]:
+    """Positions of ``scores`` from the highest down; ties keep their text order.
+
+    Serving (search hits) and training prompts order a passage's sentences with this, so the
+    model is trained on the order it is shown.
+    """
+    return tuple(int(i) for i in np.argsort(-np.asarray(scores), kind="stable"))
+
+
 @dataclass(frozen=True, slots=True)
 class DenseWeights:
     """How much each view contributes to a passage's dense similarity (normalised to sum 1)."""
@@ -75,23 +84,39 @@ class PassageVectors:
         starts = np.concatenate(([0], np.cumsum(sentence_counts)[:-1])).astype(np.intp)
         return cls(vectors[:n], vectors[n : 2 * n], vectors[2 * n :], starts)
 
-    def sentence_order(self, query: Matrix, index: int) -> tuple[int, ...]:
-        """Passage ``index``'s sentences (positions in :func:`sentences`), most similar first."""
+    def sentence_scores(self, query: Matrix) -> Matrix:
+        """Cosine similarity of one normalised query vector to every sentence row."""
+        return self.sentences @ query
+
+    def sentence_order(self, sentence_scores: Matrix, index: int) -> tuple[int, ...]:
+        """Passage ``index``'s sentences (positions in :func:`sentences`), most similar first.
+
+        Args:
+            sentence_scores: :meth:`sentence_scores` of the query.
+            index: the passage.
+        """
         start = int(self.sentence_starts[index])
         stop = (
             int(self.sentence_starts[index + 1])
             if index + 1 < len(self.sentence_starts)
             else len(self.sentences)
         )
-        similarity = self.sentences[start:stop] @ query
-        return tuple(int(i) for i in np.argsort(-similarity, kind="stable"))
+        return nearest_first(sentence_scores[start:stop])
 
-    def similarity(self, query: Matrix, weights: DenseWeights) -> Matrix:
-        """Weighted cosine similarity of one normalised query vector to every passage."""
+    def similarity(
+        self, query: Matrix, weights: DenseWeights, sentence_scores: Matrix | None = None
+    ) -> Matrix:
+        """Weighted cosine similarity of one normalised query vector to every passage.
+
+        ``sentence_scores`` (:meth:`sentence_scores` of the same query) saves computing them
+        again when the caller needs them too.
+        """
         total = weights.passage + weights.heading + weights.sentence
         score = (weights.passage / total) * (self.passages @ query)
         score += (weights.heading / total) * (self.headings @ query)
         if weights.sentence > 0:
-            best_sentence = np.maximum.reduceat(self.sentences @ query, self.sentence_starts)
+            if sentence_scores is None:
+                sentence_scores = self.sentence_scores(query)
+            best_sentence = np.maximum.reduceat(sentence_scores, self.sentence_starts)
             score += (weights.sentence / total) * best_sentence
         return score.astype(np.float32, copy=False)

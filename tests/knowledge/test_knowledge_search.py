@@ -91,8 +91,9 @@ async def test_sentence_order_reads_only_its_own_passage_rows() -> None:
     vectors = PassageVectors.from_vectors(np.vstack([rows[:2], rows[:2], rows]), [2, 3])
     query = np.array([0, 1, 0, 0.5, 0.9], dtype=np.float32)
 
-    assert vectors.sentence_order(query, 0) == (1, 0)
-    assert vectors.sentence_order(query, 1) == (2, 1, 0)
+    scores = vectors.sentence_scores(query)
+    assert vectors.sentence_order(scores, 0) == (1, 0)
+    assert vectors.sentence_order(scores, 1) == (2, 1, 0)
 
 
 async def test_unrelated_question_scores_lower_than_a_clear_one(kb: KnowledgeBase) -> None:
