@@ -33,6 +33,8 @@ from bot.generation.backend import ChatMessage
 from bot.generation.prompt import ABSTAIN, build_messages, passage_source
 from bot.knowledge import fill_placeholders
 from bot.knowledge.passages import Passage
+from bot.knowledge.vectors import nearest_first
+from bot.knowledge.vectors import sentences as index_sentences
 from bot.nlu.encoder import TextEncoder
 
 
@@ -182,20 +184,31 @@ class GroundedBuilder:
         self._top_k = top_k
         self._max_sentences = max_sentences
         self._rng = random.Random(seed)
-        # Split before filling placeholders, as the serving index does, so that a sentence's
-        # position here is its position in the search hit's ``sentence_order``.
+        # Answer targets are whole sentences of the filled passage (this module's splitter).
         self._sentences = {
-            p.id: [fill_placeholders(s, self._placeholders) for s in sentences(p.text)]
-            for p in passages
+            p.id: sentences(fill_placeholders(p.text, self._placeholders)) for p in passages
         }
         self._encoder = encoder
-        flat = [(pid, s) for pid, parts in self._sentences.items() for s in parts]
-        vectors = _unit(encoder.encode([s for _, s in flat])) if flat else np.zeros((0, 1))
-        self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._sentence_vectors = self._encode_groups(self._sentences)
+        # The prompt's focus orders the sentences the serving index splits (a finer split, at
+        # colons too), so positions mean what a search hit's ``sentence_order`` means.
+        self._index_vectors = self._encode_groups(
+            {
+                p.id: [fill_placeholders(s, self._placeholders) for s in index_sentences(p.text)]
+                for p in passages
+            }
+        )
+
+    def _encode_groups(self, groups: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+        """Unit vectors of every group's texts, encoded in one call."""
+        flat = [text for texts in groups.values() for text in texts]
+        vectors = _unit(self._encoder.encode(flat)) if flat else np.zeros((0, 1))
+        out: dict[str, np.ndarray] = {}
         start = 0
-        for pid, parts in self._sentences.items():
-            self._sentence_vectors[pid] = vectors[start : start + len(parts)]
-            start += len(parts)
+        for key, texts in groups.items():
+            out[key] = vectors[start : start + len(texts)]
+            start += len(texts)
+        return out
 
     def build(
         self,
@@ -285,9 +298,7 @@ class GroundedBuilder:
             passage_source(
                 self._by_id[i],
                 self._placeholders,
-                sentence_order=[
-                    int(n) for n in np.argsort(-(self._sentence_vectors[i] @ question_vector))
-                ],
+                sentence_order=nearest_first(self._index_vectors[i] @ question_vector),
                 max_sentences=self._max_sentences,
             )
             for i in context
