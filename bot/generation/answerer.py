@@ -26,7 +26,13 @@ from bot.generation.backend import (
 )
 from bot.generation.guard import GuardVerdict, check_answer
 from bot.generation.overlap import coverage, extractive_support
-from bot.generation.prompt import ABSTAIN, PromptBudget, build_messages, passage_source
+from bot.generation.prompt import (
+    ABSTAIN,
+    PromptBudget,
+    build_messages,
+    passage_source,
+    source_label,
+)
 from bot.knowledge import KnowledgeBase, ScoredPassage, fill_placeholders
 from bot.knowledge.vectors import sentences
 
@@ -177,7 +183,7 @@ class GroundedAnswerer:
         titles = tuple(
             label
             for number, source in enumerate(sources, start=1)
-            for label in (f"[{number}] {source.title}: ", f"{source.title}: ")
+            for label in (source_label(number, source), f"{source.title}: ")
         )
         first_token: float | None = None
         try:

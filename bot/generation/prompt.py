@@ -86,6 +86,11 @@ class PromptBudget:
     words_per_turn: int = 40
 
 
+def source_label(number: int, source: Source) -> str:
+    """How the prompt introduces a source: ``"[1] Returns - Return window: "``."""
+    return f"[{number}] {source.title}: "
+
+
 def system_prompt(
     shop_name: str,
     sources: Sequence[Source],
@@ -104,7 +109,7 @@ def system_prompt(
     ]
     for number, source in enumerate(sources[: budget.max_sources], start=1):
         lines.append(
-            f"[{number}] {source.title}: {clip_words(source.text, budget.words_per_source)}"
+            source_label(number, source) + clip_words(source.text, budget.words_per_source)
         )
     if facts:
         lines.append("")
