@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 from bot.generation.claims import Claim, Located, Period, extract_claims, locate_claims
 from bot.generation.numbers import numeric_tokens
-from bot.generation.promises import Promise, committed_categories, done_statements
+from bot.generation.promises import committed_categories, done_statements
 
 __all__ = [
     "Claim",
@@ -107,12 +107,8 @@ def _facts(passage: str) -> _Facts:
             if not located.negated:
                 keys.add(f"term+:{name}")
     keys |= {f"number:{token}" for token in numeric_tokens(passage)}
-    promises = [
-        Promise(c.claim.normalized, c.claim.text, c.start, c.end)
-        for c in claims
-        if c.claim.kind == "promise"
-    ]
-    keys |= {f"done:{category}" for category in done_statements(passage, promises)}
+    promised = (c.claim.normalized for c in claims if c.claim.kind == "promise")
+    keys |= {f"done:{category}" for category in done_statements(passage, promised)}
     keys |= {f"commit:{category}" for category in committed_categories(passage)}
     # A promise quoted in the evidence ("I'll refund the $42.00", from a plan the shopper
     # confirmed) backs the same promise in the answer.

@@ -10,7 +10,7 @@ can back them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.generation.scanning import (
@@ -183,15 +183,17 @@ def locate_promises(text: str) -> list[Promise]:
     return found
 
 
-def done_statements(text: str, promises: Sequence[Promise] | None = None) -> set[str]:
+def done_statements(text: str, promised: Iterable[str] | None = None) -> set[str]:
     """The categories of actions ``text`` reports as done, action-result labels included.
 
     Args:
         text: evidence, e.g. an action result such as "refund issued: $42.00".
-        promises: the promises of ``text`` if they were already located, to save a scan.
+        promised: the ``normalized`` forms of the promises of ``text`` if they were already
+            located (as claims), to save a scan.
     """
-    found = locate_promises(text) if promises is None else promises
-    done = {p.normalized[5:] for p in found if p.normalized.startswith("done:")}
+    if promised is None:
+        promised = (p.normalized for p in locate_promises(text))
+    done = {key[5:] for key in promised if key.startswith("done:")}
     lower = lowered(text)
     if not any(key in lower for key in _DONE_LABEL_KEYS):
         return done
