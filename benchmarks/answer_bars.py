@@ -32,9 +32,14 @@ sys.path.insert(0, str(ROOT))
 
 from bot.composition import build_parts  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
-from bot.generation.eval_command import Route, route  # noqa: E402
+from bot.generation.eval_command import (  # noqa: E402
+    Route,
+    declined_outcome,
+    passage_outcome,
+    route,
+)
 from bot.generation.evaluation import AnswerCase, AnswerOutcome, load_cases, score  # noqa: E402
-from bot.knowledge import ScoredPassage, fill_placeholders  # noqa: E402
+from bot.knowledge import ScoredPassage  # noqa: E402
 
 KNOWN_BARS = (0.20, 0.25, 0.30, 0.35)
 UNSURE_BARS = (0.30, 0.35, 0.40, 0.45, 0.50)
@@ -73,15 +78,11 @@ async def ask_all(settings: Settings, cases: list[AnswerCase]) -> list[Asked]:
 def outcome(
     asked: Asked, known_bar: float, unsure_bar: float, values: dict[str, str]
 ) -> AnswerOutcome:
-    if asked.routed.kind == "deflected":
-        return AnswerOutcome("(deflected)", "deflected", ())
-    if asked.routed.kind == "handoff":
-        return AnswerOutcome("(handed off)", "handoff", (), offered_handoff=True)
+    declined = declined_outcome(asked.routed)
+    if declined is not None:
+        return declined
     bar = unsure_bar if asked.routed.unsure else known_bar
-    if asked.best is None or asked.best.similarity < bar:
-        return AnswerOutcome("", "fallback", ())
-    text = fill_placeholders(asked.best.passage.text, values)
-    return AnswerOutcome(text, "passage", (text,), (asked.best.passage.id,))
+    return passage_outcome(asked.best, bar, values)
 
 
 def sweep(asked: list[Asked], values: dict[str, str]) -> list[dict[str, Any]]:

@@ -17,10 +17,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.config import ROOT, Settings
+from bot.generation.evaluation import AnswerOutcome
+from bot.knowledge import ScoredPassage, fill_placeholders
 
 if TYPE_CHECKING:
     from bot.composition import Parts
@@ -69,11 +72,29 @@ def answer_bar(settings: Settings, routed: Route) -> float:
     return policy.unsure_answer_min_score if routed.unsure else policy.answer_min_score
 
 
+def declined_outcome(routed: Route) -> AnswerOutcome | None:
+    """The outcome of a question that never reaches retrieval; None when it does."""
+    if routed.kind == "deflected":
+        return AnswerOutcome("(deflected)", "deflected", ())
+    if routed.kind == "handoff":
+        return AnswerOutcome("(handed off)", "handoff", (), offered_handoff=True)
+    return None
+
+
+def passage_outcome(
+    best: ScoredPassage | None, bar: float, placeholders: Mapping[str, str]
+) -> AnswerOutcome:
+    """The bot without a model: the best passage when it clears the bar, else a fallback."""
+    if best is None or best.similarity < bar:
+        return AnswerOutcome("", "fallback", ())
+    text = fill_placeholders(best.passage.text, placeholders)
+    return AnswerOutcome(text, "passage", (text,), (best.passage.id,))
+
+
 async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     from bot.composition import build_parts
     from bot.generation.answerer import GroundedAnswer
-    from bot.generation.evaluation import AnswerCase, AnswerOutcome, evaluate, load_cases
-    from bot.knowledge import fill_placeholders
+    from bot.generation.evaluation import AnswerCase, evaluate, load_cases
 
     cases = load_cases(args.cases)
     if args.limit:
@@ -99,19 +120,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
 
     async def answer(case: AnswerCase) -> AnswerOutcome:
         routed = await route(parts, settings, case.question)
-        if routed.kind == "deflected":
-            return AnswerOutcome("(deflected)", "deflected", ())
-        if routed.kind == "handoff":
-            return AnswerOutcome("(handed off)", "handoff", (), offered_handoff=True)
+        declined = declined_outcome(routed)
+        if declined is not None:
+            return declined
         bar = answer_bar(settings, routed)
         if answerer is None:
-            hits = await parts.knowledge.search_relevant(
-                case.question, 3, min_similarity=bar, intent=routed.intent
-            )
-            if not hits:
-                return AnswerOutcome("", "fallback", ())
-            text = fill_placeholders(hits[0].passage.text, settings.shop.placeholders())
-            return AnswerOutcome(text, "passage", (text,), (hits[0].passage.id,))
+            hits = await parts.knowledge.search(case.question, 1, intent=routed.intent)
+            best = hits[0] if hits else None
+            return passage_outcome(best, bar, settings.shop.placeholders())
         result: GroundedAnswer = await answerer.answer(
             case.question, intent=routed.intent, min_similarity=bar
         )
