@@ -32,13 +32,18 @@ PROFILE = {"shop_name": "Northwind Outfitters", "support_phone": "+1 555 0100"}
 QUESTION = "how many days do I have to return items"
 
 
-def answerer(generator: ScriptedGenerator, **settings: object) -> GroundedAnswerer:
+def answerer(
+    generator: ScriptedGenerator,
+    passages: list[Passage] = PASSAGES,
+    **settings: object,
+) -> GroundedAnswerer:
+    settings.setdefault("min_similarity", 0.1)
     return GroundedAnswerer(
-        KnowledgeBase(PASSAGES, HashEncoder()),
+        KnowledgeBase(passages, HashEncoder()),
         generator,
         shop_name="Northwind Outfitters",
         placeholders=PROFILE,
-        settings=AnswerSettings(min_similarity=0.1, **settings),  # type: ignore[arg-type]
+        settings=AnswerSettings(**settings),  # type: ignore[arg-type]
     )
 
 
@@ -158,13 +163,7 @@ NEAR_QUESTION = "return items within 30 days of delivery for a full refund"
 
 def on_long(generator: ScriptedGenerator, **settings: float) -> GroundedAnswerer:
     """An answerer over the one four-sentence passage, whatever its similarity."""
-    return GroundedAnswerer(
-        KnowledgeBase([LONG], HashEncoder()),
-        generator,
-        shop_name="Northwind Outfitters",
-        placeholders=PROFILE,
-        settings=AnswerSettings(min_similarity=-1.0, **settings),  # type: ignore[arg-type]
-    )
+    return answerer(generator, [LONG], min_similarity=-1.0, **settings)
 
 
 async def test_focus_keeps_the_nearest_sentences_first_but_checks_against_the_whole_passage() -> (
