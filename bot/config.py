@@ -125,10 +125,10 @@ class PolicyConfig:
     domain: str = field(default="data/domain.yml", metadata={"help": "Rasa domain file"})
     flows: str = field(default="data/flows.yml", metadata={"help": "intent routing file"})
     answer_min_score: float = field(
-        default=0.25, metadata={"help": "passages less similar than this are not used"}
+        default=0.40, metadata={"help": "passages less similar than this are not used"}
     )
     unsure_answer_min_score: float = field(
-        default=0.40,
+        default=0.45,
         metadata={"help": "the same bar when the NLU is unsure of the intent (out_of_scope)"},
     )
     switch_confidence: float = field(
@@ -153,10 +153,18 @@ class PolicyConfig:
 class KnowledgeConfig:
     directory: str = field(default="data/knowledge", metadata={"help": "markdown knowledge base"})
     top_k: int = field(default=3, metadata={"help": "passages retrieved per question"})
+    question_weight: float = field(
+        default=1.0,
+        metadata={"help": "weight of a section's example questions in retrieval; 0 = unused"},
+    )
     cache_dir: str = field(
         default="~/.cache/concierge/knowledge",
         metadata={"help": "passage vectors kept between starts; empty = embed at every start"},
     )
+
+    def __post_init__(self) -> None:
+        if self.question_weight < 0:
+            raise ConfigError("knowledge.question_weight", "must be >= 0")
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,7 @@ def build_data(
         GroundedBuilder,
         Question,
         bitext_examples,
+        example_questions,
         heading_questions,
         order_examples,
         read_bitext,
@@ -173,7 +174,10 @@ def build_data(
     )
     nlu = load_nlu_yaml(settings.path(settings.nlu.training_data))
     known = {i for p in passages for i in p.intents}
-    questions = [Question(e.text, e.intent) for e in nlu.examples if e.intent in known]
+    # The passages' own example questions first: they carry the passage that answers them and
+    # ask for one fact each, so they come before the per-passage cap fills with NLU examples.
+    questions = example_questions(passages)
+    questions += [Question(e.text, e.intent) for e in nlu.examples if e.intent in known]
     # Bitext questions of the same intents, from the training split only, in its own words.
     questions += [
         Question(r.instruction, r.intent)
@@ -225,13 +229,18 @@ def retrieve(settings: Settings, encoder: TextEncoder, texts: Sequence[str]) -> 
     """The serving knowledge base's hits for each text (same settings, same fusion)."""
     import asyncio
 
+    from bot.composition import retrieval_settings
     from bot.generation.training_data import Retrieved
     from bot.knowledge import KnowledgeBase
     from bot.nlu.encoder import BatchingEncoder
 
     async def search_all() -> list[Retrieved]:
         batcher = BatchingEncoder(encoder, max_batch=256, max_wait_s=0.01)
-        base = KnowledgeBase.from_directory(settings.path(settings.knowledge.directory), batcher)
+        base = KnowledgeBase.from_directory(
+            settings.path(settings.knowledge.directory),
+            batcher,
+            settings=retrieval_settings(settings),
+        )
         await base.load()
         limit = asyncio.Semaphore(256)
 

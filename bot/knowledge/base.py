@@ -22,7 +22,8 @@ class RetrievalSettings:
     """How the relevance signals are combined into one score.
 
     A passage's score is its dense similarity (a weighted mean of the query's cosine similarity
-    to the whole passage, to its heading and to its best sentence), plus ``lexical_weight``
+    to the whole passage, to its heading, to its best sentence and to its nearest example
+    question, when it lists any), plus ``lexical_weight``
     times its BM25 score scaled to [0, 1] within the query, plus ``intent_boost`` when the
     passage declares the query's NLU intent. The defaults were chosen with
     ``benchmarks/retrieval.py`` (see its results for the figures).
@@ -31,6 +32,7 @@ class RetrievalSettings:
         passage_weight: weight of the whole-passage vector in the dense similarity.
         heading_weight: weight of the title-and-heading vector.
         sentence_weight: weight of the passage's best-matching sentence.
+        question_weight: weight of the passage's nearest example question.
         lexical_weight: weight of the BM25 keyword score; 0 turns it off.
         intent_boost: added to passages that declare the intent given with the query.
     """
@@ -38,6 +40,7 @@ class RetrievalSettings:
     passage_weight: float = 0.3
     heading_weight: float = 0.4
     sentence_weight: float = 0.3
+    question_weight: float = 1.0
     lexical_weight: float = 0.05
     intent_boost: float = 0.10
 
@@ -51,7 +54,9 @@ class RetrievalSettings:
     @property
     def dense_weights(self) -> DenseWeights:
         """The weights of the three dense views."""
-        return DenseWeights(self.passage_weight, self.heading_weight, self.sentence_weight)
+        return DenseWeights(
+            self.passage_weight, self.heading_weight, self.sentence_weight, self.question_weight
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,7 @@ class KnowledgeBase:
         async with self._load_lock:
             if self._vectors is not None:
                 return
-            texts, sentence_counts = PassageVectors.texts(self._passages)
+            texts, layout = PassageVectors.texts(self._passages)
             cached = self._cache.get(texts, self._batcher.dimension) if self._cache else None
             if cached is not None:
                 matrix = cached
@@ -164,7 +169,7 @@ class KnowledgeBase:
                 matrix = np.stack(vectors).astype(np.float32, copy=False)
                 if self._cache is not None:
                     await asyncio.to_thread(self._cache.put, texts, matrix)
-            self._vectors = PassageVectors.from_vectors(matrix, sentence_counts)
+            self._vectors = PassageVectors.from_vectors(matrix, layout)
 
     async def search(
         self, query: str, k: int = 3, *, intent: str | None = None

@@ -3,7 +3,10 @@
 A knowledge file is ``# Title`` followed by ``## Section`` headings; each section is one passage
 that answers one question. A section may declare the NLU intents it answers in an HTML comment
 right under its heading (``<!-- intents: check_refund_policy, get_refund -->``); retrieval uses
-them as a hint.
+them as a hint. It may also list example questions that it answers, one per line, in a
+``<!-- questions: ... -->`` comment; shoppers' questions are matched against them as well as
+against the text, because a question is closer to another wording of itself than to the
+policy sentence that answers it. Comments never reach the shopper.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from bot.errors import ConfigError
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _INTENTS = re.compile(r"<!--\s*intents\s*:\s*(.*?)\s*-->", re.IGNORECASE | re.DOTALL)
+_QUESTIONS = re.compile(r"<!--\s*questions\s*:(.*?)-->", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
 _EMPHASIS = (
@@ -40,6 +44,7 @@ class Passage:
         heading: the section's ``##`` heading.
         text: the section's body as plain text (emphasis stripped, list items kept as ``- ``).
         intents: NLU intents the section declares it answers, possibly empty.
+        questions: example shopper questions the section answers, possibly empty.
     """
 
     id: str
@@ -48,6 +53,7 @@ class Passage:
     heading: str
     text: str
     intents: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
 
     @property
     def embedding_text(self) -> str:
@@ -97,6 +103,13 @@ def _plain_body(lines: list[str]) -> str:
     return text
 
 
+def _listed(block: str) -> list[str]:
+    """The non-empty lines of a comment block, without list markers."""
+    lines = (line.strip() for line in block.split("\n"))
+    items = (match.group(2) if (match := _LIST_ITEM.match(line)) else line for line in lines)
+    return [strip_inline_markdown(item).strip() for item in items if item.strip()]
+
+
 def split_markdown(markdown: str, source: str) -> list[Passage]:
     """Splits one knowledge file into passages, one per ``##`` section.
 
@@ -136,6 +149,7 @@ def split_markdown(markdown: str, source: str) -> list[Passage]:
             for name in found.split(",")
             if name.strip()
         )
+        questions = tuple(q for found in _QUESTIONS.findall(body) for q in _listed(found))
         text = _plain_body(_COMMENT.sub("", body).split("\n"))
         if not text:
             continue
@@ -143,7 +157,7 @@ def split_markdown(markdown: str, source: str) -> list[Passage]:
         if passage_id in seen:
             raise ValueError(f"{source}: two sections are headed {heading!r}")
         seen.add(passage_id)
-        passages.append(Passage(passage_id, source, title, heading, text, intents))
+        passages.append(Passage(passage_id, source, title, heading, text, intents, questions))
     return passages
 
 

@@ -1,8 +1,10 @@
-"""Dense vectors of the passages: three views of each, each catching different questions.
+"""Dense vectors of the passages: up to four views of each, each catching different questions.
 
 A whole passage embeds its topic but blurs its details; its heading alone is close to how
 shoppers ask ("cancellation fees"); single sentences match questions about one detail ("can I
-pay cash on delivery?"). ``benchmarks/retrieval.py`` measured each view and their mix.
+pay cash on delivery?"); the example questions a section lists (``<!-- questions: -->``) match
+shoppers' own wording, since a question is nearer another phrasing of itself than the policy
+sentence that answers it. ``benchmarks/retrieval.py`` measured each view and their mix.
 """
 
 from __future__ import annotations
@@ -40,16 +42,32 @@ def nearest_first(scores: npt.ArrayLike) -> tuple[int, ...]:
 
 @dataclass(frozen=True, slots=True)
 class DenseWeights:
-    """How much each view contributes to a passage's dense similarity (normalised to sum 1)."""
+    """How much each view contributes to a passage's dense similarity (normalised to sum 1).
+
+    A passage that lists no example questions is scored on the other three views alone, their
+    weights normalised among themselves, so it is neither favoured nor penalised for that.
+    """
 
     passage: float
     heading: float
     sentence: float
+    question: float = 0.0
 
     def __post_init__(self) -> None:
-        values = (self.passage, self.heading, self.sentence)
-        if min(values) < 0 or sum(values) <= 0:
-            raise ValueError(f"dense weights must be >= 0 and not all 0, got {values}")
+        values = (self.passage, self.heading, self.sentence, self.question)
+        if min(values) < 0 or sum(values[:3]) <= 0:
+            raise ValueError(
+                f"dense weights must be >= 0 and passage, heading and sentence not all 0, "
+                f"got {values}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ViewLayout:
+    """How many sentence and example-question rows each passage has in the embedded texts."""
+
+    sentence_counts: tuple[int, ...]
+    question_counts: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -61,28 +79,45 @@ class PassageVectors:
         headings: one vector per passage (title and heading only).
         sentences: one vector per sentence, grouped by passage in passage order.
         sentence_starts: index of each passage's first sentence row (for ``reduceat``).
+        questions: one vector per example question, grouped by passage in passage order.
+        question_owner: the passage of each question row.
     """
 
     passages: Matrix
     headings: Matrix
     sentences: Matrix
     sentence_starts: npt.NDArray[np.intp]
+    questions: Matrix
+    question_owner: npt.NDArray[np.intp]
 
     @staticmethod
-    def texts(passages: Sequence[Passage]) -> tuple[list[str], list[int]]:
-        """All texts to embed, in the order :meth:`from_vectors` expects, and sentence counts."""
-        counts = [len(sentences(p.text)) for p in passages]
+    def texts(passages: Sequence[Passage]) -> tuple[list[str], ViewLayout]:
+        """All texts to embed, in the order :meth:`from_vectors` expects, and their layout."""
+        layout = ViewLayout(
+            tuple(len(sentences(p.text)) for p in passages),
+            tuple(len(p.questions) for p in passages),
+        )
         texts = [p.embedding_text for p in passages]
         texts += [f"{p.title}. {p.heading}" for p in passages]
         texts += [s for p in passages for s in sentences(p.text)]
-        return texts, counts
+        texts += [q for p in passages for q in p.questions]
+        return texts, layout
 
     @classmethod
-    def from_vectors(cls, vectors: Matrix, sentence_counts: Sequence[int]) -> PassageVectors:
+    def from_vectors(cls, vectors: Matrix, layout: ViewLayout) -> PassageVectors:
         """Splits the embedded :meth:`texts` back into their views."""
-        n = len(sentence_counts)
-        starts = np.concatenate(([0], np.cumsum(sentence_counts)[:-1])).astype(np.intp)
-        return cls(vectors[:n], vectors[n : 2 * n], vectors[2 * n :], starts)
+        n = len(layout.sentence_counts)
+        starts = np.concatenate(([0], np.cumsum(layout.sentence_counts)[:-1])).astype(np.intp)
+        first_question = 2 * n + sum(layout.sentence_counts)
+        owner = np.repeat(np.arange(n, dtype=np.intp), layout.question_counts)
+        return cls(
+            vectors[:n],
+            vectors[n : 2 * n],
+            vectors[2 * n : first_question],
+            starts,
+            vectors[first_question:],
+            owner,
+        )
 
     def sentence_scores(self, query: Matrix) -> Matrix:
         """Cosine similarity of one normalised query vector to every sentence row."""
@@ -111,12 +146,21 @@ class PassageVectors:
         ``sentence_scores`` (:meth:`sentence_scores` of the same query) saves computing them
         again when the caller needs them too.
         """
-        total = weights.passage + weights.heading + weights.sentence
-        score = (weights.passage / total) * (self.passages @ query)
-        score += (weights.heading / total) * (self.headings @ query)
+        score = weights.passage * (self.passages @ query)
+        score += weights.heading * (self.headings @ query)
         if weights.sentence > 0:
             if sentence_scores is None:
                 sentence_scores = self.sentence_scores(query)
             best_sentence = np.maximum.reduceat(sentence_scores, self.sentence_starts)
-            score += (weights.sentence / total) * best_sentence
-        return score.astype(np.float32, copy=False)
+            score += weights.sentence * best_sentence
+        total: Matrix = np.full(
+            len(score), weights.passage + weights.heading + weights.sentence, dtype=np.float32
+        )
+        if weights.question > 0 and len(self.question_owner):
+            best_question = np.full(len(score), -np.inf, dtype=np.float32)
+            np.maximum.at(best_question, self.question_owner, self.questions @ query)
+            listed = np.isfinite(best_question)
+            score[listed] += weights.question * best_question[listed]
+            total[listed] += weights.question
+        normalised: Matrix = (score / total).astype(np.float32, copy=False)
+        return normalised

@@ -70,6 +70,7 @@ def make_pipeline(
             title="Returns",
             heading="Return window",
             text="You can return items within 30 days at {{Shop Name}}.",
+            questions=("how many days do I have to return items?",),
         ),
         Passage(
             id="shipping.md#time",
@@ -77,6 +78,7 @@ def make_pipeline(
             title="Shipping",
             heading="Delivery time",
             text="Standard shipping takes 3 to 5 business days.",
+            questions=("how long does shipping take?",),
         ),
     ]
     store = MemorySessionStore()

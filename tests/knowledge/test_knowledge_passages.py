@@ -65,6 +65,25 @@ def test_sections_become_passages_with_title_as_context() -> None:
     assert first.embedding_text.startswith("Returns & exchanges. Return window. You have")
 
 
+def test_example_questions_are_read_from_their_comment_and_never_shown() -> None:
+    markdown = (
+        "# Returns\n\n## Return window\n<!-- intents: return_item -->\n"
+        "<!-- questions:\n- how long do I have to send it back?\n"
+        "* can I return a **worn** jacket?\n\n  what about boots -->\n"
+        "You have 30 days.\n\n## Fees\nA label costs $6.50.\n"
+    )
+    window, fees = split_markdown(markdown, "returns.md")
+
+    assert window.questions == (
+        "how long do I have to send it back?",
+        "can I return a worn jacket?",
+        "what about boots",
+    )
+    assert window.intents == ("return_item",)
+    assert window.text == "You have 30 days."
+    assert fees.questions == ()
+
+
 def test_display_text_drops_markup_but_keeps_lists() -> None:
     first, second = split_markdown(SAMPLE, "returns.md")
 

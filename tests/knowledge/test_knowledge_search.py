@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase, RetrievalSettings, split_markdown
-from bot.knowledge.vectors import PassageVectors, sentences
+from bot.knowledge.vectors import DenseWeights, PassageVectors, ViewLayout, sentences
 from bot.nlu.encoder import BatchingEncoder, MiniLMEncoder
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -88,12 +88,59 @@ async def test_each_hit_orders_its_sentences_by_nearness_to_the_question(
 async def test_sentence_order_reads_only_its_own_passage_rows() -> None:
     # Passage 0 has sentences 0-1, passage 1 (the last) sentences 2-4.
     rows = np.eye(5, dtype=np.float32)
-    vectors = PassageVectors.from_vectors(np.vstack([rows[:2], rows[:2], rows]), [2, 3])
+    vectors = PassageVectors.from_vectors(
+        np.vstack([rows[:2], rows[:2], rows]), ViewLayout((2, 3), (0, 0))
+    )
     query = np.array([0, 1, 0, 0.5, 0.9], dtype=np.float32)
 
     scores = vectors.sentence_scores(query)
     assert vectors.sentence_order(scores, 0) == (1, 0)
     assert vectors.sentence_order(scores, 1) == (2, 1, 0)
+
+
+async def test_question_view_takes_each_passages_nearest_question() -> None:
+    # Passage 0 lists questions (rows e3, e4), passage 1 none; one sentence each.
+    rows = np.eye(5, dtype=np.float32)
+    layout = ViewLayout((1, 1), (2, 0))
+    matrix = np.vstack([rows[[0, 1]], rows[[0, 1]], rows[[2, 2]], rows[[3, 4]]])
+    vectors = PassageVectors.from_vectors(matrix, layout)
+    query = np.array([0.2, 0.4, 0.0, 0.1, 0.9], dtype=np.float32)
+    weights = DenseWeights(passage=1, heading=1, sentence=1, question=1)
+
+    similarity = vectors.similarity(query, weights)
+
+    # Passage 0: (0.2 + 0.2 + 0 + max(0.1, 0.9)) / 4; passage 1 listing none is scored on
+    # its three views alone, (0.4 + 0.4 + 0) / 3, not diluted by a missing fourth.
+    assert similarity == pytest.approx([1.3 / 4, 0.8 / 3])
+    no_questions = vectors.similarity(query, DenseWeights(1, 1, 1))
+    assert no_questions == pytest.approx([0.4 / 3, 0.8 / 3])
+
+
+async def test_dense_weights_refuse_negative_or_question_only_mixes() -> None:
+    with pytest.raises(ValueError, match="dense weights"):
+        DenseWeights(1, 1, 1, question=-0.1)
+    with pytest.raises(ValueError, match="dense weights"):
+        DenseWeights(0, 0, 0, question=1)
+    with pytest.raises(ValueError, match="dense weights"):
+        RetrievalSettings(question_weight=-1)
+
+
+async def test_example_questions_pull_their_passage_up(batcher: BatchingEncoder) -> None:
+    markdown = (
+        "# Shop\n\n## Parcels\nWe ship with UPS.\n\n"
+        "## Opening hours\n<!-- questions:\n- do you deliver on sundays? -->\n"
+        "We are open on weekdays from 9 to 5.\n"
+    )
+    passages = split_markdown(markdown, "shop.md")
+    question = "will my parcel come on a Sunday?"
+    plain = KnowledgeBase(passages, batcher, settings=RetrievalSettings(question_weight=0))
+    asked = KnowledgeBase(passages, batcher, settings=RetrievalSettings(question_weight=1))
+
+    (without,) = await plain.search(question, k=1)
+    (with_questions,) = await asked.search(question, k=1)
+
+    assert without.passage.heading == "Parcels"
+    assert with_questions.passage.heading == "Opening hours"
 
 
 async def test_unrelated_question_scores_lower_than_a_clear_one(kb: KnowledgeBase) -> None:
