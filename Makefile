@@ -50,6 +50,7 @@ bench: install ## run the benchmarks (tables printed, JSON in benchmarks/results
 	$(PY) benchmarks/turns.py
 	$(PY) benchmarks/nlu.py
 	$(PY) benchmarks/retrieval.py
+	$(PY) benchmarks/question_overlap.py
 	$(PY) benchmarks/tau_replay.py
 	$(PY) benchmarks/tau_conversations.py
 	$(PY) benchmarks/recommend_latency.py

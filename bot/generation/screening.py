@@ -64,7 +64,9 @@ _RULES: tuple[_Rule, ...] = (
           r"\s+(?:instructions|rules|guidelines|programming|directives|restrictions|constraints|"
           r"guardrails|training|prompt)\b|\b(?:disregard|override|bypass)\s+the\s+rules\b"
           r"|(?:^|[.!?]\s*|\b(?:please|just|now)\s+)(?:ignore|forget)\s+(?:all\s+)?(?:the|your)\s+"
-          r"rules\b"),
+          r"rules\b|\b(?:ignore|disregard|forget)\s+(?:everything|anything|all|whatever)\s+(?:that\s+)?"
+          r"you(?:'ve|\s+have|\s+were|'re|\s+are)?\s+(?:been\s+)?(?:told|taught|given|instructed|"
+          r"programmed|trained)\b"),
     _rule("injection", "assigns it a new role",
           r"\byou(?:'re|\s+are)\s+now\s+(?:(?-i:DAN)|an?\s+(?:\w+\s+)?(?:ai|assistant|bot|model|"
           r"chatbot|character|persona|hacker|pirate)|in\s+\w+\s+mode|free|unrestricted|jailbroken|"
@@ -72,7 +74,8 @@ _RULES: tuple[_Rule, ...] = (
           r"|\byou(?:'re|\s+are)\s+no\s+longer\s+(?:an?\s+)?(?:bound|restricted|limited|assistant|ai|"
           r"bot|required|customer\s+service)\b|\bfrom\s+now\s+on,?\s+(?:you(?:'re|\s+are|\s+must|"
           r"\s+shall|\s+have\s+no|\s+no\s+longer)|you\s+will\s+(?:act|respond|answer|reply|ignore|"
-          r"obey|follow|pretend|speak|only))\b"
+          r"obey|follow|pretend|speak|only))\b|\bfrom\s+now\s+on,?\s+you\s+(?:approve|grant|give|"
+          r"accept|agree|say|obey|always|never|only|do\s+(?:whatever|what|everything|anything))\b"
           r"|\b(?:du\s+bist\s+(?:jetzt|nun|ab\s+sofort)|tu\s+es\s+maintenant|ahora\s+eres)\b"),
     _rule("injection", "role-play jailbreak",
           r"(?-i:\bDAN\b)|\bdo\s+anything\s+now\b|\bjailbr(?:eak|oken)|\bsudo\b"
