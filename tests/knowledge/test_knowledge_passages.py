@@ -134,6 +134,18 @@ def test_shipped_knowledge_base_is_well_formed() -> None:
         assert not re.search(r"\*\*|__|<!--|^#", passage.text, re.MULTILINE), passage.id
 
 
+def test_shipped_sections_list_example_questions_each_under_one_section() -> None:
+    passages = load_passages(KNOWLEDGE)
+    owners: dict[str, str] = {}
+    for passage in passages:
+        assert len(passage.questions) >= 5, f"{passage.id} lists {len(passage.questions)}"
+        for question in passage.questions:
+            assert "{{" not in question and "<" not in question, (passage.id, question)
+            key = " ".join(question.lower().split()).rstrip("?.!")
+            assert key not in owners, f"{question!r} is under {owners.get(key)} and {passage.id}"
+            owners[key] = passage.id
+
+
 def test_shipped_knowledge_base_answers_every_question_intent() -> None:
     declared = {intent for p in load_passages(KNOWLEDGE) for intent in p.intents}
     domain_intents = set(yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["intents"])
