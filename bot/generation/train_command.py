@@ -145,7 +145,6 @@ def build_data(
         GroundedBuilder,
         Question,
         bitext_examples,
-        example_questions,
         heading_questions,
         order_examples,
         read_bitext,
@@ -174,10 +173,7 @@ def build_data(
     )
     nlu = load_nlu_yaml(settings.path(settings.nlu.training_data))
     known = {i for p in passages for i in p.intents}
-    # The passages' own example questions first: they carry the passage that answers them and
-    # ask for one fact each, so they come before the per-passage cap fills with NLU examples.
-    questions = example_questions(passages)
-    questions += [Question(e.text, e.intent) for e in nlu.examples if e.intent in known]
+    questions = [Question(e.text, e.intent) for e in nlu.examples if e.intent in known]
     # Bitext questions of the same intents, from the training split only, in its own words.
     questions += [
         Question(r.instruction, r.intent)

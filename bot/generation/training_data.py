@@ -130,16 +130,6 @@ class Question:
     """A passage id that is known to answer it (heading questions); None trusts retrieval."""
 
 
-def example_questions(passages: Sequence[Passage]) -> list[Question]:
-    """The shopper questions each passage lists (``<!-- questions: -->``), labelled with it.
-
-    They name one fact each ("how much is the return label?"), so the target made from the
-    passage's sentence nearest the question teaches the model to answer that fact rather than
-    repeat the passage's first sentence.
-    """
-    return [Question(text, None, passage.id) for passage in passages for text in passage.questions]
-
-
 def heading_questions(passages: Sequence[Passage]) -> list[Question]:
     """A few plain questions per passage made from its heading."""
     forms = ("{h}?", "What about {h}?", "Can you tell me about {h}?", "Question about {h}.")

@@ -22,7 +22,6 @@ from bot.generation.training_data import (
     Question,
     Retrieved,
     bitext_examples,
-    example_questions,
     sentences,
     split_bitext,
 )
@@ -127,16 +126,6 @@ def test_grounded_answers_are_made_of_their_context() -> None:
             .removeprefix("Good question. ")
         ):
             assert sentence in system  # extractive: nothing the context does not say
-
-
-def test_example_questions_are_labelled_with_the_passage_that_lists_them() -> None:
-    listed = Passage("r.md#w", "r.md", "Returns", "Window", "30 days.", (), ("how long?", "late?"))
-    silent = Passage("s.md#t", "s.md", "Shipping", "Time", "3 to 5 days.")
-
-    assert example_questions([listed, silent]) == [
-        Question("how long?", None, "r.md#w"),
-        Question("late?", None, "r.md#w"),
-    ]
 
 
 def test_grounded_prompts_keep_the_sentences_serving_would_keep() -> None:
