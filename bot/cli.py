@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run|chat|train|parse|config|actions``. No logic lives here."""
+"""Command line: ``python -m bot run|chat|train|parse|search|config|actions``. No logic here."""
 
 from __future__ import annotations
 
@@ -90,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     add_eval_arguments(evaluate)
     parse = sub.add_parser("parse", help="print the NLU parse of a text")
     parse.add_argument("text")
+    search = sub.add_parser(
+        "search", help="show how the knowledge base ranks its sections for a question"
+    )
+    from bot.search_command import add_arguments as add_search_arguments
+
+    add_search_arguments(search)
     sub.add_parser("config", help="print the effective settings")
     sub.add_parser("actions", help="run only the rasa-sdk action server")
     return parser
@@ -246,6 +252,13 @@ def _run_action_server(settings: Settings) -> int:
     )
 
 
+async def _search(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.search_command import run
+
+    await run(settings, args)
+    return 0
+
+
 async def _eval_answers(settings: Settings, args: argparse.Namespace) -> int:
     from bot.generation.eval_command import run
 
@@ -253,7 +266,13 @@ async def _eval_answers(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _serve, "chat": _chat, "parse": _parse, "eval-answers": _eval_answers}
+_COMMANDS = {
+    "run": _serve,
+    "chat": _chat,
+    "parse": _parse,
+    "search": _search,
+    "eval-answers": _eval_answers,
+}
 
 if __name__ == "__main__":
     raise SystemExit(main())

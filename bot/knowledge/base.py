@@ -13,7 +13,7 @@ import numpy.typing as npt
 from bot.knowledge.lexical import BM25Index
 from bot.knowledge.passages import Passage, load_passages
 from bot.knowledge.vector_cache import VectorCache
-from bot.knowledge.vectors import DenseWeights, PassageVectors
+from bot.knowledge.vectors import DenseWeights, PassageVectors, ViewCosines, sentences
 from bot.nlu.encoder import BatchingEncoder, TextEncoder
 
 
@@ -77,6 +77,75 @@ class ScoredPassage:
     score: float
     similarity: float
     sentence_order: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a passage ranked where it did: what each relevance signal gave it.
+
+    ``hit.similarity`` is the weighted mean of the view cosines (``question`` left out when the
+    passage lists no example questions); ``hit.score`` adds ``lexical`` and ``intent``.
+
+    Attributes:
+        hit: the search hit.
+        passage: cosine to the whole passage.
+        heading: cosine to its title and heading.
+        sentence: cosine to its nearest sentence, ``nearest_sentence``.
+        question: cosine to its nearest example question, ``nearest_question`` (None: it
+            lists none).
+        nearest_sentence: the passage sentence nearest the query.
+        nearest_question: the passage's example question nearest the query, if it lists any.
+        lexical: the BM25 term added to the score.
+        intent: the intent boost added to the score.
+    """
+
+    hit: ScoredPassage
+    passage: float
+    heading: float
+    sentence: float
+    question: float | None
+    nearest_sentence: str
+    nearest_question: str | None
+    lexical: float
+    intent: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Ranking:
+    """Every signal of one query over the whole base, from which hits are read."""
+
+    passages: tuple[Passage, ...]
+    vectors: PassageVectors
+    sentence_scores: npt.NDArray[np.float32]
+    cosines: ViewCosines
+    similarity: npt.NDArray[np.float32]
+    lexical: npt.NDArray[np.float32]
+    boost: npt.NDArray[np.float32]
+
+    def top(self, k: int) -> list[int]:
+        score = self.similarity + self.lexical + self.boost
+        return [int(i) for i in np.argsort(-score, kind="stable")[:k]]
+
+    def hit(self, i: int) -> ScoredPassage:
+        score = self.similarity[i] + self.lexical[i] + self.boost[i]
+        order = self.vectors.sentence_order(self.sentence_scores, i)
+        return ScoredPassage(self.passages[i], float(score), float(self.similarity[i]), order)
+
+    def explain(self, i: int) -> Explanation:
+        hit = self.hit(i)
+        position = self.vectors.nearest_question(self.cosines, i)
+        question = float(self.cosines.question[i]) if position is not None else None
+        return Explanation(
+            hit,
+            float(self.cosines.passage[i]),
+            float(self.cosines.heading[i]),
+            float(self.cosines.sentence[i]),
+            question,
+            sentences(hit.passage.text)[hit.sentence_order[0]],
+            hit.passage.questions[position] if position is not None else None,
+            float(self.lexical[i]),
+            float(self.boost[i]),
+        )
 
 
 class KnowledgeBase:
@@ -184,26 +253,41 @@ class KnowledgeBase:
         Returns:
             Up to ``k`` hits; empty for a blank query or ``k < 1``.
         """
+        ranking = await self._rank(query, intent) if k >= 1 else None
+        return [] if ranking is None else [ranking.hit(i) for i in ranking.top(k)]
+
+    async def explain(
+        self, query: str, k: int = 5, *, intent: str | None = None
+    ) -> list[Explanation]:
+        """:meth:`search`, with what each signal gave every hit (``python -m bot search``)."""
+        ranking = await self._rank(query, intent) if k >= 1 else None
+        return [] if ranking is None else [ranking.explain(i) for i in ranking.top(k)]
+
+    async def _rank(self, query: str, intent: str | None) -> _Ranking | None:
         query = query.strip()
-        if k < 1 or not query:
-            return []
+        if not query:
+            return None
         await self.load()
         vectors = self._vectors
         assert vectors is not None
         query_vector = await self._batcher.encode_one(query)
         sentence_scores = vectors.sentence_scores(query_vector)
-        similarity = vectors.similarity(query_vector, self.settings.dense_weights, sentence_scores)
-        score = self._fuse(query, similarity, intent)
-        order = np.argsort(-score, kind="stable")[:k]
-        return [
-            ScoredPassage(
-                self._passages[i],
-                float(score[i]),
-                float(similarity[i]),
-                vectors.sentence_order(sentence_scores, int(i)),
-            )
-            for i in order
-        ]
+        cosines = vectors.cosines(query_vector, sentence_scores)
+        similarity = cosines.mix(self.settings.dense_weights)
+        lexical = np.zeros_like(similarity)
+        weight = self.settings.lexical_weight
+        if weight > 0:
+            bm25 = self._bm25.scores(query)
+            top = float(bm25.max()) if bm25.size else 0.0
+            if top > 0:
+                lexical = (weight * bm25 / top).astype(np.float32)
+        boost = np.zeros_like(similarity)
+        if intent and self.settings.intent_boost > 0:
+            declared = [intent in p.intents for p in self._passages]
+            boost = self.settings.intent_boost * np.array(declared, dtype=np.float32)
+        return _Ranking(
+            self._passages, vectors, sentence_scores, cosines, similarity, lexical, boost
+        )
 
     async def search_relevant(
         self, query: str, k: int, *, min_similarity: float, intent: str | None = None
@@ -217,21 +301,6 @@ class KnowledgeBase:
         if not hits or hits[0].similarity < min_similarity:
             return []
         return hits
-
-    def _fuse(
-        self, query: str, similarity: npt.NDArray[np.float32], intent: str | None
-    ) -> npt.NDArray[np.float32]:
-        score = similarity.copy()
-        weight = self.settings.lexical_weight
-        if weight > 0:
-            lexical = self._bm25.scores(query)
-            top = float(lexical.max()) if lexical.size else 0.0
-            if top > 0:
-                score += weight * lexical / top
-        if intent and self.settings.intent_boost > 0:
-            declared = np.array([intent in p.intents for p in self._passages], dtype=np.float32)
-            score += self.settings.intent_boost * declared
-        return score
 
     async def aclose(self) -> None:
         """Closes the batcher if the base created it; a shared batcher is left to its owner."""

@@ -71,6 +71,39 @@ class ViewLayout:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class ViewCosines:
+    """One query's cosine similarity to the views of every passage (index ``i``: passage ``i``).
+
+    Attributes:
+        passage: to the whole passage.
+        heading: to its title and heading.
+        sentence: to its nearest sentence.
+        question: to its nearest example question; ``-inf`` where it lists none.
+        question_rows: to every example-question row, grouped by passage.
+    """
+
+    passage: Matrix
+    heading: Matrix
+    sentence: Matrix
+    question: Matrix
+    question_rows: Matrix
+
+    def mix(self, weights: DenseWeights) -> Matrix:
+        """The weighted mean of the views; a passage without example questions has three."""
+        score = weights.passage * self.passage + weights.heading * self.heading
+        score += weights.sentence * self.sentence
+        total: Matrix = np.full(
+            len(score), weights.passage + weights.heading + weights.sentence, dtype=np.float32
+        )
+        if weights.question > 0:
+            listed = np.isfinite(self.question)
+            score[listed] += weights.question * self.question[listed]
+            total[listed] += weights.question
+        mixed: Matrix = (score / total).astype(np.float32, copy=False)
+        return mixed
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class PassageVectors:
     """The embedded views of a list of passages, row ``i`` belonging to passage ``i``.
 
@@ -138,29 +171,34 @@ class PassageVectors:
         )
         return nearest_first(sentence_scores[start:stop])
 
-    def similarity(
-        self, query: Matrix, weights: DenseWeights, sentence_scores: Matrix | None = None
-    ) -> Matrix:
-        """Weighted cosine similarity of one normalised query vector to every passage.
+    def cosines(self, query: Matrix, sentence_scores: Matrix | None = None) -> ViewCosines:
+        """One normalised query vector's cosine to each view of every passage.
 
         ``sentence_scores`` (:meth:`sentence_scores` of the same query) saves computing them
         again when the caller needs them too.
         """
-        score = weights.passage * (self.passages @ query)
-        score += weights.heading * (self.headings @ query)
-        if weights.sentence > 0:
-            if sentence_scores is None:
-                sentence_scores = self.sentence_scores(query)
-            best_sentence = np.maximum.reduceat(sentence_scores, self.sentence_starts)
-            score += weights.sentence * best_sentence
-        total: Matrix = np.full(
-            len(score), weights.passage + weights.heading + weights.sentence, dtype=np.float32
+        if sentence_scores is None:
+            sentence_scores = self.sentence_scores(query)
+        question_rows: Matrix = self.questions @ query
+        best_question = np.full(len(self.passages), -np.inf, dtype=np.float32)
+        np.maximum.at(best_question, self.question_owner, question_rows)
+        return ViewCosines(
+            self.passages @ query,
+            self.headings @ query,
+            np.maximum.reduceat(sentence_scores, self.sentence_starts),
+            best_question,
+            question_rows,
         )
-        if weights.question > 0 and len(self.question_owner):
-            best_question = np.full(len(score), -np.inf, dtype=np.float32)
-            np.maximum.at(best_question, self.question_owner, self.questions @ query)
-            listed = np.isfinite(best_question)
-            score[listed] += weights.question * best_question[listed]
-            total[listed] += weights.question
-        normalised: Matrix = (score / total).astype(np.float32, copy=False)
-        return normalised
+
+    def nearest_question(self, cosines: ViewCosines, index: int) -> int | None:
+        """Position, among passage ``index``'s example questions, of the one nearest the query."""
+        start, stop = np.searchsorted(self.question_owner, [index, index + 1])
+        if start == stop:
+            return None
+        return int(np.argmax(cosines.question_rows[start:stop]))
+
+    def similarity(
+        self, query: Matrix, weights: DenseWeights, sentence_scores: Matrix | None = None
+    ) -> Matrix:
+        """Weighted cosine similarity of one normalised query vector to every passage."""
+        return self.cosines(query, sentence_scores).mix(weights)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,3 +41,28 @@ def test_no_command_prints_help() -> None:
     assert done.returncode == 2
     assert "run" in done.stdout
     assert "chat" in done.stdout
+
+
+def test_search_shows_each_sections_signals_and_the_bar() -> None:
+    done = run_cli("search", "-k", "2", "--json", "which payment methods do you accept?")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["route"] == "answer"
+    assert len(report["hits"]) == 2
+    best = report["hits"][0]
+    assert best["id"] == "payments.md#accepted-payment-methods"
+    assert report["answered"] is (best["similarity"] >= report["bar"])
+    assert set(best["views"]) == {"text", "heading", "sentence", "question"}
+    assert best["nearest_question"]
+
+    table = run_cli("search", "-k", "1", "which payment methods do you accept?")
+    assert table.returncode == 0, table.stderr
+    assert "payments.md#accepted-payment-methods" in table.stdout
+    assert "nearest example:" in table.stdout
+
+
+def test_search_refuses_a_bad_count() -> None:
+    done = run_cli("search", "-k", "0", "hello")
+    assert done.returncode == 1
+    assert "-k must be at least 1" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -143,6 +143,33 @@ async def test_example_questions_pull_their_passage_up(batcher: BatchingEncoder)
     assert with_questions.passage.heading == "Opening hours"
 
 
+async def test_explain_adds_up_to_the_search_it_explains(kb: KnowledgeBase) -> None:
+    question = "can I pay the driver in cash when the parcel arrives?"
+    hits = await kb.search(question, k=4, intent="check_payment_methods")
+    explained = await kb.explain(question, k=4, intent="check_payment_methods")
+
+    assert [e.hit for e in explained] == hits
+    weights = kb.settings
+    for e in explained:
+        views = [
+            (weights.passage_weight, e.passage),
+            (weights.heading_weight, e.heading),
+            (weights.sentence_weight, e.sentence),
+        ]
+        if e.question is not None:
+            views.append((weights.question_weight, e.question))
+        mean = sum(w * v for w, v in views) / sum(w for w, _ in views)
+        assert e.hit.similarity == pytest.approx(mean, abs=1e-5)
+        assert e.hit.score == pytest.approx(e.hit.similarity + e.lexical + e.intent, abs=1e-5)
+        declares = "check_payment_methods" in e.hit.passage.intents
+        assert e.intent == pytest.approx(weights.intent_boost if declares else 0)
+        assert e.nearest_sentence == sentences(e.hit.passage.text)[e.hit.sentence_order[0]]
+        assert e.nearest_question in e.hit.passage.questions
+    assert "cash" in explained[0].nearest_sentence
+    assert await kb.explain("   ", k=3) == []
+    assert await kb.explain(question, k=0) == []
+
+
 async def test_unrelated_question_scores_lower_than_a_clear_one(kb: KnowledgeBase) -> None:
     (relevant,) = await kb.search("what is your return window?", k=1)
     (unrelated,) = await kb.search("who won the football world cup in 1954?", k=1)

@@ -1,0 +1,115 @@
+"""``python -m bot search``: how the knowledge base ranks its sections for one question.
+
+For the people who write the knowledge base. It routes the question as a real turn does
+(screening, then the NLU, whose intent steers retrieval and picks the answer bar), then shows
+the best sections with what each signal gave them: the cosine to the whole text, the heading,
+the nearest sentence and the nearest example question, the BM25 and intent terms, and whether
+the best one clears the bar. When the bot picks the wrong section, this shows why; the usual fix
+is to add the missed question to the right section's ``<!-- questions: -->`` list.
+
+    python -m bot search "how long do I have to send back a jacket?"
+    python -m bot search -k 3 --json "can I pay cash on delivery?"
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import textwrap
+from typing import Any
+
+from bot.config import Settings
+from bot.knowledge import Explanation
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", help="the shopper's question")
+    parser.add_argument("-k", type=int, default=5, help="sections shown (default 5)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    from bot.composition import build_parts
+    from bot.generation.eval_command import answer_bar, route
+
+    if args.k < 1:
+        raise SystemExit("error: -k must be at least 1")
+    settings = dataclasses.replace(
+        settings, generator=dataclasses.replace(settings.generator, enabled=False)
+    )
+    parts = build_parts(settings)
+    try:
+        for _, warmup in parts.lifecycle.warmups:
+            await warmup()
+        routed = await route(parts, settings, args.text)
+        explained = await parts.knowledge.explain(args.text, args.k, intent=routed.intent or None)
+    finally:
+        for close in parts.lifecycle.closers:
+            await close()
+    bar = answer_bar(settings, routed)
+    report = {
+        "question": args.text,
+        "route": routed.kind,
+        "intent": routed.intent,
+        "unsure": routed.unsure,
+        "bar": bar,
+        "answered": routed.kind == "answer"
+        and bool(explained)
+        and explained[0].hit.similarity >= bar,
+        "hits": [_as_dict(e) for e in explained],
+    }
+    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else table(report))
+    return report
+
+
+def _as_dict(explained: Explanation) -> dict[str, Any]:
+    hit = explained.hit
+    return {
+        "id": hit.passage.id,
+        "score": round(hit.score, 4),
+        "similarity": round(hit.similarity, 4),
+        "views": {
+            "text": round(explained.passage, 4),
+            "heading": round(explained.heading, 4),
+            "sentence": round(explained.sentence, 4),
+            "question": None if explained.question is None else round(explained.question, 4),
+        },
+        "lexical": round(explained.lexical, 4),
+        "intent": round(explained.intent, 4),
+        "nearest_sentence": explained.nearest_sentence,
+        "nearest_question": explained.nearest_question,
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    """The report as a terminal table, best section first."""
+    which = "NLU unsure" if report["unsure"] else "intent known"
+    lines = [
+        f"question: {report['question']}",
+        f"route: {report['route']} · intent {report['intent'] or '-'} · "
+        f"answer bar {report['bar']:.2f} ({which})",
+    ]
+    if report["route"] != "answer":
+        lines.append("(a real turn does not search: screening or a handoff takes it first)")
+    lines.append("")
+    lines.append(
+        f"{'#':>2} {'score':>6} {'sim':>6} {'text':>5} {'head':>5} {'sent':>5} {'ques':>5} "
+        f"{'bm25':>6} {'intent':>6}  section"
+    )
+    for rank, hit in enumerate(report["hits"], 1):
+        views = hit["views"]
+        question = "    -" if views["question"] is None else f"{views['question']:5.2f}"
+        mark = ""
+        if rank == 1:
+            mark = "  <- answers" if report["answered"] else "  <- below the bar: not used"
+        lines.append(
+            f"{rank:>2} {hit['score']:6.3f} {hit['similarity']:6.3f} {views['text']:5.2f} "
+            f"{views['heading']:5.2f} {views['sentence']:5.2f} {question} "
+            f"{hit['lexical']:+6.3f} {hit['intent']:+6.3f}  {hit['id']}{mark}"
+        )
+        if hit["nearest_question"]:
+            lines.append(f"{'':>10}nearest example: {hit['nearest_question']}")
+        sentence = textwrap.shorten(hit["nearest_sentence"], 90, placeholder=" …")
+        lines.append(f"{'':>10}nearest sentence: {sentence}")
+    return "\n".join(lines)
