@@ -47,6 +47,7 @@ from bot.generation.model_files import resolve_model_folder  # noqa: E402
 from bot.generation.prompt import Source, build_messages  # noqa: E402
 from bot.knowledge import fill_placeholders  # noqa: E402
 from bot.knowledge.passages import load_passages  # noqa: E402
+from bot.stats import percentile  # noqa: E402
 
 DEFAULT_BANDWIDTH_GBS = 17.0
 """Copy bandwidth (read + write) of a 1 GiB torch tensor on the 2-core development VM."""
@@ -156,11 +157,6 @@ async def one_round(
     return [r[0] for r in results], [r[1] for r in results], generated, wall
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from transformers import AutoTokenizer
 
@@ -217,7 +213,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 Row(
                     streams=n,
                     ttft_p50_s=round(statistics.median(ttft), 3),
-                    ttft_p95_s=round(percentile(ttft, 0.95), 3),
+                    ttft_p95_s=round(percentile(ttft, 0.95) or 0.0, 3),
                     stream_tps_p50=round(statistics.median(rates), 2),
                     aggregate_tps=round(tokens / wall, 2),
                     tokens_per_stream=round(tokens / (n * rounds), 1),

@@ -44,6 +44,7 @@ from bot.nlu.evaluation import score_intents, stratified_split  # noqa: E402
 from bot.nlu.interpreter import DEFAULT_THRESHOLD, OUT_OF_SCOPE, load_interpreter  # noqa: E402
 from bot.nlu.train import BITEXT_PER_INTENT, embed, sample_per_intent  # noqa: E402
 from bot.nlu.training_data import Example, load_bitext_csv, load_nlu_yaml  # noqa: E402
+from bot.stats import percentile  # noqa: E402
 
 DEFAULT_BITEXT = (
     ROOT.parent / "shared/datasets/bitext-customer-support/bitext_cs_train_v2_8b6ca3d.csv"
@@ -322,7 +323,7 @@ async def _latency(model_dir: Path, catalog: Path, encoder: MiniLMEncoder) -> di
             batch.append((time.perf_counter() - started) * 1000)
         return {
             "single_median_ms": round(statistics.median(single), 1),
-            "single_p90_ms": round(sorted(single)[int(0.9 * len(single))], 1),
+            "single_p90_ms": round(percentile(single, 0.9) or 0.0, 1),
             "batch32_median_ms": round(statistics.median(batch), 1),
             "batch32_per_message_ms": round(statistics.median(batch) / 32, 2),
             "encoder_batches_run": batcher.batches_run,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from actions.recommend.shop_recommender import ShopRecommender, parse_constraint
 from actions.recommend.training import build_model  # noqa: E402
 from actions.shop.port import Product, Variant  # noqa: E402
 from bot.nlu.encoder import MiniLMEncoder  # noqa: E402
+from bot.stats import percentiles_ms  # noqa: E402
 
 REQUESTS = {
     "anonymous, generic": ("", "recommend me something"),
@@ -127,9 +127,7 @@ def main() -> int:
         rows.append(
             {
                 "request": kind,
-                "p50_ms": round(statistics.median(timings), 2),
-                "p95_ms": round(timings[int(0.95 * (len(timings) - 1))], 2),
-                "p99_ms": round(timings[int(0.99 * (len(timings) - 1))], 2),
+                **percentiles_ms(timings, 0.5, 0.95, 0.99),
                 "requests": len(timings),
             }
         )

@@ -17,7 +17,6 @@ import argparse
 import csv
 import json
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.nlu.encoder import MiniLMEncoder  # noqa: E402
+from bot.stats import percentiles_ms  # noqa: E402
 
 REQUESTS = [
     "recommend me something",
@@ -102,8 +102,7 @@ def main() -> int:
         rows.append(
             {
                 "encoder": name,
-                "p50_ms": round(statistics.median(timings), 2),
-                "p95_ms": round(timings[int(0.95 * (len(timings) - 1))], 2),
+                **percentiles_ms(timings, 0.5, 0.95),
                 "hit_at_1": round(float(np.mean(tops[name][:, 0] == np.array(targets))), 4),
                 "hit_at_10": round(float(np.mean(hits)), 4),
             }

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.knowledge import KnowledgeBase, RetrievalSettings  # noqa: E402
 from bot.nlu.encoder import MiniLMEncoder, TextEncoder, Vectors  # noqa: E402
+from bot.stats import percentile  # noqa: E402
 
 BITEXT = ROOT.parent / "shared/datasets/bitext-customer-support/bitext_cs_train_v2_8b6ca3d.csv"
 
@@ -168,10 +169,9 @@ async def measure_latency(kb: KnowledgeBase, questions: Sequence[Question]) -> d
     start = time.perf_counter()
     await asyncio.gather(*(kb.search(q.text, k=3) for q in questions))
     concurrent_ms = (time.perf_counter() - start) * 1000
-    ordered = sorted(times)
     return {
         "sequential_p50_ms": statistics.median(times),
-        "sequential_p95_ms": ordered[max(0, round(0.95 * len(ordered)) - 1)],
+        "sequential_p95_ms": percentile(times, 0.95),
         "sequential_mean_ms": statistics.fmean(times),
         "concurrent_total_ms": concurrent_ms,
         "concurrent_per_query_ms": concurrent_ms / len(questions),

@@ -34,6 +34,10 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.stats import percentiles_ms  # noqa: E402
+
 BARE_SERVER = """
 import sys
 from aiohttp import web
@@ -69,12 +73,6 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes], limit_s: floa
                 pass
             await asyncio.sleep(0.3)
     raise RuntimeError(f"{url} not healthy after {limit_s}s")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def shop_conversations() -> list[tuple[str, str]]:
@@ -120,9 +118,7 @@ async def run_load(
         "shoppers": shoppers,
         "turns": len(latencies),
         "failures": failures,
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p95_ms": round(percentile(latencies, 95), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
+        **percentiles_ms(latencies, 0.5, 0.95, 0.99),
         "mean_ms": round(statistics.fmean(latencies), 2),
         "turns_per_s": round(len(latencies) / elapsed, 1),
     }

@@ -19,7 +19,6 @@ starts or ends with a letter or digit must do so on a word edge ("30 days" is no
 
 from __future__ import annotations
 
-import math
 import re
 import time
 import unicodedata
@@ -33,6 +32,7 @@ import yaml
 from tqdm import tqdm
 
 from bot.generation.guard import GuardVerdict, check_answer
+from bot.stats import percentile
 
 Expect = Literal["answer", "handoff", "deflect"]
 OutcomeKind = Literal["generated", "passage", "fallback", "deflected", "handoff"]
@@ -258,16 +258,6 @@ def score(
         unsupported,
         outcome.latency_s or latency_s,
     )
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-quantile (0 to 1), interpolating linearly between ranks; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _share(hits: int, total: int) -> float | None:

@@ -21,7 +21,6 @@ from bot.generation.evaluation import (
     evaluate,
     load_cases,
     normalize,
-    percentile,
 )
 from bot.generation.guard import GuardVerdict, check_answer
 from bot.knowledge import fill_placeholders, split_markdown
@@ -174,13 +173,6 @@ def test_alphanumeric_needle_edges_must_be_word_edges(text: str, needle: str) ->
 
 def test_normalize() -> None:
     assert normalize("  Don’t\tSTOP –\n now ") == "don't stop - now"
-
-
-def test_percentile_interpolates_between_ranks() -> None:
-    assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0
-    assert percentile([1.0, 2.0], 0.5) == 1.5
-    assert percentile([5.0], 0.95) == 5.0
-    assert percentile([], 0.5) is None
 
 
 # ---------------------------------------------------------------------------- metrics
