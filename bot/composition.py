@@ -50,7 +50,10 @@ class Parts:
 
 def retrieval_settings(settings: Settings) -> RetrievalSettings:
     """How the knowledge base ranks passages; serving and training data use the same."""
-    return RetrievalSettings(question_weight=settings.knowledge.question_weight)
+    knowledge = settings.knowledge
+    return RetrievalSettings(
+        question_weight=knowledge.question_weight, question_match=knowledge.question_match
+    )
 
 
 def build_parts(

@@ -125,10 +125,10 @@ class PolicyConfig:
     domain: str = field(default="data/domain.yml", metadata={"help": "Rasa domain file"})
     flows: str = field(default="data/flows.yml", metadata={"help": "intent routing file"})
     answer_min_score: float = field(
-        default=0.40, metadata={"help": "passages less similar than this are not used"}
+        default=0.25, metadata={"help": "passages less similar than this are not used"}
     )
     unsure_answer_min_score: float = field(
-        default=0.45,
+        default=0.40,
         metadata={"help": "the same bar when the NLU is unsure of the intent (out_of_scope)"},
     )
     switch_confidence: float = field(
@@ -155,7 +155,14 @@ class KnowledgeConfig:
     top_k: int = field(default=3, metadata={"help": "passages retrieved per question"})
     question_weight: float = field(
         default=1.0,
-        metadata={"help": "weight of a section's example questions in retrieval; 0 = unused"},
+        metadata={"help": "weight of a section's example questions in ranking; 0 = none"},
+    )
+    question_match: float = field(
+        default=0.60,
+        metadata={
+            "help": "an example question this near makes its section relevant whatever the "
+            "answer bars; above 1 = never"
+        },
     )
     cache_dir: str = field(
         default="~/.cache/concierge/knowledge",
@@ -165,6 +172,8 @@ class KnowledgeConfig:
     def __post_init__(self) -> None:
         if self.question_weight < 0:
             raise ConfigError("knowledge.question_weight", "must be >= 0")
+        if self.question_match <= 0:
+            raise ConfigError("knowledge.question_match", "must be > 0")
 
 
 @dataclass(frozen=True)

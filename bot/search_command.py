@@ -54,9 +54,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         "intent": routed.intent,
         "unsure": routed.unsure,
         "bar": bar,
-        "answered": routed.kind == "answer"
-        and bool(explained)
-        and explained[0].hit.similarity >= bar,
+        "answered": routed.kind == "answer" and bool(explained) and explained[0].hit.clears(bar),
         "hits": [_as_dict(e) for e in explained],
     }
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else table(report))
@@ -69,6 +67,8 @@ def _as_dict(explained: Explanation) -> dict[str, Any]:
         "id": hit.passage.id,
         "score": round(hit.score, 4),
         "similarity": round(hit.similarity, 4),
+        "question_match": hit.question_match,
+        "dense": round(explained.dense, 4),
         "views": {
             "text": round(explained.passage, 4),
             "heading": round(explained.heading, 4),
@@ -101,8 +101,11 @@ def table(report: dict[str, Any]) -> str:
         views = hit["views"]
         question = "    -" if views["question"] is None else f"{views['question']:5.2f}"
         mark = ""
-        if rank == 1:
-            mark = "  <- answers" if report["answered"] else "  <- below the bar: not used"
+        if rank == 1 and not report["answered"]:
+            mark = "  <- below the bar: not used"
+        elif rank == 1:
+            matched = hit["question_match"] and hit["similarity"] < report["bar"]
+            mark = "  <- answers" + (" (an example question matched)" if matched else "")
         lines.append(
             f"{rank:>2} {hit['score']:6.3f} {hit['similarity']:6.3f} {views['text']:5.2f} "
             f"{views['heading']:5.2f} {views['sentence']:5.2f} {question} "

@@ -85,7 +85,7 @@ def passage_outcome(
     best: ScoredPassage | None, bar: float, placeholders: Mapping[str, str]
 ) -> AnswerOutcome:
     """The bot without a model: the best passage when it clears the bar, else a fallback."""
-    if best is None or best.similarity < bar:
+    if best is None or not best.clears(bar):
         return AnswerOutcome("", "fallback", ())
     text = fill_placeholders(best.passage.text, placeholders)
     return AnswerOutcome(text, "passage", (text,), (best.passage.id,))

@@ -181,21 +181,16 @@ def build_data(
         if r.intent in known and "{{" not in r.instruction
     ]
     questions += heading_questions(passages)
-    min_score = settings.policy.answer_min_score
     retrieved = retrieve(settings, encoder, [q.text for q in questions])
     # The answerer never calls the model when the best passage is below the bar, so neither
     # does training: such questions would teach answers the model is never asked for.
-    usable = [
-        (q, r) for q, r in zip(questions, retrieved, strict=True) if r.similarity >= min_score
-    ]
+    usable = [(q, r) for q, r in zip(questions, retrieved, strict=True) if r.relevant]
     grounded = builder.build(
         [q for q, _ in usable], [r for _, r in usable], max_per_passage=args.per_passage
     )
     off_topic = [e.text for e in nlu.examples if e.intent == "out_of_scope"]
     off_hits = retrieve(settings, encoder, off_topic)
-    passing = [
-        (q, r) for q, r in zip(off_topic, off_hits, strict=True) if r.similarity >= min_score
-    ]
+    passing = [(q, r) for q, r in zip(off_topic, off_hits, strict=True) if r.relevant]
     grounded += builder.unanswerable([q for q, _ in passing], [r for _, r in passing])
     grounded += order_examples(
         settings.path(settings.nlu.catalog).parent / "orders.json",
@@ -243,7 +238,8 @@ def retrieve(settings: Settings, encoder: TextEncoder, texts: Sequence[str]) -> 
         async def one(text: str) -> Retrieved:
             async with limit:
                 hits = await base.search(text, k=settings.knowledge.top_k)
-            return Retrieved(tuple(h.passage.id for h in hits), hits[0].similarity if hits else 0.0)
+            bar = settings.policy.answer_min_score
+            return Retrieved(tuple(h.passage.id for h in hits), bool(hits) and hits[0].clears(bar))
 
         try:
             return list(await asyncio.gather(*(one(t) for t in texts)))

@@ -144,10 +144,11 @@ def heading_questions(passages: Sequence[Passage]) -> list[Question]:
 
 @dataclass(frozen=True, slots=True)
 class Retrieved:
-    """What retrieval found for a question: passage ids best first, and the top similarity."""
+    """What retrieval found for a question: passage ids best first, and whether the best one
+    clears the policy's answer bar (the answerer never calls the model when it does not)."""
 
     ids: tuple[str, ...]
-    similarity: float
+    relevant: bool
 
 
 class GroundedBuilder:

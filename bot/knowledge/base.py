@@ -19,14 +19,18 @@ from bot.nlu.encoder import BatchingEncoder, TextEncoder
 
 @dataclass(frozen=True, slots=True)
 class RetrievalSettings:
-    """How the relevance signals are combined into one score.
+    """How the relevance signals rank passages, and when a passage is relevant at all.
 
     A passage's score is its dense similarity (a weighted mean of the query's cosine similarity
     to the whole passage, to its heading, to its best sentence and to its nearest example
-    question, when it lists any), plus ``lexical_weight``
-    times its BM25 score scaled to [0, 1] within the query, plus ``intent_boost`` when the
-    passage declares the query's NLU intent. The defaults were chosen with
-    ``benchmarks/retrieval.py`` (see its results for the figures).
+    question, when it lists any), plus ``lexical_weight`` times its BM25 score scaled to [0, 1]
+    within the query, plus ``intent_boost`` when the passage declares the query's NLU intent.
+    The defaults were chosen with ``benchmarks/retrieval.py`` and ``benchmarks/answer_bars.py``.
+
+    Whether the best passage is relevant enough to answer with is decided on two scales that
+    do not depend on whether a knowledge base lists example questions: the text similarity
+    (the mean of the first three views) against the caller's bar, or else its nearest example
+    question's cosine against ``question_match``.
 
     Attributes:
         passage_weight: weight of the whole-passage vector in the dense similarity.
@@ -35,6 +39,8 @@ class RetrievalSettings:
         question_weight: weight of the passage's nearest example question.
         lexical_weight: weight of the BM25 keyword score; 0 turns it off.
         intent_boost: added to passages that declare the intent given with the query.
+        question_match: an example question at least this near the query makes its passage
+            relevant whatever the text similarity (above 1: never).
     """
 
     passage_weight: float = 0.3
@@ -43,6 +49,7 @@ class RetrievalSettings:
     question_weight: float = 1.0
     lexical_weight: float = 0.05
     intent_boost: float = 0.10
+    question_match: float = 0.60
 
     def __post_init__(self) -> None:
         _ = self.dense_weights  # DenseWeights rejects negative or all-zero weights
@@ -50,13 +57,20 @@ class RetrievalSettings:
             raise ValueError(f"lexical_weight must be >= 0, got {self.lexical_weight}")
         if self.intent_boost < 0:
             raise ValueError(f"intent_boost must be >= 0, got {self.intent_boost}")
+        if self.question_match <= 0:
+            raise ValueError(f"question_match must be > 0, got {self.question_match}")
 
     @property
     def dense_weights(self) -> DenseWeights:
-        """The weights of the three dense views."""
+        """The weights of the four dense views, which rank."""
         return DenseWeights(
             self.passage_weight, self.heading_weight, self.sentence_weight, self.question_weight
         )
+
+    @property
+    def text_weights(self) -> DenseWeights:
+        """The weights of the three views of the text itself, whose mean a bar is held to."""
+        return DenseWeights(self.passage_weight, self.heading_weight, self.sentence_weight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,28 +80,40 @@ class ScoredPassage:
     Attributes:
         passage: the passage found.
         score: the fused relevance score that ranked it (only comparable within one search).
-        similarity: the dense similarity alone (a weighted mean of cosines, in [-1, 1]);
-            comparable across searches, so callers can threshold on it ("nothing relevant").
+        similarity: the text similarity (the weighted mean of the cosines to the passage, its
+            heading and its nearest sentence, in [-1, 1]); comparable across searches and
+            knowledge bases, so callers can hold it to a bar ("nothing relevant").
         sentence_order: the passage's sentences (positions in
             :func:`bot.knowledge.vectors.sentences` of its text), most similar to the query
             first; a prompt can keep the few that matter.
+        question_similarity: the cosine of its nearest example question; None if it lists none.
+        question_match: that question is near enough (``RetrievalSettings.question_match``)
+            for the passage to be relevant whatever its text similarity.
     """
 
     passage: Passage
     score: float
     similarity: float
     sentence_order: tuple[int, ...] = ()
+    question_similarity: float | None = None
+    question_match: bool = False
+
+    def clears(self, bar: float) -> bool:
+        """Relevant enough to answer with: its text clears ``bar`` or a listed question matched."""
+        return self.similarity >= bar or self.question_match
 
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
     """Why a passage ranked where it did: what each relevance signal gave it.
 
-    ``hit.similarity`` is the weighted mean of the view cosines (``question`` left out when the
-    passage lists no example questions); ``hit.score`` adds ``lexical`` and ``intent``.
+    ``dense`` is the weighted mean of the view cosines (``question`` left out when the passage
+    lists no example questions); ``hit.score`` is ``dense + lexical + intent``.
+    ``hit.similarity`` is the mean of the first three views alone, which bars are held to.
 
     Attributes:
         hit: the search hit.
+        dense: the four-view similarity that ranks.
         passage: cosine to the whole passage.
         heading: cosine to its title and heading.
         sentence: cosine to its nearest sentence, ``nearest_sentence``.
@@ -100,6 +126,7 @@ class Explanation:
     """
 
     hit: ScoredPassage
+    dense: float
     passage: float
     heading: float
     sentence: float
@@ -115,32 +142,43 @@ class _Ranking:
     """Every signal of one query over the whole base, from which hits are read."""
 
     passages: tuple[Passage, ...]
+    settings: RetrievalSettings
     vectors: PassageVectors
     sentence_scores: npt.NDArray[np.float32]
     cosines: ViewCosines
-    similarity: npt.NDArray[np.float32]
+    dense: npt.NDArray[np.float32]
+    text: npt.NDArray[np.float32]
     lexical: npt.NDArray[np.float32]
     boost: npt.NDArray[np.float32]
 
     def top(self, k: int) -> list[int]:
-        score = self.similarity + self.lexical + self.boost
+        score = self.dense + self.lexical + self.boost
         return [int(i) for i in np.argsort(-score, kind="stable")[:k]]
 
     def hit(self, i: int) -> ScoredPassage:
-        score = self.similarity[i] + self.lexical[i] + self.boost[i]
+        score = self.dense[i] + self.lexical[i] + self.boost[i]
         order = self.vectors.sentence_order(self.sentence_scores, i)
-        return ScoredPassage(self.passages[i], float(score), float(self.similarity[i]), order)
+        question = float(self.cosines.question[i])
+        listed = np.isfinite(question)
+        return ScoredPassage(
+            self.passages[i],
+            float(score),
+            float(self.text[i]),
+            order,
+            question if listed else None,
+            bool(listed and question >= self.settings.question_match),
+        )
 
     def explain(self, i: int) -> Explanation:
         hit = self.hit(i)
         position = self.vectors.nearest_question(self.cosines, i)
-        question = float(self.cosines.question[i]) if position is not None else None
         return Explanation(
             hit,
+            float(self.dense[i]),
             float(self.cosines.passage[i]),
             float(self.cosines.heading[i]),
             float(self.cosines.sentence[i]),
-            question,
+            hit.question_similarity,
             sentences(hit.passage.text)[hit.sentence_order[0]],
             hit.passage.questions[position] if position is not None else None,
             float(self.lexical[i]),
@@ -273,32 +311,40 @@ class KnowledgeBase:
         query_vector = await self._batcher.encode_one(query)
         sentence_scores = vectors.sentence_scores(query_vector)
         cosines = vectors.cosines(query_vector, sentence_scores)
-        similarity = cosines.mix(self.settings.dense_weights)
-        lexical = np.zeros_like(similarity)
+        lexical = np.zeros(len(self._passages), dtype=np.float32)
         weight = self.settings.lexical_weight
         if weight > 0:
             bm25 = self._bm25.scores(query)
             top = float(bm25.max()) if bm25.size else 0.0
             if top > 0:
                 lexical = (weight * bm25 / top).astype(np.float32)
-        boost = np.zeros_like(similarity)
+        boost = np.zeros(len(self._passages), dtype=np.float32)
         if intent and self.settings.intent_boost > 0:
             declared = [intent in p.intents for p in self._passages]
             boost = self.settings.intent_boost * np.array(declared, dtype=np.float32)
         return _Ranking(
-            self._passages, vectors, sentence_scores, cosines, similarity, lexical, boost
+            self._passages,
+            self.settings,
+            vectors,
+            sentence_scores,
+            cosines,
+            cosines.mix(self.settings.dense_weights),
+            cosines.mix(self.settings.text_weights),
+            lexical,
+            boost,
         )
 
     async def search_relevant(
         self, query: str, k: int, *, min_similarity: float, intent: str | None = None
     ) -> list[ScoredPassage]:
-        """:meth:`search`, or nothing when even the best hit is below ``min_similarity``.
+        """:meth:`search`, or nothing when the best hit does not clear ``min_similarity``.
 
-        The bar is on the plain embedding similarity, not the fused score: the intent boost
-        must not lift an off-topic question over it (measured in benchmarks/retrieval.py).
+        The bar is on the text similarity, not the fused score: the intent boost must not lift
+        an off-topic question over it (measured in benchmarks/retrieval.py). A hit whose
+        example question matched the query clears it too (:meth:`ScoredPassage.clears`).
         """
         hits = await self.search(query, k, intent=intent)
-        if not hits or hits[0].similarity < min_similarity:
+        if not hits or not hits[0].clears(min_similarity):
             return []
         return hits
 

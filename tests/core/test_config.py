@@ -55,6 +55,8 @@ def test_environment_overrides_file_and_shortcuts(tmp_path: Path) -> None:
         ("nlu:\n  threshold: 1.5\n", "nlu.threshold"),
         ("policy:\n  answer_min_score: -2\n", "policy.answer_min_score"),
         ("policy:\n  unsure_answer_min_score: 1.5\n", "policy.unsure_answer_min_score"),
+        ("knowledge:\n  question_weight: -1\n", "knowledge.question_weight"),
+        ("knowledge:\n  question_match: 0\n", "knowledge.question_match"),
         ("sessions:\n  url: mongodb://x\n", "sessions.url"),
         ("server:\n  port: 70000\n", "server.port"),
         ("action_server:\n  url: localhost:5055\n", "action_server.url"),

@@ -106,9 +106,9 @@ def test_grounded_answers_are_made_of_their_context() -> None:
         Question("can I pay with gold bars", "payment_methods"),
     ]
     hits = [
-        Retrieved(("r.md#w", "s.md#t"), 0.9),
-        Retrieved(("s.md#t", "r.md#w"), 0.8),
-        Retrieved(("r.md#w", "s.md#t"), 0.5),
+        Retrieved(("r.md#w", "s.md#t"), True),
+        Retrieved(("s.md#t", "r.md#w"), True),
+        Retrieved(("r.md#w", "s.md#t"), True),
     ]
     examples = builder.build(questions, hits, abstain_share=0.5)
     kinds = [e.kind for e in examples]
@@ -150,7 +150,7 @@ def test_grounded_prompts_keep_the_sentences_serving_would_keep() -> None:
     )
     question = "return items within 30 days of delivery"
 
-    (example,) = builder.build([Question(question, None, "r.md#w")], [Retrieved(("r.md#w",), 0.9)])
+    (example,) = builder.build([Question(question, None, "r.md#w")], [Retrieved(("r.md#w",), True)])
 
     # The same order a search hit would carry: the sentence vectors against the question's.
     parts = index_sentences(passage.text)

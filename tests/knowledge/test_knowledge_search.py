@@ -123,6 +123,8 @@ async def test_dense_weights_refuse_negative_or_question_only_mixes() -> None:
         DenseWeights(0, 0, 0, question=1)
     with pytest.raises(ValueError, match="dense weights"):
         RetrievalSettings(question_weight=-1)
+    with pytest.raises(ValueError, match="question_match"):
+        RetrievalSettings(question_match=0)
 
 
 async def test_example_questions_pull_their_passage_up(batcher: BatchingEncoder) -> None:
@@ -143,6 +145,10 @@ async def test_example_questions_pull_their_passage_up(batcher: BatchingEncoder)
     assert with_questions.passage.heading == "Opening hours"
 
 
+def weighted_mean(views: list[tuple[float, float]]) -> float:
+    return sum(w * v for w, v in views) / sum(w for w, _ in views)
+
+
 async def test_explain_adds_up_to_the_search_it_explains(kb: KnowledgeBase) -> None:
     question = "can I pay the driver in cash when the parcel arrives?"
     hits = await kb.search(question, k=4, intent="check_payment_methods")
@@ -151,23 +157,49 @@ async def test_explain_adds_up_to_the_search_it_explains(kb: KnowledgeBase) -> N
     assert [e.hit for e in explained] == hits
     weights = kb.settings
     for e in explained:
-        views = [
+        text_views = [
             (weights.passage_weight, e.passage),
             (weights.heading_weight, e.heading),
             (weights.sentence_weight, e.sentence),
         ]
+        views = [*text_views]
         if e.question is not None:
             views.append((weights.question_weight, e.question))
-        mean = sum(w * v for w, v in views) / sum(w for w, _ in views)
-        assert e.hit.similarity == pytest.approx(mean, abs=1e-5)
-        assert e.hit.score == pytest.approx(e.hit.similarity + e.lexical + e.intent, abs=1e-5)
+        assert e.dense == pytest.approx(weighted_mean(views), abs=1e-5)
+        assert e.hit.similarity == pytest.approx(weighted_mean(text_views), abs=1e-5)
+        assert e.hit.score == pytest.approx(e.dense + e.lexical + e.intent, abs=1e-5)
         declares = "check_payment_methods" in e.hit.passage.intents
         assert e.intent == pytest.approx(weights.intent_boost if declares else 0)
         assert e.nearest_sentence == sentences(e.hit.passage.text)[e.hit.sentence_order[0]]
         assert e.nearest_question in e.hit.passage.questions
+        assert e.question == e.hit.question_similarity
+        assert e.hit.question_match == (e.question is not None and e.question >= 0.6)
     assert "cash" in explained[0].nearest_sentence
     assert await kb.explain("   ", k=3) == []
     assert await kb.explain(question, k=0) == []
+
+
+async def test_a_matched_example_question_clears_any_bar(batcher: BatchingEncoder) -> None:
+    markdown = (
+        "# Shop\n\n## Opening hours\n<!-- questions:\n- do you deliver on sundays? -->\n"
+        "We are open on weekdays from 9 to 5.\n"
+    )
+    passages = split_markdown(markdown, "shop.md")
+    strict = KnowledgeBase(passages, batcher, settings=RetrievalSettings(question_match=0.6))
+    never = KnowledgeBase(passages, batcher, settings=RetrievalSettings(question_match=2.0))
+
+    (hit,) = await strict.search("will you deliver on a sunday?", k=1)
+    assert hit.question_similarity is not None
+    assert hit.question_similarity >= 0.6
+    assert hit.question_match
+    assert hit.clears(0.99)
+    assert await strict.search_relevant("will you deliver on a sunday?", 1, min_similarity=0.99)
+    assert not await never.search_relevant("will you deliver on a sunday?", 1, min_similarity=0.99)
+
+    (far,) = await strict.search("what colour is the sky?", k=1)
+    assert not far.question_match
+    assert far.clears(far.similarity)
+    assert not far.clears(far.similarity + 0.01)
 
 
 async def test_unrelated_question_scores_lower_than_a_clear_one(kb: KnowledgeBase) -> None:
