@@ -225,6 +225,8 @@ def retrieve(settings: Settings, encoder: TextEncoder, texts: Sequence[str]) -> 
     from bot.knowledge import KnowledgeBase
     from bot.nlu.encoder import BatchingEncoder
 
+    bar = settings.policy.answer_min_score
+
     async def search_all() -> list[Retrieved]:
         batcher = BatchingEncoder(encoder, max_batch=256, max_wait_s=0.01)
         base = KnowledgeBase.from_directory(
@@ -238,7 +240,6 @@ def retrieve(settings: Settings, encoder: TextEncoder, texts: Sequence[str]) -> 
         async def one(text: str) -> Retrieved:
             async with limit:
                 hits = await base.search(text, k=settings.knowledge.top_k)
-            bar = settings.policy.answer_min_score
             return Retrieved(tuple(h.passage.id for h in hits), bool(hits) and hits[0].clears(bar))
 
         try:

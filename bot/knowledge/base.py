@@ -150,19 +150,18 @@ class _Ranking:
     text: npt.NDArray[np.float32]
     lexical: npt.NDArray[np.float32]
     boost: npt.NDArray[np.float32]
+    score: npt.NDArray[np.float32]
 
     def top(self, k: int) -> list[int]:
-        score = self.dense + self.lexical + self.boost
-        return [int(i) for i in np.argsort(-score, kind="stable")[:k]]
+        return [int(i) for i in np.argsort(-self.score, kind="stable")[:k]]
 
     def hit(self, i: int) -> ScoredPassage:
-        score = self.dense[i] + self.lexical[i] + self.boost[i]
         order = self.vectors.sentence_order(self.sentence_scores, i)
         question = float(self.cosines.question[i])
         listed = np.isfinite(question)
         return ScoredPassage(
             self.passages[i],
-            float(score),
+            float(self.score[i]),
             float(self.text[i]),
             order,
             question if listed else None,
@@ -322,16 +321,18 @@ class KnowledgeBase:
         if intent and self.settings.intent_boost > 0:
             declared = [intent in p.intents for p in self._passages]
             boost = self.settings.intent_boost * np.array(declared, dtype=np.float32)
+        dense = cosines.mix(self.settings.dense_weights)
         return _Ranking(
             self._passages,
             self.settings,
             vectors,
             sentence_scores,
             cosines,
-            cosines.mix(self.settings.dense_weights),
+            dense,
             cosines.mix(self.settings.text_weights),
             lexical,
             boost,
+            dense + lexical + boost,
         )
 
     async def search_relevant(

@@ -196,9 +196,3 @@ class PassageVectors:
         if start == stop:
             return None
         return int(np.argmax(cosines.question_rows[start:stop]))
-
-    def similarity(
-        self, query: Matrix, weights: DenseWeights, sentence_scores: Matrix | None = None
-    ) -> Matrix:
-        """Weighted cosine similarity of one normalised query vector to every passage."""
-        return self.cosines(query, sentence_scores).mix(weights)

@@ -107,12 +107,12 @@ async def test_question_view_takes_each_passages_nearest_question() -> None:
     query = np.array([0.2, 0.4, 0.0, 0.1, 0.9], dtype=np.float32)
     weights = DenseWeights(passage=1, heading=1, sentence=1, question=1)
 
-    similarity = vectors.similarity(query, weights)
+    similarity = vectors.cosines(query).mix(weights)
 
     # Passage 0: (0.2 + 0.2 + 0 + max(0.1, 0.9)) / 4; passage 1 listing none is scored on
     # its three views alone, (0.4 + 0.4 + 0) / 3, not diluted by a missing fourth.
     assert similarity == pytest.approx([1.3 / 4, 0.8 / 3])
-    no_questions = vectors.similarity(query, DenseWeights(1, 1, 1))
+    no_questions = vectors.cosines(query).mix(DenseWeights(1, 1, 1))
     assert no_questions == pytest.approx([0.4 / 3, 0.8 / 3])
 
 
