@@ -52,7 +52,10 @@ def retrieval_settings(settings: Settings) -> RetrievalSettings:
     """How the knowledge base ranks passages; serving and training data use the same."""
     knowledge = settings.knowledge
     return RetrievalSettings(
-        question_weight=knowledge.question_weight, question_match=knowledge.question_match
+        question_weight=knowledge.question_weight,
+        question_match=knowledge.question_match,
+        context_weight=knowledge.follow_up_weight,
+        standalone_floor=knowledge.standalone_floor,
     )
 
 

@@ -164,6 +164,20 @@ class KnowledgeConfig:
             "answer bars; above 1 = never"
         },
     )
+    follow_up_weight: float = field(
+        default=0.75,
+        metadata={
+            "help": "weight of the previous answer's topic when the next message is searched "
+            '("what about klarna?"); 0 = search every message alone'
+        },
+    )
+    standalone_floor: float = field(
+        default=0.20,
+        metadata={
+            "help": "a message that does not read as a follow-up must be this similar to the "
+            "section on its own, whatever the topic"
+        },
+    )
     cache_dir: str = field(
         default="~/.cache/concierge/knowledge",
         metadata={"help": "passage vectors kept between starts; empty = embed at every start"},
@@ -174,6 +188,10 @@ class KnowledgeConfig:
             raise ConfigError("knowledge.question_weight", "must be >= 0")
         if self.question_match <= 0:
             raise ConfigError("knowledge.question_match", "must be > 0")
+        if self.follow_up_weight < 0:
+            raise ConfigError("knowledge.follow_up_weight", "must be >= 0")
+        if not -1 <= self.standalone_floor <= 1:
+            raise ConfigError("knowledge.standalone_floor", "must be in [-1, 1]")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from bot.generation.answerer import DeltaSink, GroundedAnswerer
 from bot.generation.backend import ChatMessage
 from bot.generation.screening import screen_request
 from bot.knowledge import KnowledgeBase, fill_placeholders
+from bot.knowledge.followup import FollowUpContext, Topic
 from bot.policy.decisions import (
     Answer,
     Decision,
@@ -209,14 +210,19 @@ class Pipeline:
 
     async def _answer(self, decision: Answer, turn: Turn) -> None:
         min_score = decision.min_score or self._settings.policy.answer_min_score
+        topic = answered_topic(turn.tracker)
+        context = topic.context_for(decision.query)
+        # Stored with the answer, so that the next message can follow it up.
+        next_topic = list(topic.after(decision.query, context).messages)
         if self._answerer is not None:
-            await self._generate_answer(decision, turn, min_score)
+            await self._generate_answer(decision, turn, min_score, context, next_topic)
             return
         hits = await self._knowledge.search_relevant(
             decision.query,
             self._settings.knowledge.top_k,
             min_similarity=min_score,
             intent=decision.intent,
+            context=context,
         )
         if not hits:
             self._fallback(turn)
@@ -227,11 +233,19 @@ class Pipeline:
         turn.say(
             BotMessage(text=text),
             sources=[{"id": h.passage.id, "score": round(h.score, 4)} for h in hits],
+            topic=next_topic,
         )
         if decision.offer_handoff:
             self._respond(turn, "utter_offer_handoff", handoff_offer=True)
 
-    async def _generate_answer(self, decision: Answer, turn: Turn, min_score: float) -> None:
+    async def _generate_answer(
+        self,
+        decision: Answer,
+        turn: Turn,
+        min_score: float,
+        context: FollowUpContext | None,
+        next_topic: list[str],
+    ) -> None:
         assert self._answerer is not None
         result = await self._answerer.answer(
             decision.query,
@@ -241,6 +255,7 @@ class Pipeline:
             sink=turn.sink,
             gone=turn.gone,
             min_similarity=min_score,
+            context=context,
         )
         if result.kind == "fallback":
             self._fallback(turn)
@@ -254,6 +269,7 @@ class Pipeline:
         metadata: dict[str, Any] = {
             "sources": [{"id": source} for source in result.sources],
             "generated": result.kind == "generated",
+            "topic": next_topic,
         }
         if result.reason:
             metadata["fallback_reason"] = result.reason
@@ -396,6 +412,29 @@ def recent_turns(
     if skip_last_user and texts and texts[-1].role == "user":
         texts.pop()
     return texts[-limit:]
+
+
+def answered_topic(tracker: TrackerView) -> Topic:
+    """The topic of the previous turn's knowledge answer; empty when that turn gave none.
+
+    Read from the ``topic`` the answer's bot event carries. Only the turn just before the
+    current message counts, and never across a session start: a shopper who did something
+    else in between, or comes back days later, starts afresh.
+    """
+    users = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "session_started":
+            break
+        if kind == "user":
+            users += 1
+            if users == 2:
+                break
+        elif kind == "bot" and users == 1:
+            topic = (event.get("metadata") or {}).get("topic")
+            if isinstance(topic, list):
+                return Topic.of(topic)
+    return Topic()
 
 
 def known_facts(tracker: TrackerView) -> list[str]:

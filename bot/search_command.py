@@ -9,6 +9,11 @@ is to add the missed question to the right section's ``<!-- questions: -->`` lis
 
     python -m bot search "how long do I have to send back a jacket?"
     python -m bot search -k 3 --json "can I pay cash on delivery?"
+    python -m bot search --after "can I pay with paypal?" "what about klarna?"
+
+``--after`` gives the shopper messages the bot has just answered, oldest first, as the
+conversation's topic (:mod:`bot.knowledge.followup`): the question is then searched with them
+beside it, as in a real conversation.
 """
 
 from __future__ import annotations
@@ -27,11 +32,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", help="the shopper's question")
     parser.add_argument("-k", type=int, default=5, help="sections shown (default 5)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--after",
+        action="append",
+        default=[],
+        metavar="MESSAGE",
+        help="an earlier shopper message the bot answered (repeat for several, oldest first)",
+    )
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     from bot.composition import build_parts
     from bot.generation.eval_command import answer_bar, route
+    from bot.knowledge.followup import Topic
 
     if args.k < 1:
         raise SystemExit("error: -k must be at least 1")
@@ -43,17 +56,22 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         for _, warmup in parts.lifecycle.warmups:
             await warmup()
         routed = await route(parts, settings, args.text)
-        explained = await parts.knowledge.explain(args.text, args.k, intent=routed.intent or None)
+        context = Topic.of(args.after).context_for(args.text)
+        bar = answer_bar(settings, routed)
+        explained = await parts.knowledge.explain(
+            args.text, args.k, intent=routed.intent or None, context=context, min_similarity=bar
+        )
     finally:
         for close in parts.lifecycle.closers:
             await close()
-    bar = answer_bar(settings, routed)
     report = {
         "question": args.text,
         "route": routed.kind,
         "intent": routed.intent,
         "unsure": routed.unsure,
         "bar": bar,
+        "context": None if context is None else context.text,
+        "follow_up": context is not None and context.elliptic,
         "answered": routed.kind == "answer" and bool(explained) and explained[0].hit.clears(bar),
         "hits": [_as_dict(e) for e in explained],
     }
@@ -68,6 +86,7 @@ def _as_dict(explained: Explanation) -> dict[str, Any]:
         "score": round(hit.score, 4),
         "similarity": round(hit.similarity, 4),
         "question_match": hit.question_match,
+        "off_topic": hit.off_topic,
         "dense": round(explained.dense, 4),
         "views": {
             "text": round(explained.passage, 4),
@@ -90,6 +109,9 @@ def table(report: dict[str, Any]) -> str:
         f"route: {report['route']} · intent {report['intent'] or '-'} · "
         f"answer bar {report['bar']:.2f} ({which})",
     ]
+    if report.get("context"):
+        how = "reads as a follow-up of" if report["follow_up"] else "searched beside the topic"
+        lines.append(f"{how}: {report['context']}")
     if report["route"] != "answer":
         lines.append("(a real turn does not search: screening or a handoff takes it first)")
     lines.append("")
@@ -101,7 +123,9 @@ def table(report: dict[str, Any]) -> str:
         views = hit["views"]
         question = "    -" if views["question"] is None else f"{views['question']:5.2f}"
         mark = ""
-        if rank == 1 and not report["answered"]:
+        if rank == 1 and hit["off_topic"]:
+            mark = "  <- not about it on its own: not used"
+        elif rank == 1 and not report["answered"]:
             mark = "  <- below the bar: not used"
         elif rank == 1:
             matched = hit["question_match"] and hit["similarity"] < report["bar"]

@@ -34,6 +34,7 @@ from bot.generation.prompt import (
     source_label,
 )
 from bot.knowledge import KnowledgeBase, ScoredPassage, fill_placeholders
+from bot.knowledge.followup import FollowUpContext
 from bot.knowledge.vectors import sentences
 
 log = logging.getLogger(__name__)
@@ -128,16 +129,19 @@ class GroundedAnswerer:
         sink: DeltaSink | None = None,
         gone: Callable[[], bool] | None = None,
         min_similarity: float | None = None,
+        context: FollowUpContext | None = None,
     ) -> GroundedAnswer:
         """The answer to ``question``; released text goes to ``sink`` as it is checked.
 
         ``gone`` tells whether the shopper has left; the model is stopped at its next token
         and the best passage is kept as the turn's answer, so the history stays whole.
+        ``context`` is the conversation's topic (``KnowledgeBase.search``): it steers
+        retrieval only; the model reads the question as asked, after the recent turns.
         """
         started = time.perf_counter()
         bar = self.settings.min_similarity if min_similarity is None else min_similarity
         hits = await self._knowledge.search_relevant(
-            question, self.settings.top_k, min_similarity=bar, intent=intent
+            question, self.settings.top_k, min_similarity=bar, intent=intent, context=context
         )
         if not hits:
             return GroundedAnswer("", "fallback", reason="no passage above the similarity bar")

@@ -3,7 +3,10 @@
 Each question of ``data/eval/answers.yml`` goes through what a real turn does before it is
 answered: request screening, the NLU (its intent steers retrieval and, for out-of-scope
 messages, raises the relevance bar as the policy does), then the grounded answerer with the
-configured model and guard. Modes::
+configured model and guard. A case with ``before`` messages (``data/eval/followups.yml``) is
+asked as a follow-up: those messages set the conversation's topic as the pipeline keeps it
+(:func:`topic_after`), and the model sees them as the earlier shopper turns (without the
+bot's replies to them). Modes::
 
     python -m bot eval-answers                      # the shipped adapter (generator.adapter)
     python -m bot eval-answers --adapter none       # the base model, for comparison
@@ -17,13 +20,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.config import ROOT, Settings
 from bot.generation.evaluation import AnswerOutcome
 from bot.knowledge import ScoredPassage, fill_placeholders
+from bot.knowledge.followup import Topic
 
 if TYPE_CHECKING:
     from bot.composition import Parts
@@ -72,6 +76,29 @@ def answer_bar(settings: Settings, routed: Route) -> float:
     return policy.unsure_answer_min_score if routed.unsure else policy.answer_min_score
 
 
+async def topic_after(parts: Parts, settings: Settings, messages: Sequence[str]) -> Topic:
+    """The topic a conversation has after these shopper messages, kept as the pipeline keeps it.
+
+    A message answered from the knowledge base extends the topic (when it reads as a
+    follow-up) or starts a new one; a message that is not answered leaves no topic behind.
+    """
+    topic = Topic()
+    for message in messages:
+        routed = await route(parts, settings, message)
+        context = topic.context_for(message)
+        answered = routed.kind == "answer" and bool(
+            await parts.knowledge.search_relevant(
+                message,
+                1,
+                min_similarity=answer_bar(settings, routed),
+                intent=routed.intent,
+                context=context,
+            )
+        )
+        topic = topic.after(message, context) if answered else Topic()
+    return topic
+
+
 def declined_outcome(routed: Route) -> AnswerOutcome | None:
     """The outcome of a question that never reaches retrieval; None when it does."""
     if routed.kind == "deflected":
@@ -94,6 +121,7 @@ def passage_outcome(
 async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     from bot.composition import build_parts
     from bot.generation.answerer import GroundedAnswer
+    from bot.generation.backend import ChatMessage
     from bot.generation.evaluation import AnswerCase, evaluate, load_cases
 
     cases = load_cases(args.cases)
@@ -124,12 +152,19 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         if declined is not None:
             return declined
         bar = answer_bar(settings, routed)
+        topic = await topic_after(parts, settings, case.before)
+        context = topic.context_for(case.question)
         if answerer is None:
-            hits = await parts.knowledge.search(case.question, 1, intent=routed.intent)
-            best = hits[0] if hits else None
-            return passage_outcome(best, bar, settings.shop.placeholders())
+            hits = await parts.knowledge.search_relevant(
+                case.question, 1, min_similarity=bar, intent=routed.intent, context=context
+            )
+            return passage_outcome(hits[0] if hits else None, bar, settings.shop.placeholders())
         result: GroundedAnswer = await answerer.answer(
-            case.question, intent=routed.intent, min_similarity=bar
+            case.question,
+            intent=routed.intent,
+            min_similarity=bar,
+            context=context,
+            history=[ChatMessage("user", m) for m in case.before],
         )
         if result.kind == "fallback":
             return AnswerOutcome("", "fallback", ())

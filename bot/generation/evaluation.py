@@ -41,7 +41,7 @@ Guard = Callable[[str, Sequence[str]], GuardVerdict]
 _ANSWERED = frozenset({"generated", "passage"})
 _DECLINED = frozenset({"handoff", "deflected", "fallback"})
 _EXPECTS: dict[object, Expect] = {"answer": "answer", "handoff": "handoff", "deflect": "deflect"}
-_FIELDS = ("id", "question", "expect", "must_include", "must_not_include", "source")
+_FIELDS = ("id", "before", "question", "expect", "must_include", "must_not_include", "source")
 _STRAIGHTEN = str.maketrans(
     {**dict.fromkeys("‘’‚‛′", "'"), **dict.fromkeys("“”„‟″", '"'), **dict.fromkeys("‐‑‒–—―−", "-")}
 )
@@ -60,6 +60,8 @@ class AnswerCase:
         must_include: groups of alternatives; one alternative of every group must appear.
         must_not_include: needles that must not appear in the reply.
         source: the knowledge file holding the answer, e.g. ``"returns.md"``.
+        before: earlier shopper messages of the conversation, oldest first, that
+            ``question`` may follow up ("what about klarna?"); empty for a first question.
     """
 
     id: str
@@ -68,6 +70,7 @@ class AnswerCase:
     must_include: tuple[tuple[str, ...], ...] = ()
     must_not_include: tuple[str, ...] = ()
     source: str | None = None
+    before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +183,7 @@ def _parse_case(entry: object, where: str) -> AnswerCase:
     source = entry.get("source")
     if source is not None and (not isinstance(source, str) or not source.strip()):
         raise fail("source", "must be a knowledge file name or absent")
+    before = strings(entry["before"], "before") if entry.get("before") is not None else ()
     return AnswerCase(
         entry["id"].strip(),
         entry["question"].strip(),
@@ -187,6 +191,7 @@ def _parse_case(entry: object, where: str) -> AnswerCase:
         groups,
         forbidden,
         source.strip() if source else None,
+        before,
     )
 
 

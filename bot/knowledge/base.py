@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from bot.knowledge.followup import FollowUpContext
 from bot.knowledge.lexical import BM25Index
 from bot.knowledge.passages import Passage, load_passages
 from bot.knowledge.vector_cache import VectorCache
@@ -41,6 +42,11 @@ class RetrievalSettings:
         intent_boost: added to passages that declare the intent given with the query.
         question_match: an example question at least this near the query makes its passage
             relevant whatever the text similarity (above 1: never).
+        context_weight: weight of the conversation's topic in the query vector, beside the
+            message's own weight 1, when a search is given one (:mod:`bot.knowledge.followup`);
+            0 ignores it.
+        standalone_floor: searched with a topic it does not read as following up, a message
+            must reach this text similarity to the section on its own to be answered with it.
     """
 
     passage_weight: float = 0.3
@@ -50,6 +56,8 @@ class RetrievalSettings:
     lexical_weight: float = 0.05
     intent_boost: float = 0.10
     question_match: float = 0.60
+    context_weight: float = 0.75
+    standalone_floor: float = 0.20
 
     def __post_init__(self) -> None:
         _ = self.dense_weights  # DenseWeights rejects negative or all-zero weights
@@ -59,6 +67,10 @@ class RetrievalSettings:
             raise ValueError(f"intent_boost must be >= 0, got {self.intent_boost}")
         if self.question_match <= 0:
             raise ValueError(f"question_match must be > 0, got {self.question_match}")
+        if self.context_weight < 0:
+            raise ValueError(f"context_weight must be >= 0, got {self.context_weight}")
+        if not -1 <= self.standalone_floor <= 1:
+            raise ValueError(f"standalone_floor must be in [-1, 1], got {self.standalone_floor}")
 
     @property
     def dense_weights(self) -> DenseWeights:
@@ -89,6 +101,9 @@ class ScoredPassage:
         question_similarity: the cosine of its nearest example question; None if it lists none.
         question_match: that question is near enough (``RetrievalSettings.question_match``)
             for the passage to be relevant whatever its text similarity.
+        off_topic: searched with the conversation's topic, the message does not read as a
+            follow-up and is not about this passage on its own
+            (``RetrievalSettings.standalone_floor``); it is then never relevant.
     """
 
     passage: Passage
@@ -97,10 +112,11 @@ class ScoredPassage:
     sentence_order: tuple[int, ...] = ()
     question_similarity: float | None = None
     question_match: bool = False
+    off_topic: bool = False
 
     def clears(self, bar: float) -> bool:
         """Relevant enough to answer with: its text clears ``bar`` or a listed question matched."""
-        return self.similarity >= bar or self.question_match
+        return not self.off_topic and (self.similarity >= bar or self.question_match)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +167,7 @@ class _Ranking:
     lexical: npt.NDArray[np.float32]
     boost: npt.NDArray[np.float32]
     score: npt.NDArray[np.float32]
+    off_topic: npt.NDArray[np.bool_]
 
     def top(self, k: int) -> list[int]:
         return [int(i) for i in np.argsort(-self.score, kind="stable")[:k]]
@@ -166,6 +183,7 @@ class _Ranking:
             order,
             question if listed else None,
             bool(listed and question >= self.settings.question_match),
+            bool(self.off_topic[i]),
         )
 
     def explain(self, i: int) -> Explanation:
@@ -278,7 +296,12 @@ class KnowledgeBase:
             self._vectors = PassageVectors.from_vectors(matrix, layout)
 
     async def search(
-        self, query: str, k: int = 3, *, intent: str | None = None
+        self,
+        query: str,
+        k: int = 3,
+        *,
+        intent: str | None = None,
+        context: FollowUpContext | None = None,
     ) -> list[ScoredPassage]:
         """The ``k`` passages most relevant to ``query``, best first.
 
@@ -286,28 +309,58 @@ class KnowledgeBase:
             query: the shopper's question.
             k: how many passages to return (fewer if the base is smaller).
             intent: the NLU intent of the question, if known; passages declaring it rank higher.
+            context: the conversation's topic (:mod:`bot.knowledge.followup`); its vector
+                joins the query's with ``RetrievalSettings.context_weight``. Keywords come
+                from ``query`` alone.
 
         Returns:
             Up to ``k`` hits; empty for a blank query or ``k < 1``.
         """
-        ranking = await self._rank(query, intent) if k >= 1 else None
+        ranking = await self._rank(query, intent, context) if k >= 1 else None
         return [] if ranking is None else [ranking.hit(i) for i in ranking.top(k)]
 
     async def explain(
-        self, query: str, k: int = 5, *, intent: str | None = None
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        intent: str | None = None,
+        context: FollowUpContext | None = None,
+        min_similarity: float | None = None,
     ) -> list[Explanation]:
-        """:meth:`search`, with what each signal gave every hit (``python -m bot search``)."""
-        ranking = await self._rank(query, intent) if k >= 1 else None
+        """:meth:`search`, with what each signal gave every hit (``python -m bot search``).
+
+        With ``min_similarity`` and a ``context``, the ranking is the one
+        :meth:`search_relevant` would answer from (the message alone when the topic finds
+        nothing relevant).
+        """
+        if k < 1:
+            return []
+        ranking = await self._answering(query, intent, context, min_similarity)
         return [] if ranking is None else [ranking.explain(i) for i in ranking.top(k)]
 
-    async def _rank(self, query: str, intent: str | None) -> _Ranking | None:
+    async def _rank(
+        self, query: str, intent: str | None, context: FollowUpContext | None = None
+    ) -> _Ranking | None:
         query = query.strip()
         if not query:
             return None
         await self.load()
         vectors = self._vectors
         assert vectors is not None
-        query_vector = await self._batcher.encode_one(query)
+        topic = context.text.strip() if context is not None else ""
+        use_topic = bool(topic) and self.settings.context_weight > 0
+        # Submitted together, the message and its topic share one encoder batch.
+        own_vector, *topic_vector = await asyncio.gather(
+            *(self._batcher.encode_one(t) for t in ([query, topic] if use_topic else [query]))
+        )
+        query_vector = own_vector
+        off_topic = np.zeros(len(self._passages), dtype=np.bool_)
+        if use_topic:
+            query_vector = self._joined(own_vector, topic_vector[0])
+            if context is not None and not context.elliptic:
+                own = vectors.cosines(own_vector).mix(self.settings.text_weights)
+                off_topic = own < self.settings.standalone_floor
         sentence_scores = vectors.sentence_scores(query_vector)
         cosines = vectors.cosines(query_vector, sentence_scores)
         lexical = np.zeros(len(self._passages), dtype=np.float32)
@@ -333,21 +386,59 @@ class KnowledgeBase:
             lexical,
             boost,
             dense + lexical + boost,
+            off_topic,
         )
 
+    def _joined(
+        self, own: npt.NDArray[np.float32], topic: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """The message's vector with the topic's beside it, normalised again."""
+        joined = own + self.settings.context_weight * topic
+        norm = float(np.linalg.norm(joined))
+        return (joined / norm if norm > 0 else own).astype(np.float32, copy=False)
+
     async def search_relevant(
-        self, query: str, k: int, *, min_similarity: float, intent: str | None = None
+        self,
+        query: str,
+        k: int,
+        *,
+        min_similarity: float,
+        intent: str | None = None,
+        context: FollowUpContext | None = None,
     ) -> list[ScoredPassage]:
         """:meth:`search`, or nothing when the best hit does not clear ``min_similarity``.
 
         The bar is on the text similarity, not the fused score: the intent boost must not lift
         an off-topic question over it (measured in benchmarks/retrieval.py). A hit whose
         example question matched the query clears it too (:meth:`ScoredPassage.clears`).
+        With a ``context``, the message is searched with the topic first and, when that finds
+        nothing relevant, alone: a topic may change or add an answer, but never turns one that
+        the message alone would get into a fallback.
         """
-        hits = await self.search(query, k, intent=intent)
+        if k < 1:
+            return []
+        ranking = await self._answering(query, intent, context, min_similarity)
+        hits = [] if ranking is None else [ranking.hit(i) for i in ranking.top(k)]
         if not hits or not hits[0].clears(min_similarity):
             return []
         return hits
+
+    async def _answering(
+        self,
+        query: str,
+        intent: str | None,
+        context: FollowUpContext | None,
+        bar: float | None,
+    ) -> _Ranking | None:
+        ranking = await self._rank(query, intent, context)
+        if context is None or bar is None or ranking is None:
+            return ranking
+        best = ranking.top(1)
+        if not best or ranking.hit(best[0]).clears(bar):
+            return ranking
+        # Nothing relevant with the topic beside it (or only a section the message is not
+        # about): the message is searched as a first question would be.
+        return await self._rank(query, intent)
 
     async def aclose(self) -> None:
         """Closes the batcher if the base created it; a shared batcher is left to its owner."""

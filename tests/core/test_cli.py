@@ -66,3 +66,27 @@ def test_search_refuses_a_bad_count() -> None:
     assert done.returncode == 1
     assert "-k must be at least 1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_search_after_earlier_messages_searches_with_their_topic() -> None:
+    done = run_cli(
+        "search", "-k", "1", "--json", "--after", "how do I send a return back?", "is that free?"
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["context"] == "how do I send a return back?"
+    assert report["follow_up"] is True
+    assert report["answered"] is True
+    assert report["hits"][0]["id"] == "returns.md#return-shipping-costs"
+
+    table = run_cli(
+        "search",
+        "-k",
+        "1",
+        "--after",
+        "how long does shipping take?",
+        "who won the game last night?",
+    )
+    assert table.returncode == 0, table.stderr
+    assert "searched beside the topic: how long does shipping take?" in table.stdout
+    assert "not used" in table.stdout

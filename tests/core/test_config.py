@@ -57,6 +57,8 @@ def test_environment_overrides_file_and_shortcuts(tmp_path: Path) -> None:
         ("policy:\n  unsure_answer_min_score: 1.5\n", "policy.unsure_answer_min_score"),
         ("knowledge:\n  question_weight: -1\n", "knowledge.question_weight"),
         ("knowledge:\n  question_match: 0\n", "knowledge.question_match"),
+        ("knowledge:\n  follow_up_weight: -0.5\n", "knowledge.follow_up_weight"),
+        ("knowledge:\n  standalone_floor: 2\n", "knowledge.standalone_floor"),
         ("sessions:\n  url: mongodb://x\n", "sessions.url"),
         ("server:\n  port: 70000\n", "server.port"),
         ("action_server:\n  url: localhost:5055\n", "action_server.url"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -11,12 +12,13 @@ import pytest
 
 from bot.action_client import ActionResult, InMemoryActionExecutor
 from bot.app import Dialogue
+from bot.composition import retrieval_settings
 from bot.config import ROOT, Settings, load_settings
 from bot.domain import ConversationId, IncomingMessage, TrackerView, slot_event
 from bot.errors import ActionRejected, ActionServerUnavailable
 from bot.knowledge import KnowledgeBase, Passage
 from bot.nlu.encoder import Vectors
-from bot.pipeline import Pipeline
+from bot.pipeline import Pipeline, answered_topic
 from bot.sessions.memory import MemorySessionStore
 
 CID = ConversationId("p1")
@@ -87,7 +89,7 @@ def make_pipeline(
         settings=settings,
         store=store,
         parser=parser,
-        knowledge=KnowledgeBase(passages, HashEncoder()),
+        knowledge=KnowledgeBase(passages, HashEncoder(), settings=retrieval_settings(settings)),
         actions=actions,
         domain=dialogue.domain,
         policy=dialogue.policy,
@@ -235,3 +237,46 @@ def test_known_facts_include_the_customer_and_their_buying_profile() -> None:
         "The shopper's buying so far: 3 orders · likes Camp & Hike.",
     ]
     assert known_facts(TrackerView("c2", [], {"customer_profile": "odd"}, None, {}, None)) == []
+
+
+async def test_a_follow_up_is_answered_from_the_previous_answers_topic(
+    settings: Settings,
+) -> None:
+    # The bag-of-words test encoder sees nothing of "what about that?" in either passage, so
+    # the topic is given the weight a real encoder does not need.
+    knowledge = dataclasses.replace(settings.knowledge, follow_up_weight=3.0)
+    settings = dataclasses.replace(settings, knowledge=knowledge)
+    pipeline, store = make_pipeline(settings, ScriptedParser(SCRIPT), InMemoryActionExecutor({}))
+    fallback = pipeline._domain.render("utter_default", {}).text
+
+    assert await say(pipeline, "what about that?") == [fallback]  # no topic yet
+    await say(pipeline, "how many days can I return items")
+    assert await say(pipeline, "what about that?") == [
+        "You can return items within 30 days at Northwind Outfitters."
+    ]
+    answers = [e for e in await store.events(CID) if e["event"] == "bot"]
+    assert answers[-1]["metadata"]["topic"] == [
+        "how many days can I return items",
+        "what about that?",
+    ]
+
+    assert await say(pipeline, "quick brown foxes jump high") == [fallback]  # no answer ...
+    assert (await say(pipeline, "what about that?"))[0] == fallback  # ... ends the topic
+
+
+def test_only_the_turn_just_before_gives_a_topic() -> None:
+    def answered(text: str, topic: list[str]) -> list[dict[str, Any]]:
+        bot = {"event": "bot", "text": "…", "metadata": {"topic": topic}}
+        return [{"event": "user", "text": text}, bot, {"event": "action", "name": "action_listen"}]
+
+    current = {"event": "user", "text": "and for boots?"}
+    tracker = TrackerView.replay(
+        CID, [*answered("can I return a coat?", ["can I return a coat?"]), current]
+    )
+    assert answered_topic(tracker).messages == ("can I return a coat?",)
+
+    later = [*answered("a?", ["a?"]), {"event": "user", "text": "hm"}, current]
+    assert answered_topic(TrackerView.replay(CID, later)).messages == ()
+    restarted = [*answered("a?", ["a?"]), {"event": "session_started"}, current]
+    assert answered_topic(TrackerView.replay(CID, restarted)).messages == ()
+    assert answered_topic(TrackerView.replay(CID, [current])).messages == ()

@@ -31,9 +31,16 @@ DEV_FILE = ROOT / "data" / "eval" / "answers-dev.yml"
 KNOWLEDGE = ROOT / "data" / "knowledge"
 NLU_FILE = ROOT / "data" / "nlu.yml"
 
+FOLLOW_UPS_FILE = ROOT / "data" / "eval" / "followups.yml"
+FOLLOW_UPS_DEV_FILE = ROOT / "data" / "eval" / "followups-dev.yml"
+
 SHIPPED = load_cases(CASES_FILE)
 DEV = load_cases(DEV_FILE)
-ANSWER_CASES = [case for case in SHIPPED + DEV if case.expect == "answer"]
+FOLLOW_UPS = load_cases(FOLLOW_UPS_FILE)
+FOLLOW_UPS_DEV = load_cases(FOLLOW_UPS_DEV_FILE)
+ANSWER_CASES = [
+    case for case in SHIPPED + DEV + FOLLOW_UPS + FOLLOW_UPS_DEV if case.expect == "answer"
+]
 
 
 # ---------------------------------------------------------------------------- loading
@@ -60,6 +67,10 @@ def test_a_case_loads_with_every_field(tmp_path: Path) -> None:
 - id: weather
   question: weather in Paris?
   expect: deflect
+- id: klarna
+  before: ["can I pay with paypal?", "  and apple pay? "]
+  question: what about klarna?
+  expect: handoff
 """,
     )
 
@@ -73,6 +84,12 @@ def test_a_case_loads_with_every_field(tmp_path: Path) -> None:
             source="returns.md",
         ),
         AnswerCase(id="weather", question="weather in Paris?", expect="deflect"),
+        AnswerCase(
+            id="klarna",
+            question="what about klarna?",
+            expect="handoff",
+            before=("can I pay with paypal?", "and apple pay?"),
+        ),
     ]
 
 
@@ -114,6 +131,14 @@ def test_a_case_loads_with_every_field(tmp_path: Path) -> None:
         (
             "- {id: a, question: q, expect: deflect, source: 3}\n",
             r"\('a'\): field 'source'",
+        ),
+        (
+            "- {id: a, question: q, expect: deflect, before: earlier}\n",
+            r"\('a'\): field 'before': must be a non-empty list",
+        ),
+        (
+            "- {id: a, question: q, expect: deflect, before: [ok, 2]}\n",
+            r"\('a'\): field 'before': 2 is not a non-empty string",
         ),
         (
             "- {id: a, question: q, expect: deflect, must_inclde: [x]}\n",
@@ -381,11 +406,30 @@ def test_case_sets_cover_every_knowledge_file_and_the_refusals(
     assert len({normalize(case.question) for case in cases}) == len(cases)
 
 
-def test_dev_and_test_sets_share_no_question_or_id() -> None:
-    test_questions = {normalize(case.question) for case in SHIPPED}
+@pytest.mark.parametrize(
+    ("dev", "test"), [(DEV, SHIPPED), (FOLLOW_UPS_DEV, FOLLOW_UPS)], ids=["answers", "follow-ups"]
+)
+def test_dev_and_test_sets_share_no_question_or_id(
+    dev: list[AnswerCase], test: list[AnswerCase]
+) -> None:
+    test_questions = {normalize(case.question) for case in test}
 
-    assert [c.id for c in DEV if normalize(c.question) in test_questions] == []
-    assert {c.id for c in DEV}.isdisjoint(c.id for c in SHIPPED)
+    assert [c.id for c in dev if normalize(c.question) in test_questions] == []
+    assert {c.id for c in dev}.isdisjoint(c.id for c in test)
+
+
+@pytest.mark.parametrize(
+    ("cases", "minimum"), [(FOLLOW_UPS, 80), (FOLLOW_UPS_DEV, 39)], ids=["test", "dev"]
+)
+def test_follow_up_sets_ask_after_earlier_messages(cases: list[AnswerCase], minimum: int) -> None:
+    expects = Counter(case.expect for case in cases)
+    sources = {case.source for case in cases if case.expect == "answer"}
+
+    assert len(cases) >= minimum
+    assert all(1 <= len(case.before) <= 2 for case in cases)
+    assert expects["handoff"] >= 6
+    assert len(sources) >= 8
+    assert len({normalize(case.question) for case in cases}) == len(cases)
 
 
 def test_no_question_is_copied_from_the_training_data() -> None:
@@ -396,8 +440,9 @@ def test_no_question_is_copied_from_the_training_data() -> None:
 
     copied = [
         case.id
-        for case in SHIPPED + DEV
-        if normalize(case.question) in nlu_text or normalize(case.question) in knowledge_text
+        for case in SHIPPED + DEV + FOLLOW_UPS + FOLLOW_UPS_DEV
+        for message in (case.question, *case.before)
+        if normalize(message) in nlu_text or normalize(message) in knowledge_text
     ]
 
     assert copied == []

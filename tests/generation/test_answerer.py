@@ -7,7 +7,8 @@ import pytest
 from bot.generation.answerer import AnswerSettings, GroundedAnswerer
 from bot.generation.backend import GenerationTimeout, GeneratorBusy
 from bot.generation.prompt import ABSTAIN, passage_source
-from bot.knowledge import KnowledgeBase, Passage
+from bot.knowledge import KnowledgeBase, Passage, RetrievalSettings
+from bot.knowledge.followup import FollowUpContext
 from tests.core.test_pipeline import HashEncoder
 from tests.generation.scripted import ScriptedGenerator
 
@@ -137,6 +138,30 @@ async def test_history_and_facts_reach_the_prompt() -> None:
     assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
     assert "#W1" in messages[0].content
     assert result.kind == "generated"  # the order id is backed by the facts
+
+
+async def test_a_follow_up_retrieves_with_its_topic_and_the_model_reads_it_as_asked() -> None:
+    generator = ScriptedGenerator("You have 30 days from delivery to return items.")
+    # The bag-of-words test encoder needs a heavy topic where MiniLM does with 0.75.
+    knowledge = KnowledgeBase(
+        PASSAGES, HashEncoder(), settings=RetrievalSettings(context_weight=3.0)
+    )
+    grounded = GroundedAnswerer(
+        knowledge,
+        generator,
+        shop_name="Northwind Outfitters",
+        placeholders=PROFILE,
+        settings=AnswerSettings(min_similarity=0.2),
+    )
+    topic = FollowUpContext(QUESTION, elliptic=True)
+
+    alone = await grounded.answer("klarna?")
+    followed = await grounded.answer("klarna?", context=topic)
+
+    assert alone.kind == "fallback"
+    assert followed.kind == "generated"
+    assert followed.sources[0] == "returns.md#window"
+    assert generator.requests[-1].messages[-1].content == "klarna?"
 
 
 @pytest.mark.parametrize("limit", [1, 3])

@@ -13,6 +13,7 @@ import pytest_asyncio
 
 from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase, RetrievalSettings, split_markdown
+from bot.knowledge.followup import FollowUpContext, Topic
 from bot.knowledge.vectors import DenseWeights, PassageVectors, ViewLayout, sentences
 from bot.nlu.encoder import BatchingEncoder, MiniLMEncoder
 
@@ -219,6 +220,72 @@ async def test_intent_hint_adds_the_boost_to_declaring_passages(kb: KnowledgeBas
         expected = plain[hit.passage.id] + (boost if "track_refund" in hit.passage.intents else 0)
         assert hit.score == pytest.approx(expected, abs=1e-5)
     assert "track_refund" in hinted[0].passage.intents
+
+
+async def test_a_follow_up_is_searched_with_the_question_it_follows(kb: KnowledgeBase) -> None:
+    topic = Topic(("can I pay with paypal?",))
+    alone = await kb.search("what about klarna?", k=1)
+    followed = await kb.search(
+        "what about klarna?", k=1, context=topic.context_for("what about klarna?")
+    )
+
+    assert alone[0].passage.id != "payments.md#accepted-payment-methods"
+    assert followed[0].passage.id == "payments.md#accepted-payment-methods"
+    assert not followed[0].off_topic
+
+
+async def test_the_context_joins_the_query_vector_with_its_weight(
+    batcher: BatchingEncoder,
+) -> None:
+    passages = split_markdown(
+        "# Shop\n\n## Payment\nWe take cards and PayPal.\n\n## Delivery\nParcels go by UPS.\n",
+        "shop.md",
+    )
+    heavy = KnowledgeBase(passages, batcher, settings=RetrievalSettings(context_weight=1.0))
+    off = KnowledgeBase(passages, batcher, settings=RetrievalSettings(context_weight=0.0))
+    query = "and how long does it take?"
+    context = FollowUpContext("which payment methods do you take?", elliptic=True)
+
+    plain = {h.passage.id: h.similarity for h in await off.search(query, k=2)}
+    ignored = {h.passage.id: h.similarity for h in await off.search(query, k=2, context=context)}
+    joined = {h.passage.id: h.similarity for h in await heavy.search(query, k=2, context=context)}
+
+    assert ignored == plain
+    assert joined["shop.md#payment"] > plain["shop.md#payment"] + 0.1
+    assert joined["shop.md#payment"] - joined["shop.md#delivery"] > (
+        plain["shop.md#payment"] - plain["shop.md#delivery"]
+    )
+    with pytest.raises(ValueError, match="context_weight"):
+        RetrievalSettings(context_weight=-0.1)
+    with pytest.raises(ValueError, match="standalone_floor"):
+        RetrievalSettings(standalone_floor=1.5)
+
+
+async def test_a_topic_does_not_make_an_unrelated_message_relevant(kb: KnowledgeBase) -> None:
+    topic = Topic(("how long does shipping take?",))
+    message = "who won the game last night?"
+    context = topic.context_for(message)
+    assert context is not None
+    assert not context.elliptic
+
+    (hit,) = await kb.search(message, k=1, context=context)
+    assert hit.passage.source == "shipping.md"  # the topic pulls the ranking ...
+    assert hit.off_topic  # ... but the message is not about shipping on its own
+    assert not hit.clears(-1.0)
+    assert not await kb.search_relevant(message, 3, min_similarity=0.25, context=context)
+    elliptic = FollowUpContext(context.text, elliptic=True)
+    (leaning,) = await kb.search(message, k=1, context=elliptic)
+    assert not leaning.off_topic
+
+
+async def test_a_topic_never_loses_an_answer_the_message_alone_gets(kb: KnowledgeBase) -> None:
+    message = "how quickly do you answer on live chat?"
+    context = Topic(("whats the best way to look after a merino top?",)).context_for(message)
+    alone = await kb.search_relevant(message, 3, min_similarity=0.40)
+    with_topic = await kb.search_relevant(message, 3, min_similarity=0.40, context=context)
+
+    assert alone
+    assert [h.passage.id for h in with_topic] == [h.passage.id for h in alone]
 
 
 async def test_concurrent_searches_are_all_answered_in_shared_batches(
