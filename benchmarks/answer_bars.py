@@ -82,7 +82,7 @@ def outcome(
     if declined is not None:
         return declined
     bar = unsure_bar if asked.routed.unsure else known_bar
-    return passage_outcome(asked.best, bar, values)
+    return passage_outcome(asked.best, bar, values, asked.routed)
 
 
 def sweep(asked: list[Asked], values: dict[str, str]) -> list[dict[str, Any]]:
@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
     cases = load_cases(args.cases)
+    if any(case.before for case in cases):
+        # A follow-up is searched with its topic and, below the bar, alone: one search per
+        # case cannot be re-scored at another bar. Sweep them with eval-answers instead.
+        parser.error(f"{args.cases} has follow-up cases (`before:`); this sweeps single questions")
     asked = asyncio.run(ask_all(settings, cases))
     rows = sweep(asked, settings.shop.placeholders())
     current = (settings.policy.answer_min_score, settings.policy.unsure_answer_min_score)

@@ -134,6 +134,13 @@ class PolicyConfig:
     switch_confidence: float = field(
         default=0.7, metadata={"help": "confidence needed to leave a form for another topic"}
     )
+    answer_questions_about_actions: bool = field(
+        default=True,
+        metadata={
+            "help": '"can I cancel an order?" is answered from knowledge when a section is '
+            "relevant (else the form starts); false = every business intent starts its form"
+        },
+    )
     fallbacks_before_handoff_offer: int = field(
         default=2, metadata={"help": "misunderstood turns in a row before offering a person"}
     )

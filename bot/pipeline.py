@@ -37,7 +37,7 @@ from bot.generation.answerer import DeltaSink, GroundedAnswerer
 from bot.generation.backend import ChatMessage
 from bot.generation.screening import screen_request
 from bot.knowledge import KnowledgeBase, fill_placeholders
-from bot.knowledge.followup import FollowUpContext, Topic
+from bot.knowledge.followup import FollowUpContext, answered_topic
 from bot.policy.decisions import (
     Answer,
     Decision,
@@ -225,7 +225,7 @@ class Pipeline:
             context=context,
         )
         if not hits:
-            self._fallback(turn)
+            await self._nothing_relevant(decision, turn)
             return
         best = hits[0]
         text = fill_placeholders(best.passage.text, self._placeholders)
@@ -237,6 +237,13 @@ class Pipeline:
         )
         if decision.offer_handoff:
             self._respond(turn, "utter_offer_handoff", handoff_offer=True)
+
+    async def _nothing_relevant(self, decision: Answer, turn: Turn) -> None:
+        if not decision.otherwise:
+            self._fallback(turn)
+            return
+        for then in decision.otherwise:
+            await self._carry_out(then, turn)
 
     async def _generate_answer(
         self,
@@ -258,7 +265,7 @@ class Pipeline:
             context=context,
         )
         if result.kind == "fallback":
-            self._fallback(turn)
+            await self._nothing_relevant(decision, turn)
             return
         name = (
             "action_answer_generated"
@@ -412,29 +419,6 @@ def recent_turns(
     if skip_last_user and texts and texts[-1].role == "user":
         texts.pop()
     return texts[-limit:]
-
-
-def answered_topic(tracker: TrackerView) -> Topic:
-    """The topic of the previous turn's knowledge answer; empty when that turn gave none.
-
-    Read from the ``topic`` the answer's bot event carries. Only the turn just before the
-    current message counts, and never across a session start: a shopper who did something
-    else in between, or comes back days later, starts afresh.
-    """
-    users = 0
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind == "session_started":
-            break
-        if kind == "user":
-            users += 1
-            if users == 2:
-                break
-        elif kind == "bot" and users == 1:
-            topic = (event.get("metadata") or {}).get("topic")
-            if isinstance(topic, list):
-                return Topic.of(topic)
-    return Topic()
 
 
 def known_facts(tracker: TrackerView) -> list[str]:

@@ -55,8 +55,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     try:
         for _, warmup in parts.lifecycle.warmups:
             await warmup()
-        routed = await route(parts, settings, args.text)
-        context = Topic.of(args.after).context_for(args.text)
+        topic = Topic.of(args.after)
+        routed = await route(parts, settings, args.text, topic)
+        context = topic.context_for(args.text)
         bar = answer_bar(settings, routed)
         explained = await parts.knowledge.explain(
             args.text, args.k, intent=routed.intent or None, context=context, min_similarity=bar
@@ -69,6 +70,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         "route": routed.kind,
         "intent": routed.intent,
         "unsure": routed.unsure,
+        "otherwise_acts": routed.otherwise_acts,
         "bar": bar,
         "context": None if context is None else context.text,
         "follow_up": context is not None and context.elliptic,
@@ -113,7 +115,11 @@ def table(report: dict[str, Any]) -> str:
         how = "reads as a follow-up of" if report["follow_up"] else "searched beside the topic"
         lines.append(f"{how}: {report['context']}")
     if report["route"] != "answer":
-        lines.append("(a real turn does not search: screening or a handoff takes it first)")
+        lines.append(
+            "(a real turn does not search: screening, a handoff or a business flow takes it)"
+        )
+    elif report.get("otherwise_acts"):
+        lines.append("(a question about an action: with nothing relevant, its flow starts)")
     lines.append("")
     lines.append(
         f"{'#':>2} {'score':>6} {'sim':>6} {'text':>5} {'head':>5} {'sent':>5} {'ques':>5} "

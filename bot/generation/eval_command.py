@@ -1,12 +1,13 @@
 """``python -m bot eval-answers``: the held-out answer-quality evaluation.
 
 Each question of ``data/eval/answers.yml`` goes through what a real turn does before it is
-answered: request screening, the NLU (its intent steers retrieval and, for out-of-scope
-messages, raises the relevance bar as the policy does), then the grounded answerer with the
-configured model and guard. A case with ``before`` messages (``data/eval/followups.yml``) is
-asked as a follow-up: those messages set the conversation's topic as the pipeline keeps it
-(:func:`topic_after`), and the model sees them as the earlier shopper turns (without the
-bot's replies to them). Modes::
+answered: request screening, the NLU, and the real policy's decision (:func:`route`). A
+handoff, a business flow the policy starts (outcome kind ``action``, never correct) or a
+"didn't get that" ends there; an answer goes to retrieval (the intent steers it, and the
+policy's bar applies) and the grounded answerer with the configured model and guard. A case
+with ``before`` messages (``data/eval/followups.yml``) is asked as a follow-up: those
+messages set the conversation's topic as the pipeline keeps it (:func:`topic_after`), and the
+model sees them as the earlier shopper turns (without the bot's replies to them). Modes::
 
     python -m bot eval-answers                      # the shipped adapter (generator.adapter)
     python -m bot eval-answers --adapter none       # the base model, for comparison
@@ -25,6 +26,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.config import ROOT, Settings
+from bot.domain import (
+    ACTION_LISTEN,
+    BotMessage,
+    ConversationId,
+    TrackerView,
+    action_event,
+    bot_event,
+    user_event,
+)
 from bot.generation.evaluation import AnswerOutcome
 from bot.knowledge import ScoredPassage, fill_placeholders
 from bot.knowledge.followup import Topic
@@ -43,31 +53,67 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Route:
-    """Where a real turn would send a question before anything is retrieved.
+    """What a real turn would do with a question before anything is retrieved.
 
     Attributes:
-        kind: ``deflected`` (screening refused it), ``handoff`` (its intent goes to a
-            person) or ``answer`` (the knowledge base is searched).
+        kind: ``deflected`` (screening refused it), ``handoff`` (the policy hands it to a
+            person), ``answer`` (the knowledge base is searched), ``action`` (the policy starts
+            a business flow or a canned response instead) or ``fallback`` (not understood).
         intent: the NLU intent; it steers retrieval.
-        unsure: the NLU was unsure (``out_of_scope``), so the policy's stricter bar applies.
+        unsure: the policy holds the answer to its stricter bar (the NLU was unsure).
+        otherwise_acts: with nothing relevant found, the turn starts a business flow (a
+            question about an action, ``policy.answer_questions_about_actions``).
     """
 
-    kind: Literal["deflected", "handoff", "answer"]
+    kind: Literal["deflected", "handoff", "answer", "action", "fallback"]
     intent: str = ""
     unsure: bool = False
+    otherwise_acts: bool = False
 
 
-async def route(parts: Parts, settings: Settings, question: str) -> Route:
-    """Screening, then the NLU, as the pipeline and the policy do for a new question."""
+async def route(
+    parts: Parts, settings: Settings, question: str, topic: Topic | None = None
+) -> Route:
+    """Screening, the NLU and the policy's decision, as the pipeline has them for a question.
+
+    ``topic`` is what the conversation's previous knowledge answer was about (follow-ups).
+    """
     from bot.generation.screening import screen_request
-    from bot.nlu.interpreter import OUT_OF_SCOPE
+    from bot.pipeline import _to_rasa
+    from bot.policy.decisions import Answer, Fallback, Handoff, OfferHandoff, StopForm
 
     if screen_request(question) is not None:
         return Route("deflected")
-    intent = (await parts.parser.parse(question)).intent.name
-    if intent in settings.handoff.intents:
-        return Route("handoff", intent)
-    return Route("answer", intent, unsure=intent == OUT_OF_SCOPE)
+    parse = _to_rasa(await parts.parser.parse(question))
+    intent = str((parse.get("intent") or {}).get("name") or "")
+    policy = parts.dialogue.policy
+    tracker = _conversation(question, parse, topic or Topic(), tuple(parts.dialogue.domain.slots))
+    decisions = policy.decide(tracker, parse, policy.slot_events(tracker, parse))
+    first = decisions[0] if decisions else Fallback()
+    match first:
+        case Answer():
+            return Route(
+                "answer", intent, first.min_score is not None, otherwise_acts=bool(first.otherwise)
+            )
+        case Handoff() | OfferHandoff():
+            return Route("handoff", intent)
+        case Fallback() | StopForm():
+            return Route("fallback", intent)
+        case _:
+            return Route("action", intent)
+
+
+def _conversation(
+    question: str, parse: dict[str, Any], topic: Topic, slots: tuple[str, ...]
+) -> TrackerView:
+    """The question as the latest message of a conversation whose last answer had ``topic``."""
+    events: list[dict[str, Any]] = []
+    if topic.messages:
+        answer = bot_event(BotMessage(text="…"))
+        answer["metadata"] = {"topic": list(topic.messages)}
+        events += [user_event(topic.messages[-1], {}, "eval"), answer, action_event(ACTION_LISTEN)]
+    events.append(user_event(question, parse, "eval"))
+    return TrackerView.replay(ConversationId("eval"), events, slots)
 
 
 def answer_bar(settings: Settings, routed: Route) -> float:
@@ -84,7 +130,7 @@ async def topic_after(parts: Parts, settings: Settings, messages: Sequence[str])
     """
     topic = Topic()
     for message in messages:
-        routed = await route(parts, settings, message)
+        routed = await route(parts, settings, message, topic)
         context = topic.context_for(message)
         answered = routed.kind == "answer" and bool(
             await parts.knowledge.search_relevant(
@@ -105,15 +151,26 @@ def declined_outcome(routed: Route) -> AnswerOutcome | None:
         return AnswerOutcome("(deflected)", "deflected", ())
     if routed.kind == "handoff":
         return AnswerOutcome("(handed off)", "handoff", (), offered_handoff=True)
+    if routed.kind == "action":
+        return AnswerOutcome(f"(started {routed.intent or 'a flow'})", "action", ())
+    if routed.kind == "fallback":
+        return AnswerOutcome("", "fallback", ())
     return None
 
 
+def unanswered_outcome(routed: Route) -> AnswerOutcome:
+    """Nothing relevant was found: the business flow starts, or the bot says it did not get it."""
+    if routed.otherwise_acts:
+        return AnswerOutcome(f"(started {routed.intent or 'a flow'})", "action", ())
+    return AnswerOutcome("", "fallback", ())
+
+
 def passage_outcome(
-    best: ScoredPassage | None, bar: float, placeholders: Mapping[str, str]
+    best: ScoredPassage | None, bar: float, placeholders: Mapping[str, str], routed: Route
 ) -> AnswerOutcome:
-    """The bot without a model: the best passage when it clears the bar, else a fallback."""
+    """The bot without a model: the best passage when it clears the bar, else as unanswered."""
     if best is None or not best.clears(bar):
-        return AnswerOutcome("", "fallback", ())
+        return unanswered_outcome(routed)
     text = fill_placeholders(best.passage.text, placeholders)
     return AnswerOutcome(text, "passage", (text,), (best.passage.id,))
 
@@ -147,18 +204,19 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     offer_intents = set(settings.handoff.offer_on_intents) | set(settings.handoff.intents)
 
     async def answer(case: AnswerCase) -> AnswerOutcome:
-        routed = await route(parts, settings, case.question)
+        topic = await topic_after(parts, settings, case.before)
+        routed = await route(parts, settings, case.question, topic)
         declined = declined_outcome(routed)
         if declined is not None:
             return declined
         bar = answer_bar(settings, routed)
-        topic = await topic_after(parts, settings, case.before)
         context = topic.context_for(case.question)
         if answerer is None:
             hits = await parts.knowledge.search_relevant(
                 case.question, 1, min_similarity=bar, intent=routed.intent, context=context
             )
-            return passage_outcome(hits[0] if hits else None, bar, settings.shop.placeholders())
+            best = hits[0] if hits else None
+            return passage_outcome(best, bar, settings.shop.placeholders(), routed)
         result: GroundedAnswer = await answerer.answer(
             case.question,
             intent=routed.intent,
@@ -167,7 +225,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             history=[ChatMessage("user", m) for m in case.before],
         )
         if result.kind == "fallback":
-            return AnswerOutcome("", "fallback", ())
+            return unanswered_outcome(routed)
         return AnswerOutcome(
             result.text,
             result.kind,

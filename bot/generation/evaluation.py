@@ -35,7 +35,7 @@ from bot.generation.guard import GuardVerdict, check_answer
 from bot.stats import percentile
 
 Expect = Literal["answer", "handoff", "deflect"]
-OutcomeKind = Literal["generated", "passage", "fallback", "deflected", "handoff"]
+OutcomeKind = Literal["generated", "passage", "fallback", "deflected", "handoff", "action"]
 Guard = Callable[[str, Sequence[str]], GuardVerdict]
 
 _ANSWERED = frozenset({"generated", "passage"})
@@ -82,7 +82,8 @@ class AnswerOutcome:
         kind: ``generated`` (a model answer that passed the guard), ``passage`` (the guard
             rejected the model's answer or there is no model: the best passage was sent),
             ``fallback`` (nothing relevant was found), ``deflected`` (screening refused the
-            request) or ``handoff`` (a person was offered or took over).
+            request), ``handoff`` (a person was offered or took over) or ``action`` (the
+            policy started a business flow or a canned response instead: never correct).
         evidence: the passages or facts the reply was grounded on.
         sources: ids of those passages, e.g. ``"returns.md#return-window"``.
         offered_handoff: whether the reply offered a person.
@@ -285,8 +286,8 @@ class AnswerReport:
         n: number of cases.
         correctness: correct cases over all cases (``per_expect`` splits it by expectation).
         faithfulness: guard-approved replies over replies of kind generated or passage.
-        fallback_rate: ``expect: answer`` cases of kind passage or fallback (the model's answer
-            was not used) over ``expect: answer`` cases.
+        fallback_rate: ``expect: answer`` cases of kind passage, fallback or action (the
+            model's answer was not used) over ``expect: answer`` cases.
         generated_share: ``expect: answer`` cases of kind generated over the same.
         handoff_rate: cases of kind handoff or with ``offered_handoff`` over all cases.
         per_source: ``{"correct", "total"}`` per knowledge file, for cases that name one.
@@ -324,7 +325,8 @@ class AnswerReport:
             correctness=_share(sum(r.correct for r in results), len(results)),
             faithfulness=_share(sum(judged), len(judged)),
             fallback_rate=_share(
-                sum(r.outcome.kind in {"passage", "fallback"} for r in answer), len(answer)
+                sum(r.outcome.kind in {"passage", "fallback", "action"} for r in answer),
+                len(answer),
             ),
             generated_share=_share(sum(r.outcome.kind == "generated" for r in answer), len(answer)),
             handoff_rate=_share(

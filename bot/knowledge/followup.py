@@ -31,6 +31,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.domain import TrackerView
+
 TOPIC_MESSAGES = 3
 """Shopper messages kept in a topic: the question that opened it and the latest follow-ups."""
 
@@ -123,3 +125,26 @@ class Topic:
         """The topic once ``message`` has been answered: extended by a follow-up, else its own."""
         kept = self.messages if context is not None and context.elliptic else ()
         return Topic.of((*kept, message))
+
+
+def answered_topic(tracker: TrackerView) -> Topic:
+    """The topic of the previous turn's knowledge answer; empty when that turn gave none.
+
+    Read from the ``topic`` the answer's bot event carries. Only the turn just before the
+    current message counts, and never across a session start: a shopper who did something
+    else in between, or comes back days later, starts afresh.
+    """
+    users = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "session_started":
+            break
+        if kind == "user":
+            users += 1
+            if users == 2:
+                break
+        elif kind == "bot" and users == 1:
+            topic = (event.get("metadata") or {}).get("topic")
+            if isinstance(topic, list):
+                return Topic.of(topic)
+    return Topic()

@@ -14,12 +14,14 @@ class Respond:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """Answer from the shop's knowledge; fall back when nothing relevant is found."""
+    """Answer from the shop's knowledge; when nothing relevant is found, carry out
+    ``otherwise`` (a question about an action: start it), or say it was not understood."""
 
     query: str
     intent: str
     offer_handoff: bool = False
     min_score: float | None = None
+    otherwise: tuple[Decision, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

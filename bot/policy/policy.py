@@ -12,6 +12,8 @@ from typing import Any
 
 from bot.config import HandoffConfig, PolicyConfig
 from bot.domain import REQUESTED_SLOT, Event, TrackerView, slot_event
+from bot.knowledge.followup import answered_topic, looks_like_follow_up
+from bot.policy.asking import reads_as_question
 from bot.policy.decisions import (
     Answer,
     Decision,
@@ -90,12 +92,32 @@ class Policy:
             resumed = self._resume(tracker, filled)
             if resumed is not None:
                 return [resumed]
-            if intent == "out_of_scope":
-                # An unknown intent is answered only from a passage clearly about it.
+            text = str(parse.get("text") or "")
+            if intent == "out_of_scope" or self._asks_after_an_answer(tracker, text):
+                # An unknown intent is answered only from a passage clearly about it. So is a
+                # question after an answer that the NLU took for a yes, no or detail ("is that
+                # free?" read as `deny`): it follows up the answer, not a question of the bot.
                 bar = self.config.unsure_answer_min_score
-                return [Answer(str(parse.get("text") or ""), intent, min_score=bar)]
+                return [Answer(text, intent, min_score=bar)]
             return [Fallback()]
-        return self._serve(flow, str(parse.get("text") or ""))
+        text = str(parse.get("text") or "")
+        served = self._serve(flow, text)
+        if (flow.form or flow.then) and self._asks_about(tracker, text):
+            # "Can I cancel an order?" wants the rules, not the cancellation form; the form
+            # starts only when the knowledge base has nothing relevant to say.
+            return [Answer(text, intent, otherwise=tuple(served))]
+        return served
+
+    def _asks_after_an_answer(self, tracker: TrackerView, text: str) -> bool:
+        return bool(answered_topic(tracker).messages) and reads_as_question(text)
+
+    def _asks_about(self, tracker: TrackerView, text: str) -> bool:
+        """Whether a message on a business topic asks about it rather than for it."""
+        if not self.config.answer_questions_about_actions:
+            return False
+        if reads_as_question(text):
+            return True
+        return bool(answered_topic(tracker).messages) and looks_like_follow_up(text)
 
     def _inside_form(
         self,

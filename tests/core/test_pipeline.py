@@ -17,8 +17,9 @@ from bot.config import ROOT, Settings, load_settings
 from bot.domain import ConversationId, IncomingMessage, TrackerView, slot_event
 from bot.errors import ActionRejected, ActionServerUnavailable
 from bot.knowledge import KnowledgeBase, Passage
+from bot.knowledge.followup import answered_topic
 from bot.nlu.encoder import Vectors
-from bot.pipeline import Pipeline, answered_topic
+from bot.pipeline import Pipeline
 from bot.sessions.memory import MemorySessionStore
 
 CID = ConversationId("p1")

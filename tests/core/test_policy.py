@@ -217,3 +217,56 @@ def test_from_intent_mapping_needs_intent_and_value(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="from_intent"):
         RasaDomain.load(path)
+
+
+def answered(question: str) -> list[Event]:
+    """A knowledge answer to ``question``, as the pipeline stores it (with its topic)."""
+    answer = bot_event(BotMessage(text="Returns are free for exchanges."))
+    answer["metadata"] = {"topic": [question]}
+    return [user_event(question, parse("check_refund_policy", text=question), "rest"), answer]
+
+
+def test_a_question_about_an_action_is_answered_and_otherwise_starts_it(policy: Policy) -> None:
+    question = parse("cancel_order", 0.9, text="can I cancel an order after it has shipped?")
+    form = RunForm("cancel_order_form", "action_cancel_order")
+
+    assert policy.decide(with_user([], question), question) == [
+        Answer(question["text"], "cancel_order", otherwise=(form,))
+    ]
+    request = parse("cancel_order", 0.6, text="I want to cancel my order")
+    assert policy.decide(with_user([], request), request) == [form]
+
+
+def test_questions_about_actions_can_be_left_to_the_forms() -> None:
+    settings = load_settings(
+        ROOT / "config.yml",
+        env={"CONCIERGE__POLICY__ANSWER_QUESTIONS_ABOUT_ACTIONS": "false"},
+    )
+    policy = Dialogue.from_settings(settings).policy
+    question = parse("cancel_order", 0.9, text="can I cancel an order after it has shipped?")
+
+    assert policy.decide(with_user([], question), question) == [
+        RunForm("cancel_order_form", "action_cancel_order")
+    ]
+
+
+def test_a_follow_up_of_an_answer_stays_with_the_knowledge_base(policy: Policy) -> None:
+    earlier = answered("how do I send a return back?")
+    shorthand = parse("recommend_product", 0.8, text="and gift cards")
+    decided = policy.decide(with_user(earlier, shorthand), shorthand)
+    assert [type(d) for d in decided] == [Answer]
+
+    # Without the answer before it, the same words are a request for recommendations.
+    assert [type(d) for d in policy.decide(with_user([], shorthand), shorthand)] == [RunAction]
+
+
+def test_a_question_read_as_yes_or_no_after_an_answer_is_answered(policy: Policy) -> None:
+    earlier = answered("how do I send a return back?")
+    question = parse("deny", 0.55, text="is that free?")
+
+    assert policy.decide(with_user(earlier, question), question) == [
+        Answer("is that free?", "deny", min_score=policy.config.unsure_answer_min_score)
+    ]
+    assert policy.decide(with_user([], question), question) == [Fallback()]
+    no = parse("deny", 0.9, text="no")
+    assert policy.decide(with_user(earlier, no), no) == [Fallback()]

@@ -283,6 +283,7 @@ def test_rates_kinds_and_latency(report: AnswerReport) -> None:
         "fallback": 1,
         "deflected": 1,
         "handoff": 1,
+        "action": 0,
     }
     assert report.latency_p50 == pytest.approx(4.0)
     assert report.latency_p95 == pytest.approx(6.7)

@@ -1,4 +1,5 @@
 """How eval-answers routes a question before retrieval: as the pipeline and the policy do."""
+# The real policy on the real domain and flows decides; only the NLU is scripted.
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any, cast
 
 import pytest
 
-from bot.config import PolicyConfig, Settings
-from bot.generation.eval_command import Route, answer_bar, route
+from bot.app import Dialogue
+from bot.config import ROOT, PolicyConfig, load_settings
+from bot.generation.eval_command import Route, answer_bar, route, unanswered_outcome
+from bot.knowledge.followup import Topic
 
 
 class FixedParser:
@@ -21,16 +24,18 @@ class FixedParser:
 
     async def parse(self, text: str) -> Any:
         self.asked.append(text)
-        return SimpleNamespace(intent=SimpleNamespace(name=self.intent, confidence=0.9))
-
-
-def parts_with(intent: str) -> Any:
-    return SimpleNamespace(parser=FixedParser(intent))
+        return {"text": text, "intent": {"name": self.intent, "confidence": 0.9}, "entities": []}
 
 
 SETTINGS = dataclasses.replace(
-    Settings(), policy=PolicyConfig(answer_min_score=0.2, unsure_answer_min_score=0.6)
+    load_settings(ROOT / "config.yml", env={}),
+    policy=PolicyConfig(answer_min_score=0.2, unsure_answer_min_score=0.6),
 )
+DIALOGUE = Dialogue.from_settings(SETTINGS)
+
+
+def parts_with(intent: str) -> Any:
+    return SimpleNamespace(parser=FixedParser(intent), dialogue=DIALOGUE)
 
 
 async def test_an_injection_is_deflected_before_the_nlu_sees_it() -> None:
@@ -60,3 +65,26 @@ async def test_an_unsure_intent_gets_the_stricter_bar(
 
     assert routed == Route("answer", intent, unsure=unsure)
     assert answer_bar(SETTINGS, routed) == bar
+
+
+async def test_a_request_starts_its_flow_and_a_question_about_it_is_answered() -> None:
+    parts = parts_with("cancel_order")
+
+    assert await route(parts, SETTINGS, "I want to cancel my order") == Route(
+        "action", "cancel_order"
+    )
+    asked = await route(parts, SETTINGS, "can I cancel an order that has shipped?")
+    assert asked == Route("answer", "cancel_order", otherwise_acts=True)
+    # With nothing relevant in the knowledge base, the real bot starts the form.
+    assert unanswered_outcome(asked).kind == "action"
+    assert unanswered_outcome(Route("answer", "check_refund_policy")).kind == "fallback"
+
+
+async def test_a_follow_up_is_routed_with_the_conversations_topic() -> None:
+    parts = parts_with("deny")
+    topic = Topic(("how do I send a return back?",))
+
+    assert await route(parts, SETTINGS, "is that free?") == Route("fallback", "deny")
+    assert await route(parts, SETTINGS, "is that free?", topic) == Route(
+        "answer", "deny", unsure=True
+    )

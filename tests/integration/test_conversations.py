@@ -155,3 +155,27 @@ async def test_greeting_and_gibberish(make_client: AppClient) -> None:
     second = await say(client, "s10", "zzkq vrrp")
     assert "didn't" in texts(first).lower() or "sorry" in texts(first).lower()
     assert any(b["payload"] == "/contact_human_agent" for r in second for b in r.get("buttons", []))
+
+
+async def test_a_follow_up_is_answered_from_the_conversations_topic(
+    make_client: AppClient,
+) -> None:
+    client = await make_client()
+    # A question about returning, not a request to start one: the policy answers it.
+    first = texts(await say(client, "f1", "how do I send a return back?"))
+    assert "Order History" in first
+    assert "email address on your account" not in first  # not the return form
+
+    label = texts(await say(client, "f1", "does the label cost anything?"))
+    assert "$6.50" in label
+    exchanges = texts(await say(client, "f1", "what about for exchanges?"))
+    assert "free" in exchanges.lower()
+
+    unrelated = texts(await say(client, "f1", "who won the game last night?"))
+    assert "didn't quite get that" in unrelated
+
+
+async def test_a_request_still_starts_its_flow(make_client: AppClient) -> None:
+    client = await make_client()
+    replies = texts(await say(client, "f2", "I want to return a jacket"))
+    assert "email" in replies.lower()
