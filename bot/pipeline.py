@@ -235,6 +235,11 @@ class Pipeline:
             sources=[{"id": h.passage.id, "score": round(h.score, 4)} for h in hits],
             topic=next_topic,
         )
+        self._offer_after_answer(decision, turn)
+
+    def _offer_after_answer(self, decision: Answer, turn: Turn) -> None:
+        if decision.offer_action:
+            self._respond(turn, decision.offer_action, action_offer=decision.intent)
         if decision.offer_handoff:
             self._respond(turn, "utter_offer_handoff", handoff_offer=True)
 
@@ -283,8 +288,9 @@ class Pipeline:
         if result.verdict is not None and result.verdict.claims:
             metadata["checked_claims"] = [c.text for c in result.verdict.claims]
         turn.say(BotMessage(text=result.text), **metadata)
-        if decision.offer_handoff or result.offer_handoff:
+        if result.offer_handoff and not decision.offer_handoff:
             self._respond(turn, "utter_offer_handoff", handoff_offer=True)
+        self._offer_after_answer(decision, turn)
 
     async def _run_form(self, form: str, then: str, turn: Turn) -> None:
         if turn.tracker.active_loop != form:

@@ -93,7 +93,9 @@ def _opens_with(words: list[str], openings: tuple[tuple[str, ...], ...]) -> bool
 
 
 def reads_as_request(text: str) -> bool:
-    """Whether ``text`` asks the bot to act (see the module doc)."""
+    """Whether ``text`` asks the bot to act (see the module doc); a button payload does."""
+    if text.lstrip().startswith("/"):
+        return True
     words = _opening(_WORD.findall(text.lower()))
     if not words or _opens_with(words, _ASKING_OPENINGS):
         return False

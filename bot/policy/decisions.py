@@ -15,13 +15,15 @@ class Respond:
 @dataclass(frozen=True, slots=True)
 class Answer:
     """Answer from the shop's knowledge; when nothing relevant is found, carry out
-    ``otherwise`` (a question about an action: start it), or say it was not understood."""
+    ``otherwise`` (a question about an action: start it), or say it was not understood.
+    ``offer_action`` names a response offering that action, said after an answer."""
 
     query: str
     intent: str
     offer_handoff: bool = False
     min_score: float | None = None
     otherwise: tuple[Decision, ...] = ()
+    offer_action: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

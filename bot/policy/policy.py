@@ -13,7 +13,7 @@ from typing import Any
 from bot.config import HandoffConfig, PolicyConfig
 from bot.domain import REQUESTED_SLOT, Event, TrackerView, slot_event
 from bot.knowledge.followup import answered_topic, looks_like_follow_up
-from bot.policy.asking import reads_as_question
+from bot.policy.asking import reads_as_question, reads_as_request
 from bot.policy.decisions import (
     Answer,
     Decision,
@@ -86,6 +86,11 @@ class Policy:
             return [StopForm(), Handoff()] if tracker.active_loop else [Handoff()]
         if self._answers_handoff_offer(tracker) and intent in ("affirm", "deny"):
             return [Handoff()] if intent == "affirm" else [Respond("utter_thanks")]
+        offered = _last_bot_metadata(tracker).get("action_offer")
+        if isinstance(offered, str) and intent in ("affirm", "deny") and not tracker.active_loop:
+            if intent == "deny":
+                return [Respond("utter_anything_else")]
+            return self._serve(self.flows.for_intent(offered), str(parse.get("text") or ""))
         if tracker.active_loop:
             return self._inside_form(tracker, tracker.active_loop, intent, confidence, filled)
         if intent in ("inform", "out_of_scope", "affirm", "deny"):
@@ -105,7 +110,15 @@ class Policy:
         if (flow.form or flow.then) and self._asks_about(tracker, text):
             # "Can I cancel an order?" wants the rules, not the cancellation form; the form
             # starts only when the knowledge base has nothing relevant to say.
-            return [Answer(text, intent, otherwise=tuple(served))]
+            offer = f"utter_offer_{intent}"
+            return [
+                Answer(
+                    text,
+                    intent,
+                    otherwise=tuple(served),
+                    offer_action=offer if offer in self.domain.responses else None,
+                )
+            ]
         return served
 
     def _asks_after_an_answer(self, tracker: TrackerView, text: str) -> bool:
@@ -113,7 +126,7 @@ class Policy:
 
     def _asks_about(self, tracker: TrackerView, text: str) -> bool:
         """Whether a message on a business topic asks about it rather than for it."""
-        if not self.config.answer_questions_about_actions:
+        if not self.config.answer_questions_about_actions or reads_as_request(text):
             return False
         if reads_as_question(text):
             return True
@@ -191,10 +204,7 @@ class Policy:
         return None
 
     def _answers_handoff_offer(self, tracker: TrackerView) -> bool:
-        for event in reversed(tracker.events):
-            if event.get("event") == "bot":
-                return bool((event.get("metadata") or {}).get("handoff_offer"))
-        return False
+        return bool(_last_bot_metadata(tracker).get("handoff_offer"))
 
     def fallbacks_in_a_row(self, tracker: TrackerView) -> int:
         """How many of the bot's latest answers in a row were 'I didn't understand'."""
@@ -206,6 +216,15 @@ class Policy:
                 break
             count += 1
         return count
+
+
+def _last_bot_metadata(tracker: TrackerView) -> Mapping[str, Any]:
+    """The metadata of the bot's latest message (offers it made are read from there)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            metadata: Mapping[str, Any] = event.get("metadata") or {}
+            return metadata
+    return {}
 
 
 def _intent(parse: Mapping[str, Any]) -> str:

@@ -231,7 +231,12 @@ def test_a_question_about_an_action_is_answered_and_otherwise_starts_it(policy: 
     form = RunForm("cancel_order_form", "action_cancel_order")
 
     assert policy.decide(with_user([], question), question) == [
-        Answer(question["text"], "cancel_order", otherwise=(form,))
+        Answer(
+            question["text"],
+            "cancel_order",
+            otherwise=(form,),
+            offer_action="utter_offer_cancel_order",
+        )
     ]
     request = parse("cancel_order", 0.6, text="I want to cancel my order")
     assert policy.decide(with_user([], request), request) == [form]
@@ -270,3 +275,25 @@ def test_a_question_read_as_yes_or_no_after_an_answer_is_answered(policy: Policy
     assert policy.decide(with_user([], question), question) == [Fallback()]
     no = parse("deny", 0.9, text="no")
     assert policy.decide(with_user(earlier, no), no) == [Fallback()]
+
+
+def offered(intent: str) -> list[Event]:
+    question = "can I cancel an order after it has shipped?"
+    offer = bot_event(BotMessage(text="Would you like me to cancel an order for you?"))
+    offer["metadata"] = {"action_offer": intent}
+    return [*answered(question), offer]
+
+
+def test_yes_to_an_offered_action_starts_it_and_no_closes_it(policy: Policy) -> None:
+    yes = parse("affirm", 0.9, text="yes please")
+    assert policy.decide(with_user(offered("cancel_order"), yes), yes) == [
+        RunForm("cancel_order_form", "action_cancel_order")
+    ]
+    button = parse("cancel_order", 1.0, text="/cancel_order")
+    assert policy.decide(with_user(offered("cancel_order"), button), button) == [
+        RunForm("cancel_order_form", "action_cancel_order")
+    ]
+    no = parse("deny", 1.0, text="/deny")
+    assert policy.decide(with_user(offered("cancel_order"), no), no) == [
+        Respond("utter_anything_else")
+    ]

@@ -165,6 +165,7 @@ async def test_a_follow_up_is_answered_from_the_conversations_topic(
     first = texts(await say(client, "f1", "how do I send a return back?"))
     assert "Order History" in first
     assert "email address on your account" not in first  # not the return form
+    assert "start a return for you?" in first  # ... which is one tap away
 
     label = texts(await say(client, "f1", "does the label cost anything?"))
     assert "$6.50" in label
@@ -179,3 +180,12 @@ async def test_a_request_still_starts_its_flow(make_client: AppClient) -> None:
     client = await make_client()
     replies = texts(await say(client, "f2", "I want to return a jacket"))
     assert "email" in replies.lower()
+
+
+async def test_an_offered_action_starts_with_one_tap(make_client: AppClient) -> None:
+    client = await make_client()
+    answer = await say(client, "f3", "can I cancel an order after it has shipped?")
+    payloads = [b["payload"] for r in answer for b in r.get("buttons", [])]
+    assert "/cancel_order" in payloads
+    started = texts(await say(client, "f3", "/cancel_order"))
+    assert "email address on your account" in started
