@@ -2,10 +2,14 @@
 
     python benchmarks/turns.py                       # N = 1, 8, 32; Redis at 127.0.0.1:6379/14
     python benchmarks/turns.py --shoppers 1 8 32 --conversations 96 --json out.json
+    python benchmarks/turns.py --conversation questions
 
 Each simulated shopper runs order-status conversations over the REST channel, back to back
 with no think time (a closed loop, so the figures are the worst case for that many shoppers):
-"where is my order?" -> email -> order number, each answered from the demo shop. The bot and
+"where is my order?" -> email -> order number, each answered from the demo shop. With
+``--conversation questions`` they ask the knowledge base instead, with follow-ups searched
+beside the conversation's topic: "how do I send a return back?" -> "does the label cost
+anything?" -> "what about for exchanges?". The bot and
 the action server run as separate processes, as in production; the ceiling is a bare aiohttp
 handler answering a fixed reply, driven by the same client in the same way. The bot's encoder
 cache is off by default (--cache-size) so that every message pays for its own encoding, and the
@@ -75,16 +79,30 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes], limit_s: floa
     raise RuntimeError(f"{url} not healthy after {limit_s}s")
 
 
-def shop_conversations() -> list[tuple[str, str]]:
+QUESTIONS = (
+    "how do I send a return back?",
+    "does the label cost anything?",
+    "what about for exchanges?",
+)
+
+
+def shop_conversations(kind: str) -> list[tuple[tuple[str, ...], str]]:
+    """Each conversation's messages and a text its last reply must hold."""
+    if kind == "questions":
+        return [(QUESTIONS, "free")]
     users = json.loads((ROOT / "data/shop/users.json").read_text())
     pairs = [(u["email"], o) for u in users.values() for o in u["orders"]]
     if not pairs:
         raise SystemExit("the demo shop has no orders")
-    return pairs
+    return [(("where is my order?", email, order), order) for email, order in pairs]
 
 
 async def run_load(
-    url: str, shoppers: int, conversations: int, pairs: list[tuple[str, str]], check: bool
+    url: str,
+    shoppers: int,
+    conversations: int,
+    scripts: list[tuple[tuple[str, ...], str]],
+    check: bool,
 ) -> dict[str, Any]:
     latencies: list[float] = []
     failures = 0
@@ -98,16 +116,16 @@ async def run_load(
         nonlocal failures
         while not queue.empty():
             i = queue.get_nowait()
-            email, order_id = pairs[i % len(pairs)]
+            messages, expected = scripts[i % len(scripts)]
             sender = f"bench-{run_id}-{i}"
-            for text in ("where is my order?", email, order_id):
+            for text in messages:
                 started = time.perf_counter()
                 async with session.post(url, json={"sender": sender, "message": text}) as r:
                     body = await r.json()
                 latencies.append((time.perf_counter() - started) * 1000)
                 if r.status != 200 or not body:
                     failures += 1
-            if check and order_id not in json.dumps(body):
+            if check and expected not in json.dumps(body):
                 failures += 1
 
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -169,7 +187,7 @@ def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
 async def measure(
     args: argparse.Namespace, processes: list[subprocess.Popen[bytes]], ports: list[int]
 ) -> list[dict[str, Any]]:
-    pairs = shop_conversations()
+    pairs = shop_conversations(args.conversation)
     action_port, bot_port, bare_port = ports
     await wait_healthy(f"http://127.0.0.1:{action_port}/health", processes[0])
     await wait_healthy(f"http://127.0.0.1:{bot_port}/ready", processes[1])
@@ -211,7 +229,11 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "turns",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "redis": args.redis,
-        "conversation": ["where is my order?", "<email>", "<order id>"],
+        "conversation": (
+            list(QUESTIONS)
+            if args.conversation == "questions"
+            else ["where is my order?", "<email>", "<order id>"]
+        ),
         "encoder_cache": args.cache_size,
         "rows": rows,
     }
@@ -253,6 +275,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shoppers", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--conversations", type=int, default=40, help="per load level (min 3*N)")
+    parser.add_argument(
+        "--conversation",
+        choices=["orders", "questions"],
+        default="orders",
+        help="order status (actions) or knowledge questions with follow-ups",
+    )
     default_redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
     parser.add_argument("--redis", default=default_redis)
     parser.add_argument(
