@@ -117,7 +117,7 @@ class Pipeline:
 
     async def parse(self, text: str) -> dict[str, Any]:
         """The Rasa parse result for a text, outside any conversation."""
-        return _to_rasa(await self._parser.parse(text))
+        return to_rasa(await self._parser.parse(text))
 
     async def handle(
         self,
@@ -143,7 +143,7 @@ class Pipeline:
             if self._session_expired(tracker):
                 turn.add(session_started_event(), action_event(ACTION_LISTEN))
             requested = tracker.slots.get(REQUESTED_SLOT) if tracker.active_loop else None
-            parse = _to_rasa(await self._parser.parse(message.text, requested_slot=requested))
+            parse = to_rasa(await self._parser.parse(message.text, requested_slot=requested))
             turn.add(user_event(message.text, parse, message.channel, **dict(message.metadata)))
             screened = screen_request(message.text) if mode == "bot" else None
             if mode == "human":
@@ -387,7 +387,8 @@ class Pipeline:
         return message
 
 
-def _to_rasa(result: Any) -> dict[str, Any]:
+def to_rasa(result: Any) -> dict[str, Any]:
+    """A parser's result in Rasa's parse format (a parse that already is one passes through)."""
     if isinstance(result, Mapping):
         return dict(result)
     converted: dict[str, Any] = result.to_rasa()

@@ -79,12 +79,12 @@ async def route(
     ``topic`` is what the conversation's previous knowledge answer was about (follow-ups).
     """
     from bot.generation.screening import screen_request
-    from bot.pipeline import _to_rasa
+    from bot.pipeline import to_rasa
     from bot.policy.decisions import Answer, Fallback, Handoff, OfferHandoff, StopForm
 
     if screen_request(question) is not None:
         return Route("deflected")
-    parse = _to_rasa(await parts.parser.parse(question))
+    parse = to_rasa(await parts.parser.parse(question))
     intent = str((parse.get("intent") or {}).get("name") or "")
     policy = parts.dialogue.policy
     tracker = _conversation(question, parse, topic or Topic(), tuple(parts.dialogue.domain.slots))
@@ -152,7 +152,7 @@ def declined_outcome(routed: Route) -> AnswerOutcome | None:
     if routed.kind == "handoff":
         return AnswerOutcome("(handed off)", "handoff", (), offered_handoff=True)
     if routed.kind == "action":
-        return AnswerOutcome(f"(started {routed.intent or 'a flow'})", "action", ())
+        return _started(routed)
     if routed.kind == "fallback":
         return AnswerOutcome("", "fallback", ())
     return None
@@ -160,9 +160,12 @@ def declined_outcome(routed: Route) -> AnswerOutcome | None:
 
 def unanswered_outcome(routed: Route) -> AnswerOutcome:
     """Nothing relevant was found: the business flow starts, or the bot says it did not get it."""
-    if routed.otherwise_acts:
-        return AnswerOutcome(f"(started {routed.intent or 'a flow'})", "action", ())
-    return AnswerOutcome("", "fallback", ())
+    return _started(routed) if routed.otherwise_acts else AnswerOutcome("", "fallback", ())
+
+
+def _started(routed: Route) -> AnswerOutcome:
+    """The policy started a business flow (or a canned response) instead of an answer."""
+    return AnswerOutcome(f"(started {routed.intent or 'a flow'})", "action", ())
 
 
 def passage_outcome(

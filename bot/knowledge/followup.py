@@ -27,16 +27,14 @@ a follow-up opens with a continuation ("and", "also", "what about", "how about",
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain import TrackerView
+from bot.nlu.wording import opens_with, words
 
 TOPIC_MESSAGES = 3
 """Shopper messages kept in a topic: the question that opened it and the latest follow-ups."""
-
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 _OPENING_WORDS = frozenset({"and", "also", "plus", "or"})
 _OPENING_PHRASES = (
@@ -69,25 +67,22 @@ _FUNCTION_WORDS = _POINTERS | frozenset(_FUNCTION_TEXT.split())
 
 def content_words(text: str) -> list[str]:
     """The words of ``text`` that name something (lowercased), in order."""
-    return [w for w in _WORD.findall(text.lower()) if w not in _FUNCTION_WORDS]
+    return [w for w in words(text) if w not in _FUNCTION_WORDS]
 
 
 def looks_like_follow_up(text: str) -> bool:
     """Whether ``text`` needs the previous question to be understood (see the module doc)."""
-    words = _WORD.findall(text.lower())
-    if not words:
+    said = words(text)
+    if not said:
         return False
-    if words[0] in _OPENING_WORDS:
+    if said[0] in _OPENING_WORDS or opens_with(said, _OPENING_PHRASES):
         return True
-    if any(tuple(words[: len(p)]) == p for p in _OPENING_PHRASES):
-        return True
-    own = content_words(text)
-    if len(own) > 2:
+    if len(content_words(text)) > 2:
         return False
-    points_back = any(w in _POINTERS for w in words) or text.lower().rstrip(" ?!.").endswith(
+    points_back = any(w in _POINTERS for w in said) or text.lower().rstrip(" ?!.").endswith(
         "as well"
     )
-    return points_back or len(words) <= 3
+    return points_back or len(said) <= 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+from bot.nlu.wording import opens_with, words
+
 # The shopper's own order is something to act on ("where is my order?"); questions about the
 # rules speak of orders in general ("can an order be cancelled after it ships?").
 _MINE = re.compile(
@@ -81,32 +82,28 @@ _QUESTION_OPENINGS = frozenset(
 )  # fmt: skip
 
 
-def _opening(words: list[str]) -> list[str]:
+def _opening(text: str) -> list[str]:
+    """The words of ``text`` from where the message proper starts (lead-ins skipped)."""
+    said = words(text)
     start = 0
-    while start < len(words) - 1 and words[start] in _LEAD_INS:
+    while start < len(said) - 1 and said[start] in _LEAD_INS:
         start += 1
-    return words[start:]
-
-
-def _opens_with(words: list[str], openings: tuple[tuple[str, ...], ...]) -> bool:
-    return any(tuple(words[: len(o)]) == o for o in openings)
+    return said[start:]
 
 
 def reads_as_request(text: str) -> bool:
     """Whether ``text`` asks the bot to act (see the module doc); a button payload does."""
     if text.lstrip().startswith("/"):
         return True
-    words = _opening(_WORD.findall(text.lower()))
-    if not words or _opens_with(words, _ASKING_OPENINGS):
+    opening = _opening(text)
+    if not opening or opens_with(opening, _ASKING_OPENINGS):
         return False
-    if _opens_with(words, _REQUEST_OPENINGS):
+    if opens_with(opening, _REQUEST_OPENINGS) or opening[0] in _IMPERATIVES:
         return True
-    if words[0] in _IMPERATIVES:
-        return True
-    if "for me" in " ".join(words) or _ORDER_NUMBER.search(text):
+    if "for me" in " ".join(opening) or _ORDER_NUMBER.search(text):
         return True
     # "If my order costs less than my gift card…" supposes; it does not ask for an action.
-    supposes = words[0] == "if" or _opens_with(words, (("what", "if"), ("what", "happens")))
+    supposes = opening[0] == "if" or opens_with(opening, (("what", "if"), ("what", "happens")))
     return not supposes and bool(_MINE.search(text))
 
 
@@ -114,11 +111,11 @@ def reads_as_question(text: str) -> bool:
     """Whether ``text`` asks about the shop's rules rather than for an action."""
     if reads_as_request(text):
         return False
-    words = _opening(_WORD.findall(text.lower()))
-    if not words:
+    opening = _opening(text)
+    if not opening:
         return False
     return (
         text.rstrip().endswith("?")
-        or words[0] in _QUESTION_OPENINGS
-        or _opens_with(words, _ASKING_OPENINGS)
+        or opening[0] in _QUESTION_OPENINGS
+        or opens_with(opening, _ASKING_OPENINGS)
     )

@@ -81,6 +81,7 @@ class Policy:
         """
         intent = _intent(parse)
         confidence = _confidence(parse)
+        text = str(parse.get("text") or "")
         flow = self.flows.for_intent(intent)
         if flow.handoff or intent in self.handoff.intents:
             return [StopForm(), Handoff()] if tracker.active_loop else [Handoff()]
@@ -90,14 +91,13 @@ class Policy:
         if isinstance(offered, str) and intent in ("affirm", "deny") and not tracker.active_loop:
             if intent == "deny":
                 return [Respond("utter_anything_else")]
-            return self._serve(self.flows.for_intent(offered), str(parse.get("text") or ""))
+            return self._serve(self.flows.for_intent(offered), text)
         if tracker.active_loop:
             return self._inside_form(tracker, tracker.active_loop, intent, confidence, filled)
         if intent in ("inform", "out_of_scope", "affirm", "deny"):
             resumed = self._resume(tracker, filled)
             if resumed is not None:
                 return [resumed]
-            text = str(parse.get("text") or "")
             if intent == "out_of_scope" or self._asks_after_an_answer(tracker, text):
                 # An unknown intent is answered only from a passage clearly about it. So is a
                 # question after an answer that the NLU took for a yes, no or detail ("is that
@@ -105,7 +105,6 @@ class Policy:
                 bar = self.config.unsure_answer_min_score
                 return [Answer(text, intent, min_score=bar)]
             return [Fallback()]
-        text = str(parse.get("text") or "")
         served = self._serve(flow, text)
         if (flow.form or flow.then) and self._asks_about(tracker, text):
             # "Can I cancel an order?" wants the rules, not the cancellation form; the form
