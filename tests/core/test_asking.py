@@ -19,6 +19,17 @@ QUESTIONS = [
     "I'd like to know how returns work",
     "I was wondering whether I can change the address after ordering",
     "and for sale items?",
+    # "my order" inside a question about the rules does not make it a request
+    "would swapping the colour on my order change the delivery date?",
+    "is there a cap on how old my order history can be?",
+    "will I get an email when my refund is issued, or do I watch my bank?",
+    # only supposing a case
+    "say my parcel has already left, can it still be stopped?",
+    "once the carrier has my package, who handles a change of address",
+    # the question comes after the context, without a question mark
+    "after the warehouse checks a return, how fast does store credit appear",
+    "would you ship to a PO box?",
+    "can I change the address on my order once it has shipped?",
 ]
 
 REQUESTS = [
@@ -33,6 +44,18 @@ REQUESTS = [
     "hey, I'd like to exchange the jacket",
     "return the tent from order 5004592?",
     "ok go ahead",
+    # the ask comes last, after the context
+    "the boots pinch at the toes, could you send a half size up instead?",
+    "the card on that order is wrong, can you switch it to my visa?",
+    # an order named by its number or by when it was placed
+    "is it too late to stop 4829301?",
+    "can I still change the size on this morning's order?",
+    "what would go well with my last order?",
+    "could I swap the size on my order?",
+    # asking after the shopper's own order, parcel or refund
+    "the tracking for my tent hasn't moved since tuesday, is it lost?",
+    "could you tell me whether the stove I ordered has shipped?",
+    "I sent the jacket back last week and nothing yet. has it arrived?",
 ]
 
 NEITHER = ["", "   ", "the blue one", "thanks"]
