@@ -154,7 +154,12 @@ def _openings(text: str) -> list[list[str]]:
 
 
 def _wishes(opening: list[str]) -> bool:
-    return opens_with(opening, _REQUEST_OPENINGS) and not opens_with(opening, _ASKING_OPENINGS)
+    # A lone "please" after a question ("how long do refunds take, please?") asks nothing.
+    return (
+        len(opening) > 1
+        and opens_with(opening, _REQUEST_OPENINGS)
+        and not opens_with(opening, _ASKING_OPENINGS)
+    )
 
 
 def _asks_after_own_order(text: str, openings: list[list[str]]) -> bool:

@@ -30,6 +30,7 @@ QUESTIONS = [
     "after the warehouse checks a return, how fast does store credit appear",
     "would you ship to a PO box?",
     "can I change the address on my order once it has shipped?",
+    "how long do refunds take, please?",
 ]
 
 REQUESTS = [
