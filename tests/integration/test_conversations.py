@@ -189,3 +189,22 @@ async def test_an_offered_action_starts_with_one_tap(make_client: AppClient) -> 
     assert "/cancel_order" in payloads
     started = texts(await say(client, "f3", "/cancel_order"))
     assert "email address on your account" in started
+
+
+async def test_my_order_inside_a_question_about_the_rules_is_answered(
+    make_client: AppClient,
+) -> None:
+    client = await make_client()
+    answer = texts(
+        await say(client, "f4", "can I change the address on my order once it has shipped?")
+    )
+    assert "email address on your account" not in answer
+    assert "Pending" in answer  # the rule: addresses change while the order is Pending
+
+    # The ask comes after the context: a request, so the exchange form starts.
+    started = texts(
+        await say(
+            client, "f5", "the boots pinch at the toes, could you send a half size up instead?"
+        )
+    )
+    assert "email address on your account" in started
