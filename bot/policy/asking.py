@@ -2,9 +2,9 @@
 
 The NLU names the topic of a message (``cancel_order``), not whether the shopper wants the bot
 to act or wants to know the shop's rules. A question about a business topic ("how long do I
-have to cancel?", "is a return free if I used my own box?") deserves the
-policy's answer from the knowledge base; starting the cancellation form would ask for an email
-address instead. :func:`reads_as_question` tells the two apart from the wording, in English,
+have to cancel?", "is a return free if I used my own box?") deserves the policy's answer
+from the knowledge base; starting the cancellation form would ask for an email address
+instead. :func:`reads_as_question` tells the two apart from the wording, in English,
 with rules simple enough to predict. A message is read clause by clause (split at sentence
 ends, commas, semicolons and dashes), because shoppers put the context first and the ask
 last ("the boots pinch at the toes, could you send a half size up?").
@@ -16,10 +16,9 @@ last ("the boots pinch at the toes, could you send a half size up?").
   cancel my order after it ships?"); or it asks after the state of the shopper's own things
   ("where is my order?", "has the stove I ordered shipped?", "I sent the jacket back last
   week, has it arrived?") without only supposing ("what if my parcel is lost?", "say my
-  parcel has left…"). A polite wrapper around a
-  question ("can you tell me", "I'd like to know") is not a wish, and "my order" alone does
-  not make one: "would swapping the colour on my order change the delivery date?" asks
-  about the rules;
+  parcel has left…"). A polite wrapper around a question ("can you tell me", "I'd like to
+  know") is not a wish, and "my order" alone does not make one: "would swapping the colour
+  on my order change the delivery date?" asks about the rules;
 - a question: otherwise, when it ends with a question mark or a clause opens with a question
   word or an inverted verb ("how", "what", "is there", "can I", "do you", "what if").
 
