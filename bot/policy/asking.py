@@ -32,8 +32,11 @@ get that".
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from bot.nlu.wording import opens_with, words
+
+Reading = Literal["request", "question"]
 
 # Where a message is cut into clauses; each clause's opening is read on its own.
 _CLAUSE_BREAK = re.compile(r"[.!?;,:]+(?:\s|$)|\s[-\u2013\u2014]+\s|\n")
@@ -123,14 +126,12 @@ _IMPERATIVES = frozenset(
      "ship", "start", "process", "add", "remove", "set", "use", "show", "find", "check", "give"}
 )  # fmt: skip
 _ASKING_LEAVE = (("can", "i"), ("could", "i"), ("may", "i"))
-# Words that make "can I cancel my order …" a question about when and whether it is allowed.
-_CONDITIONS = frozenset(
-    {"after", "if", "once", "when", "before", "without", "unless", "while", "even", "or",
-     "whether", "until"}
-)  # fmt: skip
-# ... and that make "my order … shipped" a time in the rules, not the state of the order;
-# "if" and "whether" also open indirect questions ("tell me whether it has shipped").
+# Words that make "my order … shipped" a time in the rules, not the state of the order.
 _TIME_CONDITIONS = frozenset({"after", "once", "when", "before", "unless", "until"})
+# ... and, with these, "can I cancel my order …" a question about when and whether it is
+# allowed. ("if" and "whether" are not time conditions: they also open indirect questions,
+# "tell me whether it has shipped".)
+_CONDITIONS = _TIME_CONDITIONS | frozenset({"if", "without", "while", "even", "or", "whether"})
 _QUESTION_OPENINGS = frozenset(
     {"how", "what", "what's", "whats", "when", "where", "why", "which", "who", "whose", "is",
      "are", "was", "were", "do", "does", "did", "can", "could", "may", "might", "will",
@@ -187,13 +188,24 @@ def _asks_to_act_on_own(opening: list[str]) -> bool:
     return verb in _IMPERATIVES and "my" in opening and _CONDITIONS.isdisjoint(opening)
 
 
-def reads_as_request(text: str) -> bool:
-    """Whether ``text`` asks the bot to act (see the module doc); a button payload does."""
+def reading(text: str) -> Reading | None:
+    """How ``text`` reads (see the module doc): a request to act, a question about the shop's
+    rules, or neither (a bare detail such as "the blue one"); a button payload is a request."""
     if text.lstrip().startswith("/"):
-        return True
+        return "request"
     openings = _openings(text)
     if not openings:
-        return False
+        return None
+    if _requests(text, openings):
+        return "request"
+    if text.rstrip().endswith("?") or any(
+        o[0] in _QUESTION_OPENINGS or opens_with(o, _ASKING_OPENINGS) for o in openings
+    ):
+        return "question"
+    return None
+
+
+def _requests(text: str, openings: list[list[str]]) -> bool:
     if any(_wishes(o) or _asks_to_act_on_own(o) for o in openings):
         return True
     if openings[0][0] in _IMPERATIVES:
@@ -203,13 +215,11 @@ def reads_as_request(text: str) -> bool:
     return _asks_after_own_order(text, openings)
 
 
+def reads_as_request(text: str) -> bool:
+    """Whether ``text`` asks the bot to act (:func:`reading`)."""
+    return reading(text) == "request"
+
+
 def reads_as_question(text: str) -> bool:
-    """Whether ``text`` asks about the shop's rules rather than for an action."""
-    if reads_as_request(text):
-        return False
-    openings = _openings(text)
-    if not openings:
-        return False
-    return text.rstrip().endswith("?") or any(
-        o[0] in _QUESTION_OPENINGS or opens_with(o, _ASKING_OPENINGS) for o in openings
-    )
+    """Whether ``text`` asks about the shop's rules rather than for an action (:func:`reading`)."""
+    return reading(text) == "question"

@@ -13,7 +13,7 @@ from typing import Any
 from bot.config import HandoffConfig, PolicyConfig
 from bot.domain import REQUESTED_SLOT, Event, TrackerView, slot_event
 from bot.knowledge.followup import answered_topic, looks_like_follow_up
-from bot.policy.asking import reads_as_question, reads_as_request
+from bot.policy.asking import reading, reads_as_question
 from bot.policy.decisions import (
     Answer,
     Decision,
@@ -125,10 +125,11 @@ class Policy:
 
     def _asks_about(self, tracker: TrackerView, text: str) -> bool:
         """Whether a message on a business topic asks about it rather than for it."""
-        if not self.config.answer_questions_about_actions or reads_as_request(text):
+        if not self.config.answer_questions_about_actions:
             return False
-        if reads_as_question(text):
-            return True
+        read = reading(text)
+        if read is not None:
+            return read == "question"
         return bool(answered_topic(tracker).messages) and looks_like_follow_up(text)
 
     def _inside_form(

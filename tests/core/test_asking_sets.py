@@ -7,15 +7,14 @@ or the NLU's training examples.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from benchmarks.asking import LABELS, Labelled, load, measure
 from bot.generation.evaluation import normalize
+from bot.nlu.training_data import load_nlu_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = load(ROOT / "data/eval/asking-dev.yml")
@@ -38,13 +37,7 @@ def test_each_set_has_both_labels_on_every_business_topic(cases: list[Labelled])
 
 
 def test_the_sets_share_no_message_and_copy_no_training_example() -> None:
-    nlu = yaml.safe_load((ROOT / "data/nlu.yml").read_text("utf-8"))["nlu"]
-    examples = {
-        normalize(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:]))
-        for block in nlu
-        for line in str(block.get("examples", "")).splitlines()
-        if line.strip().startswith("- ")
-    }
+    examples = {normalize(e.text) for e in load_nlu_yaml(ROOT / "data/nlu.yml").examples}
     held_out = {normalize(case.text) for case in HELD_OUT}
 
     assert len(examples) > 100

@@ -8,16 +8,15 @@ questions apart, not copy the training data, and only require facts the knowledg
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.config import Settings
 from bot.generation.evaluation import AnswerCase, contains, load_cases, normalize
 from bot.knowledge import fill_placeholders, split_markdown
+from bot.nlu.training_data import load_nlu_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_FILE = ROOT / "data" / "eval" / "answers.yml"
@@ -36,16 +35,6 @@ FOLLOW_UPS_DEV = load_cases(FOLLOW_UPS_DEV_FILE)
 ANSWER_CASES = [
     case for case in SHIPPED + DEV + SECOND + FOLLOW_UPS + FOLLOW_UPS_DEV if case.expect == "answer"
 ]
-
-
-def _nlu_examples() -> list[str]:
-    examples: list[str] = []
-    for block in yaml.safe_load(NLU_FILE.read_text(encoding="utf-8"))["nlu"]:
-        for line in str(block.get("examples", "")).splitlines():
-            if line.strip().startswith("- "):
-                # "[#4821937](order_id)" is written "#4821937" by a shopper.
-                examples.append(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:]))
-    return examples
 
 
 @pytest.mark.parametrize(
@@ -98,7 +87,8 @@ def test_follow_up_sets_ask_after_earlier_messages(cases: list[AnswerCase], mini
 
 
 def test_no_question_is_copied_from_the_training_data() -> None:
-    examples = _nlu_examples()
+    # The examples' plain text, with entity markup ("[#4821937](order_id)") read as written.
+    examples = [example.text for example in load_nlu_yaml(NLU_FILE).examples]
     assert len(examples) > 100  # the parser found the examples
     nlu_text = "\n".join(normalize(example) for example in examples)
     knowledge_text = normalize(" ".join(p.read_text("utf-8") for p in KNOWLEDGE.glob("*.md")))
