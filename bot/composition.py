@@ -142,6 +142,7 @@ def build_parts(
                 min_overlap=config.min_overlap,
                 focus_sentences=config.focus_sentences,
                 min_coverage=config.min_coverage,
+                trust_abstention=config.trust_abstention,
                 budget=PromptBudget(max_sources=config.prompt_passages),
             ),
         )

@@ -296,6 +296,13 @@ class GeneratorConfig:
             "must contain, else the passage is sent; 0 = off"
         },
     )
+    trust_abstention: bool = field(
+        default=False,
+        metadata={
+            "help": "when the model says the passages do not answer, send only an apology "
+            "and the offer of a person; false sends the best passage with the offer"
+        },
+    )
     max_new_tokens: int = field(default=160, metadata={"help": "longest generated answer"})
     temperature: float = field(default=0.0, metadata={"help": "0 = greedy (repeatable)"})
     timeout_s: float = field(default=30.0, metadata={"help": "a whole answer, queueing included"})

@@ -28,6 +28,7 @@ from bot.generation.guard import GuardVerdict, check_answer
 from bot.generation.overlap import coverage, extractive_support
 from bot.generation.prompt import (
     ABSTAIN,
+    ABSTAIN_APOLOGY,
     PromptBudget,
     build_messages,
     passage_source,
@@ -46,6 +47,7 @@ AnswerKind = Literal["generated", "passage", "fallback"]
 
 _SENTENCE_END = re.compile(r"[.!?](?:[\"')\]]*)\s")
 _ABSTAIN_MARKERS = ("can't find that", "cannot find that", "connect you with", "don't have that")
+_ABSTAINED = "the model found no answer in the passages"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,13 @@ class GroundedAnswer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerSettings:
+    """Retrieval, generation and guard limits of :class:`GroundedAnswerer` (``generator.*``).
+
+    ``trust_abstention``: when the model says the passages do not answer (:data:`ABSTAIN`),
+    send only the apology and offer a person; otherwise the best passage is sent and a person
+    offered beside it, because a small model also abstains when the passage does answer.
+    """
+
     top_k: int = 3
     min_similarity: float = 0.30
     max_new_tokens: int = 160
@@ -86,6 +95,7 @@ class AnswerSettings:
     min_overlap: float = 0.0
     focus_sentences: int = 0
     min_coverage: float = 0.0
+    trust_abstention: bool = False
     budget: PromptBudget = field(default_factory=PromptBudget)
 
 
@@ -180,6 +190,7 @@ class GroundedAnswerer:
         # with placeholders filled, exactly what the shopper has seen.
         released, draft, cut, checked = "", "", 0, 0
         rejected: str | None = None
+        abstained = False
         # Nothing is released until the answer holds the sentence nearest the question, so a
         # draft that answers something else is never shown before the passage replaces it.
         nearest = self._nearest_sentence(hits[0])
@@ -203,6 +214,11 @@ class GroundedAnswerer:
                     if end > checked:  # a sentence was completed since the last check
                         checked = end
                         ready = fill_placeholders(draft[cut:end], self._placeholders)
+                        # Checked before the guard, which would reject the trained "I can't
+                        # find that" as unsupported and send the passage it just declined.
+                        abstained = _abstains(ready, evidence)
+                        if abstained:
+                            break
                         rejected = self._check(released + ready, evidence)
                         if rejected is not None:
                             break
@@ -223,6 +239,12 @@ class GroundedAnswerer:
             "total_s": time.perf_counter() - started,
         }
         tail = fill_placeholders(draft[cut:], self._placeholders)
+        if abstained or _abstains(tail, evidence):
+            if not self.settings.trust_abstention:
+                # A small model also says so when the passage does answer; the shopper gets
+                # the passage and a person is offered beside it.
+                return self._passage(best, ids, evidence, released, _ABSTAINED, offer_handoff=True)
+            return await self._apology(released, ids, evidence, sink, timings)
         text = (released + tail).strip()
         verdict = check_answer(text, evidence)
         if rejected is None and verdict.ok:
@@ -235,9 +257,35 @@ class GroundedAnswerer:
             return self._passage(best, ids, evidence, released, f"guard: {reason}", verdict)
         if sink is not None and tail.strip():
             await sink(tail.rstrip())
-        abstained = text == ABSTAIN or any(m in text.lower() for m in _ABSTAIN_MARKERS)
         return GroundedAnswer(
-            text, "generated", ids, evidence, verdict, abstained, released, timings=timings
+            text, "generated", ids, evidence, verdict, False, released, timings=timings
+        )
+
+    async def _apology(
+        self,
+        released: str,
+        ids: tuple[str, ...],
+        evidence: tuple[str, ...],
+        sink: DeltaSink | None,
+        timings: dict[str, float],
+    ) -> GroundedAnswer:
+        """A trusted abstention: an apology, and a person is offered (no passage).
+
+        Text already released stays; the apology follows it.
+        """
+        apology = f" {ABSTAIN_APOLOGY}" if released else ABSTAIN_APOLOGY
+        if sink is not None:
+            await sink(apology)
+        return GroundedAnswer(
+            (released + apology).strip(),
+            "generated",
+            ids,
+            evidence,
+            None,
+            True,
+            released,
+            _ABSTAINED,
+            timings,
         )
 
     def _check(self, text: str, evidence: Sequence[str]) -> str | None:
@@ -275,8 +323,25 @@ class GroundedAnswerer:
         released: str,
         reason: str,
         verdict: GuardVerdict | None = None,
+        *,
+        offer_handoff: bool = False,
     ) -> GroundedAnswer:
-        return GroundedAnswer(best, "passage", ids, evidence, verdict, False, released, reason)
+        return GroundedAnswer(
+            best, "passage", ids, evidence, verdict, offer_handoff, released, reason
+        )
+
+
+def _abstains(text: str, evidence: Sequence[str]) -> bool:
+    """Whether ``text`` is the model saying it has no answer (:data:`ABSTAIN` or its gist).
+
+    A marker that the evidence itself contains ("we connect you with a specialist") is part
+    of an answer, not an abstention.
+    """
+    lowered = text.lower()
+    if ABSTAIN.lower() in lowered:
+        return True
+    said = [m for m in _ABSTAIN_MARKERS if m in lowered]
+    return bool(said) and not any(m in e.lower() for m in said for e in evidence)
 
 
 def _without_titles(text: str, titles: Sequence[str]) -> str:

@@ -16,10 +16,11 @@ from bot.knowledge import fill_placeholders
 from bot.knowledge.passages import Passage
 from bot.knowledge.vectors import sentences
 
-ABSTAIN = (
-    "I'm sorry, I can't find that in our shop's information. "
-    "Would you like me to connect you with someone from our support team?"
-)
+ABSTAIN_APOLOGY = "I'm sorry, I can't find that in our shop's information."
+"""The first sentence of :data:`ABSTAIN`, which the shopper is shown when the model abstains
+(the offer of a person follows as the handoff offer, with its button)."""
+
+ABSTAIN = f"{ABSTAIN_APOLOGY} Would you like me to connect you with someone from our support team?"
 """What the model is trained to say when the context does not answer the question."""
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.generation.answerer import AnswerSettings, GroundedAnswerer
 from bot.generation.backend import GenerationTimeout, GeneratorBusy
-from bot.generation.prompt import ABSTAIN, passage_source
+from bot.generation.prompt import ABSTAIN, ABSTAIN_APOLOGY, passage_source
 from bot.knowledge import KnowledgeBase, Passage, RetrievalSettings
 from bot.knowledge.followup import FollowUpContext
 from tests.core.test_pipeline import HashEncoder
@@ -119,10 +119,58 @@ async def test_placeholders_are_filled_and_unknown_ones_rejected() -> None:
     assert "}}" not in odd.text
 
 
-async def test_an_abstaining_model_offers_a_person() -> None:
-    result = await answerer(ScriptedGenerator(ABSTAIN)).answer(QUESTION)
+# The guard as config.yml ships it: copied sentences only, and the one nearest the question.
+SHIPPED_GUARD = {"min_overlap": 0.7, "min_coverage": 0.85}
+
+
+@pytest.mark.parametrize("guard", [{}, SHIPPED_GUARD], ids=["lenient guard", "shipped guard"])
+async def test_an_abstaining_model_gets_the_passage_sent_and_a_person_offered(
+    guard: dict[str, float],
+) -> None:
+    generator = ScriptedGenerator(ABSTAIN + " " + "and then some rambling " * 10)
+    sink = Sink()
+    result = await answerer(generator, **guard).answer(QUESTION, sink=sink)
+    # Under any guard setting: the extractive guard alone would reject the apology as
+    # unsupported and send the passage without the offer.
+    assert result.kind == "passage"
+    assert result.text.startswith("You can return items within 30 days")
+    assert result.offer_handoff
+    assert result.reason == "the model found no answer in the passages"
+    assert sink.pieces == []  # nothing of the apology was released
+    assert generator.closed_early  # stopped at the apology
+
+
+@pytest.mark.parametrize("guard", [{}, SHIPPED_GUARD], ids=["lenient guard", "shipped guard"])
+async def test_a_trusted_abstention_apologises_and_offers_a_person(
+    guard: dict[str, float],
+) -> None:
+    generator = ScriptedGenerator(ABSTAIN)
+    sink = Sink()
+    result = await answerer(generator, trust_abstention=True, **guard).answer(QUESTION, sink=sink)
     assert result.kind == "generated"
     assert result.offer_handoff
+    assert result.text == ABSTAIN_APOLOGY  # the offer itself follows as the handoff offer
+    assert "".join(sink.pieces) == ABSTAIN_APOLOGY
+
+
+async def test_an_answer_that_quotes_a_marker_from_its_passage_is_no_abstention() -> None:
+    passages = [
+        Passage(
+            id="contact.md#chat",
+            source="contact.md",
+            title="Contact",
+            heading="Live chat",
+            text="Our live chat can connect you with a specialist for technical questions.",
+        )
+    ]
+    generator = ScriptedGenerator(
+        "Our live chat can connect you with a specialist for technical questions."
+    )
+    result = await answerer(generator, passages, **SHIPPED_GUARD).answer(
+        "can the live chat connect me with a specialist"
+    )
+    assert result.kind == "generated"
+    assert not result.offer_handoff
 
 
 async def test_history_and_facts_reach_the_prompt() -> None:

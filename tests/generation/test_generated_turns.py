@@ -13,6 +13,7 @@ from bot.action_client import InMemoryActionExecutor
 from bot.app import Dialogue, create_app
 from bot.config import ROOT, Settings, load_settings
 from bot.generation.answerer import AnswerSettings, GroundedAnswerer
+from bot.generation.prompt import ABSTAIN
 from bot.knowledge import KnowledgeBase
 from bot.sessions.memory import MemorySessionStore
 from tests.core.test_pipeline import HashEncoder, ScriptedParser
@@ -90,6 +91,21 @@ async def test_a_rejected_draft_is_replaced_by_the_passage(
     final = next(e for e in events if e["type"] == "message")["text"]
     assert deltas == ["You can return items within 30 days. "]
     assert final.startswith("You can return items within 30 days of delivery")
+
+
+async def test_an_abstaining_model_sends_the_passage_and_offers_a_person(
+    aiohttp_client: Any, settings: Settings
+) -> None:
+    client = await aiohttp_client(
+        app_with(settings, ScriptedGenerator(ABSTAIN), MemorySessionStore())
+    )
+    response = await client.post(
+        "/webhooks/rest/webhook", json={"sender": "a", "message": QUESTION}
+    )
+    replies = await response.json()
+    assert replies[0]["text"].startswith("You can return items within 30 days of delivery")
+    assert "connect you" in replies[1]["text"]  # the handoff offer, with its button
+    assert replies[1]["buttons"][0]["payload"] == "/contact_human_agent"
 
 
 async def test_rest_returns_whole_messages(aiohttp_client: Any, settings: Settings) -> None:
