@@ -8,9 +8,10 @@ Usage (from the repository root)::
 Each message of a labelled set (``data/eval/asking*.yml``) is read by
 :func:`bot.policy.asking.reads_as_question`, the rule the policy applies to a message on a
 business topic: ``question`` gets a knowledge answer (the form starts only when nothing is
-relevant), ``request`` starts the form. The rule is tuned on ``asking-dev.yml`` and scored on
-``asking.yml``. A table is printed (accuracy, recall of each label, accuracy per topic) and
-JSON written (``--json``; ``benchmarks/results/asking.json``).
+relevant), ``request`` starts the form. The rule is tuned on ``asking-dev.yml`` and ``asking-
+dev-2.yml`` and scored on ``asking.yml`` and ``asking-2.yml``. A table is printed (accuracy,
+recall of each label, accuracy per topic) and JSON written (``--json``;
+``benchmarks/results/asking.json``).
 """
 
 from __future__ import annotations

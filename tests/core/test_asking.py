@@ -31,6 +31,11 @@ QUESTIONS = [
     "would you ship to a PO box?",
     "can I change the address on my order once it has shipped?",
     "how long do refunds take, please?",
+    # what the shop does in a case, not a wish: a condition and nothing of the shopper's
+    "can you exchange hiking boots if they've been worn outside once?",
+    "are you able to ship orders to a hotel?",
+    "are you able to refund to another card, say if mine was closed?",
+    "I was wondering how long a refund takes to reach a PayPal account",
 ]
 
 REQUESTS = [
@@ -48,6 +53,12 @@ REQUESTS = [
     # the ask comes last, after the context
     "the boots pinch at the toes, could you send a half size up instead?",
     "the card on that order is wrong, can you switch it to my visa?",
+    # wishes in other clothes
+    "are you able to cancel the stove I ordered an hour ago?",
+    "are you able to send me a new return label?",
+    "any chance you could look up where the tent is?",
+    "I was wondering if you could check on the refund for my boots",
+    "can you check if my refund has gone out yet?",
     # an order named by its number or by when it was placed
     "is it too late to stop 4829301?",
     "can I still change the size on this morning's order?",

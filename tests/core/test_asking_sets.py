@@ -1,6 +1,7 @@
 """The labelled sets behind the asking rule (``data/eval/asking*.yml``): fair to tune and test on.
 
-``asking-dev.yml`` is for writing the rule and ``asking.yml`` is held out; both must be usable by
+``asking-dev.yml`` and ``asking-dev-2.yml`` (harder wording, written later) are for writing the
+rule; ``asking.yml`` and ``asking-2.yml`` are held out. All must be usable by
 ``benchmarks/asking.py``, cover every business topic with both labels, and not repeat each other
 or the NLU's training examples.
 """
@@ -17,8 +18,12 @@ from bot.generation.evaluation import normalize
 from bot.nlu.training_data import load_nlu_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-DEV = load(ROOT / "data/eval/asking-dev.yml")
-HELD_OUT = load(ROOT / "data/eval/asking.yml")
+SETS = {
+    name: load(ROOT / f"data/eval/{name}.yml")
+    for name in ("asking-dev", "asking-dev-2", "asking", "asking-2")
+}
+DEV = SETS["asking-dev"] + SETS["asking-dev-2"]
+HELD_OUT = SETS["asking"] + SETS["asking-2"]
 TOPICS = {
     "track_order", "list_orders", "cancel_order", "return_item", "exchange_item", "change_order",
     "change_shipping_address", "change_payment_method", "set_up_shipping_address", "get_refund",
@@ -26,7 +31,7 @@ TOPICS = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("cases", [DEV, HELD_OUT], ids=["dev", "held-out"])
+@pytest.mark.parametrize("cases", SETS.values(), ids=SETS.keys())
 def test_each_set_has_both_labels_on_every_business_topic(cases: list[Labelled]) -> None:
     per_topic = Counter((case.topic, case.reads) for case in cases)
 
@@ -41,8 +46,11 @@ def test_the_sets_share_no_message_and_copy_no_training_example() -> None:
     held_out = {normalize(case.text) for case in HELD_OUT}
 
     assert len(examples) > 100
+    every = [normalize(c.text) for c in DEV + HELD_OUT]
+
     assert [c.text for c in DEV if normalize(c.text) in held_out] == []
     assert [c.text for c in DEV + HELD_OUT if normalize(c.text) in examples] == []
+    assert len(set(every)) == len(every)
 
 
 def test_a_malformed_entry_is_named(tmp_path: Path) -> None:
