@@ -34,7 +34,12 @@ from bot.generation.evaluation import load_cases  # noqa: E402
 from bot.knowledge.passages import load_passages  # noqa: E402
 from bot.nlu.encoder import MiniLMEncoder  # noqa: E402
 
-CASE_FILES = ("data/eval/answers-dev.yml", "data/eval/answers.yml", "data/eval/answers-2.yml")
+CASE_FILES = (
+    "data/eval/answers-dev.yml",
+    "data/eval/answers-dev-2.yml",
+    "data/eval/answers.yml",
+    "data/eval/answers-2.yml",
+)
 THRESHOLDS = (0.7, 0.8, 0.9)
 BANDS = {"<0.7": (-1.0, 0.7), "0.7-0.8": (0.7, 0.8), ">=0.8": (0.8, 1.01)}
 

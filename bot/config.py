@@ -128,7 +128,7 @@ class PolicyConfig:
         default=0.25, metadata={"help": "passages less similar than this are not used"}
     )
     unsure_answer_min_score: float = field(
-        default=0.40,
+        default=0.35,
         metadata={"help": "the same bar when the NLU is unsure of the intent (out_of_scope)"},
     )
     switch_confidence: float = field(
@@ -165,7 +165,7 @@ class KnowledgeConfig:
         metadata={"help": "weight of a section's example questions in ranking; 0 = none"},
     )
     question_match: float = field(
-        default=0.60,
+        default=0.55,
         metadata={
             "help": "an example question this near makes its section relevant whatever the "
             "answer bars; above 1 = never"

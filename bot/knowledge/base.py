@@ -55,7 +55,7 @@ class RetrievalSettings:
     question_weight: float = 1.0
     lexical_weight: float = 0.05
     intent_boost: float = 0.10
-    question_match: float = 0.60
+    question_match: float = 0.55
     context_weight: float = 0.75
     standalone_floor: float = 0.20
 

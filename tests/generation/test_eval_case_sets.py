@@ -1,7 +1,7 @@
 """The shipped answer-evaluation case files: what they cover, and that they are fair tests.
 
-The answer sets (``data/eval/answers*.yml``: development, held-out and a second held-out set
-written after the answer rules were tuned) and the follow-up sets
+The answer sets (``data/eval/answers*.yml``: two development sets, held-out and a second
+held-out set written after the answer rules were tuned) and the follow-up sets
 (``data/eval/followups*.yml``) must cover the knowledge base, keep development and held-out
 questions apart, not copy the training data, and only require facts the knowledge states.
 """
@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES_FILE = ROOT / "data" / "eval" / "answers.yml"
 DEV_FILE = ROOT / "data" / "eval" / "answers-dev.yml"
 SECOND_FILE = ROOT / "data" / "eval" / "answers-2.yml"
+DEV_2_FILE = ROOT / "data" / "eval" / "answers-dev-2.yml"
 FOLLOW_UPS_FILE = ROOT / "data" / "eval" / "followups.yml"
 FOLLOW_UPS_DEV_FILE = ROOT / "data" / "eval" / "followups-dev.yml"
 KNOWLEDGE = ROOT / "data" / "knowledge"
@@ -30,17 +31,20 @@ NLU_FILE = ROOT / "data" / "nlu.yml"
 SHIPPED = load_cases(CASES_FILE)
 DEV = load_cases(DEV_FILE)
 SECOND = load_cases(SECOND_FILE)
+DEV_2 = load_cases(DEV_2_FILE)
 FOLLOW_UPS = load_cases(FOLLOW_UPS_FILE)
 FOLLOW_UPS_DEV = load_cases(FOLLOW_UPS_DEV_FILE)
 ANSWER_CASES = [
-    case for case in SHIPPED + DEV + SECOND + FOLLOW_UPS + FOLLOW_UPS_DEV if case.expect == "answer"
+    case
+    for case in SHIPPED + DEV + DEV_2 + SECOND + FOLLOW_UPS + FOLLOW_UPS_DEV
+    if case.expect == "answer"
 ]
 
 
 @pytest.mark.parametrize(
     ("cases", "minimum", "per_file"),
-    [(SHIPPED, 80, 5), (DEV, 40, 4), (SECOND, 80, 7)],
-    ids=["test", "dev", "second"],
+    [(SHIPPED, 80, 5), (DEV, 40, 4), (DEV_2, 80, 6), (SECOND, 80, 7)],
+    ids=["test", "dev", "dev-2", "second"],
 )
 def test_case_sets_cover_every_knowledge_file_and_the_refusals(
     cases: list[AnswerCase], minimum: int, per_file: int
@@ -60,8 +64,24 @@ def test_case_sets_cover_every_knowledge_file_and_the_refusals(
 
 @pytest.mark.parametrize(
     ("dev", "test"),
-    [(DEV, SHIPPED), (DEV, SECOND), (SHIPPED, SECOND), (FOLLOW_UPS_DEV, FOLLOW_UPS)],
-    ids=["answers", "dev-second", "test-second", "follow-ups"],
+    [
+        (DEV, SHIPPED),
+        (DEV, SECOND),
+        (DEV_2, SHIPPED),
+        (DEV_2, SECOND),
+        (DEV, DEV_2),
+        (SHIPPED, SECOND),
+        (FOLLOW_UPS_DEV, FOLLOW_UPS),
+    ],
+    ids=[
+        "answers",
+        "dev-second",
+        "dev-2",
+        "dev-2-second",
+        "dev-dev-2",
+        "test-second",
+        "follow-ups",
+    ],
 )
 def test_dev_and_test_sets_share_no_question_or_id(
     dev: list[AnswerCase], test: list[AnswerCase]
@@ -95,7 +115,7 @@ def test_no_question_is_copied_from_the_training_data() -> None:
 
     copied = [
         case.id
-        for case in SHIPPED + DEV + SECOND + FOLLOW_UPS + FOLLOW_UPS_DEV
+        for case in SHIPPED + DEV + DEV_2 + SECOND + FOLLOW_UPS + FOLLOW_UPS_DEV
         for message in (case.question, *case.before)
         if normalize(message) in nlu_text or normalize(message) in knowledge_text
     ]
