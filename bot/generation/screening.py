@@ -188,6 +188,8 @@ _THIRD_PARTY = re.compile(
     r"\b|\b(?:the|a|that|this)\s+(?:customer|person|buyer|user|shopper|guy|woman|man|lady|client)"
     r"\s+(?:who|that|whose)\b|\b(?:customer|person|user)\s+(?:named|called)\b|\b(?:customer|user|"
     r"account)\s+(?:number|no\.?|id|#)\s*\d+", re.I)
+# A third party named earlier, referred to again.
+_THIRD_PERSON = re.compile(r"\b(?:s?he|her|hers|his|him|they|them|their)\b", re.I)
 _PERSONAL_DATA = re.compile(
     r"\b(?:address(?:es)?|e-?mails?|phone(?:\s+numbers?)?|names?|details|info(?:rmation)?|data"
     r"|account|password|card|payment|orders?|order\s+history|purchases?|tracking)\b", re.I)
@@ -312,11 +314,20 @@ def _first_rule(
 
 
 def _asks_other_customer(text: str) -> bool:
-    return any(
-        _THIRD_PARTY.search(s) and _PERSONAL_DATA.search(s) and _ASKS.search(s)
-        and not _OWN_BUSINESS.search(s)
-        for s in _SENTENCES.findall(text)
-    )  # fmt: skip
+    # The third party may be named in one sentence and asked about in the next by pronoun:
+    # "My neighbour ordered a tent. Can you tell me what address she had it sent to?"
+    named = False
+    for sentence in _SENTENCES.findall(text):
+        third_party = bool(_THIRD_PARTY.search(sentence))
+        if (
+            (third_party or (named and _THIRD_PERSON.search(sentence)))
+            and _PERSONAL_DATA.search(sentence)
+            and _ASKS.search(sentence)
+            and not _OWN_BUSINESS.search(sentence)
+        ):
+            return True
+        named = named or third_party
+    return False
 
 
 def _unearned(text: str) -> str | None:
