@@ -188,8 +188,12 @@ _THIRD_PARTY = re.compile(
     r"\b|\b(?:the|a|that|this)\s+(?:customer|person|buyer|user|shopper|guy|woman|man|lady|client)"
     r"\s+(?:who|that|whose)\b|\b(?:customer|person|user)\s+(?:named|called)\b|\b(?:customer|user|"
     r"account)\s+(?:number|no\.?|id|#)\s*\d+", re.I)
-# A third party named earlier, referred to again.
-_THIRD_PERSON = re.compile(r"\b(?:s?he|her|hers|his|him|they|them|their)\b", re.I)
+# A third party named earlier, asked about again by pronoun: their data, or what they did.
+_THEIR_DATA = re.compile(
+    r"\b(?:her|his|their)\s+(?:\w+\s+)?(?:address(?:es)?|e-?mails?|phone|details|account|"
+    r"password|card|payment|orders?|order\s+history|purchases?|tracking)\b|\b(?:s?he|they)\s+"
+    r"(?:paid|ordered|bought|purchased|spent|had\s+(?:it|them)\s+sent)\b|\bdid\s+(?:s?he|they)"
+    r"\s+(?:pay|order|buy|purchase|spend|get|use)\b", re.I)
 _PERSONAL_DATA = re.compile(
     r"\b(?:address(?:es)?|e-?mails?|phone(?:\s+numbers?)?|names?|details|info(?:rmation)?|data"
     r"|account|password|card|payment|orders?|order\s+history|purchases?|tracking)\b", re.I)
@@ -320,7 +324,7 @@ def _asks_other_customer(text: str) -> bool:
     for sentence in _SENTENCES.findall(text):
         third_party = bool(_THIRD_PARTY.search(sentence))
         if (
-            (third_party or (named and _THIRD_PERSON.search(sentence)))
+            (third_party or (named and _THEIR_DATA.search(sentence)))
             and _PERSONAL_DATA.search(sentence)
             and _ASKS.search(sentence)
             and not _OWN_BUSINESS.search(sentence)
