@@ -81,7 +81,9 @@ _LEAD_INS = frozenset(
 _WONDERING_WISHES = tuple(
     ("i", "was", "wondering", "if", "you", m) for m in ("could", "can", "would")
 )
-_TELLING = frozenset({"tell", "explain"})
+# A wish to be told ("any chance you could tell me …") is a question.
+_TELLING = frozenset({"tell", "explain", "telling", "explaining"})
+_FILLERS = frozenset({"to", "could", "can", "would", "please", "just", "quickly"})
 _REQUEST_OPENINGS = (
     ("i", "want"),
     ("i", "wanna"),
@@ -189,12 +191,16 @@ def _wishes(opening: list[str], supposing: bool = False) -> bool:
 
 
 def _wraps_a_question(opening: list[str]) -> bool:
-    """A polite wrapper around a question: "can you tell me …", "I was wondering how …",
-    but not "I was wondering if you could check my order"."""
-    if opens_with(opening, _WONDERING_WISHES):
-        rest = opening[len(_WONDERING_WISHES[0]) :]
-        return bool(rest) and rest[0] in _TELLING
-    return opens_with(opening, _ASKING_OPENINGS)
+    """A polite wrapper around a question: "can you tell me …", "are you able to explain …",
+    "I was wondering how …", but not "I was wondering if you could check my order"."""
+    for wish in (*_REQUEST_OPENINGS, *_ABLE):
+        if tuple(opening[: len(wish)]) == wish:
+            rest = opening[len(wish) :]
+            while rest and rest[0] in _FILLERS:
+                rest = rest[1:]
+            if rest and rest[0] in _TELLING:
+                return True
+    return opens_with(opening, _ASKING_OPENINGS) and not opens_with(opening, _WONDERING_WISHES)
 
 
 def _conditional(opening: list[str]) -> bool:

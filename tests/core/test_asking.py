@@ -36,6 +36,11 @@ QUESTIONS = [
     "are you able to ship orders to a hotel?",
     "are you able to refund to another card, say if mine was closed?",
     "I was wondering how long a refund takes to reach a PayPal account",
+    # a wish to be told is a question
+    "are you able to tell me how returns work?",
+    "any chance you could explain how exchanges work?",
+    "would you mind telling me the return window?",
+    "I was wondering if you could tell me the exchange fee",
 ]
 
 REQUESTS = [
