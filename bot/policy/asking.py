@@ -84,6 +84,9 @@ _WONDERING_WISHES = tuple(
 # A wish to be told ("any chance you could tell me …") is a question.
 _TELLING = frozenset({"tell", "explain", "telling", "explaining"})
 _FILLERS = frozenset({"to", "could", "can", "would", "please", "just", "quickly"})
+# Asking whether the bot can do something, which may ask what the shop does in general.
+_ABILITY = (("can", "you"), ("can", "u"), ("could", "you"))
+_ABLE = (("are", "you", "able"),)
 _REQUEST_OPENINGS = (
     ("i", "want"),
     ("i", "wanna"),
@@ -93,9 +96,7 @@ _REQUEST_OPENINGS = (
     ("i", "need", "you"),
     ("please",),
     ("pls",),
-    ("can", "you"),
-    ("can", "u"),
-    ("could", "you"),
+    *_ABILITY,
     ("any", "chance", "you"),
     *_WONDERING_WISHES,
     # "would you" and "will you" alone ask about the rules as often ("will you get more?")
@@ -107,11 +108,8 @@ _REQUEST_OPENINGS = (
     ("go", "ahead"),
 )
 # Polite wrappers around a question, which would otherwise read as requests.
+# ("can you tell me …" and other wishes to be told: _wraps_a_question.)
 _ASKING_OPENINGS = (
-    ("can", "you", "tell"),
-    ("could", "you", "tell"),
-    ("can", "you", "explain"),
-    ("could", "you", "explain"),
     ("i", "want", "to", "know"),
     ("i", "want", "to", "understand"),
     ("i'd", "like", "to", "know"),
@@ -139,9 +137,6 @@ _IMPERATIVES = frozenset(
      "ship", "start", "process", "add", "remove", "set", "use", "show", "find", "check", "give"}
 )  # fmt: skip
 _ASKING_LEAVE = (("can", "i"), ("could", "i"), ("may", "i"))
-# Asking whether the bot can do something, which may ask what the shop does in general.
-_ABILITY = (("can", "you"), ("can", "u"), ("could", "you"))
-_ABLE = (("are", "you", "able"),)
 _FOR_ME = frozenset({"me", "us"})
 _FINDING_OUT = frozenset({"see", "check", "find", "out", "know", "tell", "ask", "confirm", "look"})
 # Words that make "my order … shipped" a time in the rules, not the state of the order.
@@ -218,12 +213,11 @@ def _for_the_shopper(opening: list[str]) -> bool:
     return bool(_OWN.search(" ".join(opening))) or not _FOR_ME.isdisjoint(opening)
 
 
-def _asks_after_own_order(text: str, openings: list[list[str]]) -> bool:
-    """Whether the message asks how the shopper's own order, parcel or refund stands."""
-    if not _OWN.search(text):
-        return False
+def _asks_after_own_order(text: str, supposing: bool) -> bool:
+    """Whether the message asks how the shopper's own order, parcel or refund stands;
+    ``supposing``: a clause opens with a supposition."""
     # "What if my parcel is lost?" supposes a case; it does not report one.
-    if any(opens_with(o, _SUPPOSING) for o in openings):
+    if supposing or not _OWN.search(text):
         return False
     return any(_reported(text, state.start()) for state in _STATE.finditer(text))
 
@@ -269,7 +263,7 @@ def _requests(text: str, openings: list[list[str]]) -> bool:
         return True
     if "for me" in " ".join(words(text)) or _ORDER_NUMBER.search(text) or _THAT_ORDER.search(text):
         return True
-    return _asks_after_own_order(text, openings)
+    return _asks_after_own_order(text, supposing)
 
 
 def reads_as_request(text: str) -> bool:
