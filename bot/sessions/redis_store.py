@@ -383,7 +383,7 @@ class RedisSessionStore(SessionStore):
             )
             yield feed(cid, pubsub)
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+            await pubsub.aclose()
 
     async def ping(self) -> bool:
         try:
