@@ -23,6 +23,9 @@ from bot.errors import BadRequest
 DEFAULT_TTL_S = 7 * 24 * 3600.0
 MAX_PAGE = 1000
 SESSION_MODES: frozenset[str] = frozenset(get_args(SessionMode))
+MAX_DELIVERIES = 1000
+"""Delivery ids remembered per conversation (:meth:`SessionStore.claim_delivery`)."""
+MAX_DELIVERY_ID_CHARS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +192,32 @@ class SessionStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def claim_delivery(self, cid: ConversationId, delivery_id: str) -> bool:
+        """True the first time this id is seen for this conversation within the store's TTL.
+
+        Messaging platforms deliver again when they miss an acknowledgement; a channel claims
+        each delivery's id (Telegram ``update_id``, WhatsApp message id, the REST
+        ``message_id``) before handling it and drops it when the claim fails. The claim is
+        atomic: of concurrent claims of one id, in any number of workers, exactly one wins.
+
+        An id is remembered for ``ttl_s`` after its first claim, and at most the newest
+        :data:`MAX_DELIVERIES` ids of a conversation are (older ones are forgotten first), so
+        memory stays bounded. Claims are not conversation activity: they neither create the
+        conversation nor move its ``updated`` time. :meth:`delete` forgets them.
+
+        A failed store call is never retried here: a retry after a reply lost on the wire
+        would find its own claim and report a repeat, dropping the message; the caller answers
+        with an error instead and the platform delivers again.
+
+        Raises:
+            BadRequest: ``cid`` or ``delivery_id`` is empty, or the id is longer than
+                :data:`MAX_DELIVERY_ID_CHARS`.
+            SessionStoreError: The store could not be reached.
+        """
+
+    @abc.abstractmethod
     async def delete(self, cid: ConversationId) -> bool:
-        """Erase the conversation's events, metadata and list entry (privacy request).
+        """Erase the conversation's events, metadata, list entry and claimed delivery ids.
 
         A lock held on it is left to expire by itself (it holds no personal data and taking
         it away would let a second turn run beside the one in flight).
@@ -240,6 +267,17 @@ def check_conversation_id(cid: str) -> ConversationId:
     if not cid:
         raise BadRequest("conversation id must not be empty")
     return ConversationId(cid)
+
+
+def check_delivery_id(delivery_id: str) -> str:
+    """Validate a platform's delivery id.
+
+    Raises:
+        BadRequest: The id is empty or longer than :data:`MAX_DELIVERY_ID_CHARS`.
+    """
+    if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID_CHARS:
+        raise BadRequest(f"delivery id must be 1 to {MAX_DELIVERY_ID_CHARS} characters")
+    return delivery_id
 
 
 def check_mode(mode: str) -> SessionMode:

@@ -20,11 +20,13 @@ from bot.errors import ConfigError, ConversationBusy, LockLost
 from bot.retry import Backoff
 from bot.sessions.base import (
     DEFAULT_TTL_S,
+    MAX_DELIVERIES,
     ConversationExport,
     ConversationSummary,
     NewEvents,
     SessionStore,
     check_conversation_id,
+    check_delivery_id,
     check_limit,
     check_lock_args,
     check_mode,
@@ -47,6 +49,13 @@ class _Conversation:
     expires_at: float
     mode: SessionMode = "bot"
     events: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Deliveries:
+    expires_at: float
+    seen: dict[str, float] = field(default_factory=dict)
+    """Delivery id -> time of its claim, oldest first (dicts keep insertion order)."""
 
 
 @dataclass(slots=True)
@@ -82,6 +91,8 @@ class MemorySessionStore(SessionStore):
         self._clock = clock
         self._conversations: dict[ConversationId, _Conversation] = {}
         self._locks: dict[ConversationId, _Lock] = {}
+        self._deliveries: dict[ConversationId, _Deliveries] = {}
+        self._claims_since_sweep = 0
         self._subscribers: dict[ConversationId, set[asyncio.Queue[NewEvents]]] = {}
 
     def _live(self, cid: ConversationId) -> _Conversation | None:
@@ -207,10 +218,43 @@ class MemorySessionStore(SessionStore):
         last = page[-1]
         return page, encode_cursor(last.updated, last.id)
 
+    async def claim_delivery(self, cid: ConversationId, delivery_id: str) -> bool:
+        cid = check_conversation_id(cid)
+        check_delivery_id(delivery_id)
+        now = self._clock()
+        self._sweep_deliveries(now)
+        deliveries = self._deliveries.get(cid)
+        if deliveries is None or deliveries.expires_at <= now:
+            deliveries = self._deliveries[cid] = _Deliveries(now + self._ttl_s)
+        seen = deliveries.seen
+        for old, at in list(seen.items()):
+            if at + self._ttl_s > now:
+                break
+            del seen[old]
+        deliveries.expires_at = now + self._ttl_s
+        if delivery_id in seen:
+            return False
+        seen[delivery_id] = now
+        if len(seen) > MAX_DELIVERIES:
+            del seen[next(iter(seen))]
+        return True
+
+    def _sweep_deliveries(self, now: float) -> None:
+        # Conversations that are never touched again would keep their ids for as long as the
+        # process lives; an occasional sweep bounds that without a timer task.
+        self._claims_since_sweep += 1
+        if self._claims_since_sweep < 1024:
+            return
+        self._claims_since_sweep = 0
+        for cid, deliveries in list(self._deliveries.items()):
+            if deliveries.expires_at <= now:
+                del self._deliveries[cid]
+
     async def delete(self, cid: ConversationId) -> bool:
         existed = self._live(cid) is not None
         self._conversations.pop(cid, None)
-        return existed
+        deliveries = self._deliveries.pop(cid, None)
+        return existed or (deliveries is not None and deliveries.expires_at > self._clock())
 
     async def export(self, cid: ConversationId) -> ConversationExport | None:
         conversation = self._live(cid)

@@ -41,6 +41,8 @@ class ConversationKeys:
     meta: bytes
     lock: bytes
     feed: bytes
+    deliveries: bytes
+    """Sorted set of claimed delivery ids scored by claim time (``claim_delivery``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,9 @@ class KeyLayout:
     def conversation(self, cid: str) -> ConversationKeys:
         """Keys of conversation ``cid``."""
         base = self.prefix.encode() + b":{" + encode_id(cid) + b"}:"
-        return ConversationKeys(base + b"events", base + b"meta", base + b"lock", base + b"feed")
+        return ConversationKeys(
+            base + b"events", base + b"meta", base + b"lock", base + b"feed", base + b"deliveries"
+        )
 
     @property
     def index(self) -> bytes:
@@ -122,6 +126,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+"""
+
+# KEYS: deliveries. ARGV: horizon (claims at or before it have expired), now, ttl_ms, id, most
+# ids kept. Returns 1 for the first claim of the id, 0 for a repeat. A repeat does not move the
+# id's time: it is remembered for ttl after its first claim.
+CLAIM_DELIVERY_LUA = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local added = redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[4])
+if added == 1 then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[5]) + 1))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return added
 """
 
 # KEYS: index. ARGV: id, score seen. Drops an index entry of a vanished conversation unless

@@ -32,11 +32,13 @@ from bot.errors import ConfigError, ConversationBusy, LockLost, SessionStoreErro
 from bot.retry import NO_RETRY, Backoff, retry
 from bot.sessions.base import (
     DEFAULT_TTL_S,
+    MAX_DELIVERIES,
     ConversationExport,
     ConversationSummary,
     NewEvents,
     SessionStore,
     check_conversation_id,
+    check_delivery_id,
     check_limit,
     check_lock_args,
     check_mode,
@@ -50,6 +52,7 @@ from bot.sessions.redis_index import entries_after
 from bot.sessions.redis_keys import (
     ACQUIRE_LUA,
     APPEND_LUA,
+    CLAIM_DELIVERY_LUA,
     PRUNE_LUA,
     RELEASE_LUA,
     SET_MODE_LUA,
@@ -337,12 +340,22 @@ class RedisSessionStore(SessionStore):
             updated=float(meta.get(b"updated", meta[b"created"])),
         )
 
+    async def claim_delivery(self, cid: ConversationId, delivery_id: str) -> bool:
+        cid = check_conversation_id(cid)
+        key = self._keys.conversation(cid).deliveries
+        now = self._clock()
+        horizon = now - self._ttl_ms / 1000
+        args: list[Any] = [repr(horizon), repr(now), self._ttl_ms]
+        args += [check_delivery_id(delivery_id).encode("utf-8", "surrogatepass"), MAX_DELIVERIES]
+        claim = partial(self._script, CLAIM_DELIVERY_LUA, [key], args)
+        return bool(await self._run("claim_delivery", cid, claim, idempotent=False))
+
     async def delete(self, cid: ConversationId) -> bool:
         keys = self._keys.conversation(cid)
 
         async def remove() -> int:
             async with self._redis().pipeline(transaction=False) as pipe:
-                pipe.delete(keys.events, keys.meta)
+                pipe.delete(keys.events, keys.meta, keys.deliveries)
                 pipe.zrem(self._keys.index, id_bytes(cid))
                 deleted, _ = await pipe.execute()
                 return int(deleted)
