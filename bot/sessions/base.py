@@ -216,6 +216,18 @@ class SessionStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def release_delivery(self, cid: ConversationId, delivery_id: str) -> None:
+        """Forget a claim whose handling failed before anything was stored.
+
+        A channel that answers the delivery itself (REST) releases the id when the turn
+        fails, so that the client's retry runs instead of being taken for a repeat. Releasing
+        an id that is not claimed does nothing.
+
+        Raises:
+            SessionStoreError: The store could not be reached.
+        """
+
+    @abc.abstractmethod
     async def delete(self, cid: ConversationId) -> bool:
         """Erase the conversation's events, metadata, list entry and claimed delivery ids.
 

@@ -239,6 +239,11 @@ class MemorySessionStore(SessionStore):
             del seen[next(iter(seen))]
         return True
 
+    async def release_delivery(self, cid: ConversationId, delivery_id: str) -> None:
+        deliveries = self._deliveries.get(cid)
+        if deliveries is not None:
+            deliveries.seen.pop(delivery_id, None)
+
     def _sweep_deliveries(self, now: float) -> None:
         # Conversations that are never touched again would keep their ids for as long as the
         # process lives; an occasional sweep bounds that without a timer task.

@@ -350,6 +350,11 @@ class RedisSessionStore(SessionStore):
         claim = partial(self._script, CLAIM_DELIVERY_LUA, [key], args)
         return bool(await self._run("claim_delivery", cid, claim, idempotent=False))
 
+    async def release_delivery(self, cid: ConversationId, delivery_id: str) -> None:
+        key = self._keys.conversation(cid).deliveries
+        member = delivery_id.encode("utf-8", "surrogatepass")
+        await self._run("release_delivery", cid, lambda: self._redis().zrem(key, member))
+
     async def delete(self, cid: ConversationId) -> bool:
         keys = self._keys.conversation(cid)
 

@@ -41,6 +41,17 @@ async def test_concurrent_claims_in_two_workers_have_one_winner(
         assert results.count(True) == 1, results
 
 
+async def test_a_released_claim_can_be_claimed_again(
+    store: SessionStore, cid: ConversationId
+) -> None:
+    await store.release_delivery(cid, "never-claimed")  # nothing to forget: no error
+    assert await store.claim_delivery(cid, "m1")
+    assert await store.claim_delivery(cid, "m2")
+    await store.release_delivery(cid, "m1")
+    assert await store.claim_delivery(cid, "m1") is True
+    assert await store.claim_delivery(cid, "m2") is False  # only the released one
+
+
 async def test_claims_are_not_conversation_activity(
     store: SessionStore, cid: ConversationId
 ) -> None:
