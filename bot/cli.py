@@ -1,15 +1,19 @@
-"""Command line: ``python -m bot run|chat|train|parse|search|config|actions``. No logic here."""
+"""Command line: ``python -m bot run|chat|train|parse|search|config|actions|telegram``.
+
+No logic here.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.config import ROOT, Settings, describe, load_settings
@@ -18,9 +22,20 @@ from bot.errors import ConciergeError
 log = logging.getLogger("bot")
 
 
+# Commands served by a module of the training/ package: name -> (module, help).
+_TOOLS = {
+    "eval-dialogues": (
+        "training.eval_dialogues",
+        "score multi-turn conversations (data/eval/dialogues*.yml; --help for options)",
+    ),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command not in _TOOLS:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -37,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "actions":
             return _run_action_server(settings)
+        if args.command in _TOOLS:
+            module = importlib.import_module(_TOOLS[args.command][0])
+            tool_main: Callable[[Sequence[str]], int] = module.main
+            return tool_main([*extra, *args.tool_args])
         if args.command == "train":
             return _train(settings, args)
         if args.command == "train-generator":
@@ -88,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     from bot.generation.eval_command import add_arguments as add_eval_arguments
 
     add_eval_arguments(evaluate)
+    for name, (_, help_text) in _TOOLS.items():
+        # Training and evaluation live in training/, outside the runtime package: the tool
+        # parses its own arguments and is imported only when its command runs.
+        tool = sub.add_parser(name, help=help_text, add_help=False)
+        tool.add_argument("tool_args", nargs=argparse.REMAINDER)
     parse = sub.add_parser("parse", help="print the NLU parse of a text")
     parse.add_argument("text")
     search = sub.add_parser(
@@ -96,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     from bot.search_command import add_arguments as add_search_arguments
 
     add_search_arguments(search)
+    telegram = sub.add_parser("telegram", help="manage the Telegram webhook (setWebhook …)")
+    from bot.channels.telegram_cli import add_arguments as add_telegram_arguments
+
+    add_telegram_arguments(telegram)
     sub.add_parser("config", help="print the effective settings")
     sub.add_parser("actions", help="run only the rasa-sdk action server")
     return parser
@@ -266,12 +294,19 @@ async def _eval_answers(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _telegram(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.telegram_cli import run
+
+    return await run(settings, args)
+
+
 _COMMANDS = {
     "run": _serve,
     "chat": _chat,
     "parse": _parse,
     "search": _search,
     "eval-answers": _eval_answers,
+    "telegram": _telegram,
 }
 
 if __name__ == "__main__":

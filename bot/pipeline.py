@@ -115,6 +115,11 @@ class Pipeline:
         self._domain_for_actions = domain.for_action_server()
         self._placeholders = settings.shop.placeholders()
 
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        """The shop's knowledge base the answers come from."""
+        return self._knowledge
+
     async def parse(self, text: str) -> dict[str, Any]:
         """The Rasa parse result for a text, outside any conversation."""
         return to_rasa(await self._parser.parse(text))
