@@ -10,6 +10,7 @@ from actions.base import EventDict, ShopAction
 from actions.formatting import STATUS_LABELS, day, first_item_text, intent_payload, money
 from actions.identity_form import CUSTOMER_ID, IdentifyingFormValidation
 from actions.order_status import MSG_NO_ORDERS, MSG_NOT_IDENTIFIED
+from actions.rich_messages import order_list
 from actions.shop.port import Order
 
 LIST_LIMIT = 10
@@ -66,6 +67,12 @@ class ActionListOrders(ShopAction):
             for order in shown
         ]
         dispatcher.utter_message(
-            text=f"{heading}\n{lines}\nTap an order to see its details.", buttons=buttons
+            text=f"{heading}\n{lines}\nTap an order to see its details.",
+            buttons=buttons,
+            json_message=order_list(
+                f"{heading} Tap one to see its details.",
+                shown,
+                lambda order: intent_payload("track_order", order_id=order.order_id),
+            ),
         )
         return []

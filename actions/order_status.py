@@ -19,6 +19,7 @@ from actions.base import EventDict, ShopAction
 from actions.formatting import STATUS_LABELS, first_item_text, intent_payload, short_day
 from actions.identity_form import CUSTOMER_ID, IdentifyingFormValidation, SlotValues
 from actions.order_text import describe_order
+from actions.rich_messages import order_list
 from actions.shop.port import Customer, Order, normalize_order_id
 
 ORDER_ID = "order_id"
@@ -158,8 +159,15 @@ class ActionAskOrderId(ShopAction):
             }
             for order in orders
         ]
+        question = "Which order is it about? Here are your most recent ones:"
         dispatcher.utter_message(
-            text="Which order is it about? Here are your most recent ones:", buttons=buttons
+            text=question,
+            buttons=buttons,
+            json_message=order_list(
+                question,
+                orders,
+                lambda order: intent_payload("inform", order_id=order.order_id),
+            ),
         )
         return []
 

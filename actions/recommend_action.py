@@ -201,6 +201,11 @@ class ActionRecommendProducts(ShopAction):
         hint = "" if user_id else "\nShare your email and I'll take your past orders into account."
         dispatcher.utter_message(
             text="\n".join([intro, *lines]) + hint,
-            json_message={"type": "product_cards", "cards": [card(p) for p in picks]},
+            json_message={
+                "type": "product_cards",
+                "intro": intro,
+                "note": hint.strip() or None,
+                "cards": [card(p) for p in picks],
+            },
         )
         return []

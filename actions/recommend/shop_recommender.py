@@ -47,6 +47,27 @@ GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 """Words that ask for a recommendation without saying what it should be about."""
 FOLLOWERS_KEPT = 200
 WEIGHTS = {"request": 1.0, "history": 0.45, "sequence": 0.4, "together": 0.35, "popularity": 0.15}
+POPULAR = 0.75
+"""Popularity (log buyers, 1 = the best seller) from which a pick is "popular" in its reason."""
+_ACTIVITY_TEXT = """
+    hike:hiking hiking:hiking run:running running:running runner:running trail:the_trail
+    trek:trekking trekking:trekking camp:camping camping:camping travel:travel
+    climb:climbing climbing:climbing walk:walking walking:walking cycling:cycling
+    backpacking:backpacking
+"""
+_STOPWORDS_TEXT = """
+    about after also and are but can from for has have her his into its just made not our
+    she that the their them they this too very was who with
+"""
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+_QUALITIES_TEXT = """
+    warm cool light lightweight soft cosy cozy compact durable comfortable comfy grippy
+    stretchy organic recycled reflective insulated quick dry breathable packable waterproof
+    windproof ultralight sturdy rugged merino wool cotton fleece down
+"""
+QUALITIES = frozenset(_QUALITIES_TEXT.split())
+"""Words a reason may echo as a quality ("Warm, as you asked"); with -proof, -able, -ible,
+-weight: a noun the shopper used ("shirt") would read badly there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,21 +283,87 @@ class ShopRecommender:
     def _reason(
         self, signal: str, index: int, sources: Mapping[str, np.ndarray], request: str
     ) -> str:
+        """Why a pick was made, as a shop assistant would say it (never the request quoted)."""
         if signal == "history":
-            return f"Because you bought the {self.products[int(sources['history'][index])].name}"
+            return f"Similar to your {self.products[int(sources['history'][index])].name}"
         if signal == "together":
-            source = self.products[int(sources["together"][index])].name
-            return f"Often bought after the {source}"
+            return f"Goes with your {self.products[int(sources['together'][index])].name}"
         if signal == "sequence":
-            return "Often the next buy of shoppers with orders like yours"
+            return "Often bought next by shoppers like you"
         if signal == "request":
-            return f"Matches “{request.strip()[:60]}”"
+            return request_reason(
+                self.products[index], request, popular=self.popularity[index] >= POPULAR
+            )
         return "Popular with our shoppers"
 
     @staticmethod
     def _says_more_than_recommend(request: str) -> bool:
         words = re.findall(r"[a-z]+", request.lower())
         return any(word not in GENERIC_WORDS for word in words)
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to see "runs", "running" and "runner" as one word."""
+    for suffix in ("ing", "ers", "er", "es", "ed", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if len(word) >= 4 and word[-1] == word[-2] else word
+
+
+def _is_quality(word: str) -> bool:
+    return word in QUALITIES or word.endswith(("proof", "able", "ible", "weight"))
+
+
+ACTIVITIES = {
+    _stem(word): phrase.replace("_", " ")
+    for word, phrase in (pair.split(":") for pair in _ACTIVITY_TEXT.split())
+}
+"""What a product may be for, by the stem of the word, as a reason says it."""
+
+
+def request_reason(product: Product, request: str, *, popular: bool) -> str:
+    """The reason for a pick the shopper's words chose, in the product's own words.
+
+    "Popular for hiking" / "Made for the trail" for an activity the product is for,
+    "Waterproof, as you asked" for a quality, "Comes in blue" for an option; the type of
+    thing asked for alone ("a jacket"), or no shared word, gives a general reason. The request
+    is never repeated back, even in part: only words from the shop's text are shown.
+    """
+    asked = {
+        _stem(w): w
+        for w in re.findall(r"[a-z]+", request.lower())
+        if w not in GENERIC_WORDS and w not in _STOPWORDS and len(w) >= 3
+    }
+    type_words = re.findall(r"[a-z]+", f"{product.category or ''} {product.name}".lower())
+    kinds = {_stem(w) for w in type_words[-1:]} | {
+        _stem(w) for w in re.findall(r"[a-z]+", (product.category or "").lower())
+    }
+    options = {v.lower() for variant in product.variants for v in variant.options.values()}
+    activity = quality = option = None
+    for word in re.findall(r"[a-z]+", product_text(product).lower()):
+        stem = _stem(word)
+        if stem not in asked or word in _STOPWORDS:
+            continue
+        if stem in ACTIVITIES:
+            activity = activity or ACTIVITIES[stem]
+        elif stem in kinds:
+            continue
+        elif word in options:
+            option = option or word
+        elif _is_quality(asked[stem]):
+            quality = quality or asked[stem]
+    if activity and quality:
+        return f"{quality.capitalize()} and made for {activity}"
+    if activity:
+        return f"Popular for {activity}" if popular else f"Made for {activity}"
+    if quality:
+        return f"{quality.capitalize()}, as you asked"
+    if option:
+        return f"Comes in {option}"
+    if popular and product.category:
+        return f"A favourite in {product.category}"
+    return "A good fit for what you described"
 
 
 class _CatalogueScan:
