@@ -15,8 +15,11 @@ from aiohttp import web
 
 from bot import http_api
 from bot.action_client import ActionExecutor
-from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STATS, STORE
+from bot.appkeys import ACTIONS, OUTBOUND, PIPELINE, READY, SETTINGS, STATS, STORE, TURNS
+from bot.channels.background import ConversationTasks
 from bot.channels.base import InputChannel
+from bot.channels.messaging import outbound_client
+from bot.channels.registry import messaging_channels
 from bot.channels.rest import RestChannel
 from bot.channels.stream import StreamChannel
 from bot.config import Settings
@@ -89,7 +92,15 @@ def create_app(
     app[STORE] = store
     app[ACTIONS] = actions
     app[READY] = {name: False for name, _ in lifecycle.warmups}
-    app[STATS] = lifecycle.stats
+    # Messaging apps: turns run after the webhook's 200, replies leave through one client.
+    turns = ConversationTasks(max_pending=settings.channels.max_pending_turns)
+    outbound = outbound_client(settings.channels)
+    app[TURNS], app[OUTBOUND] = turns, outbound
+    app[STATS] = lambda: {
+        **lifecycle.stats(),
+        "outbound": outbound.counters.to_dict(),
+        "background_turns": turns.stats(),
+    }
     app[PIPELINE] = Pipeline(
         settings=settings,
         store=store,
@@ -101,6 +112,16 @@ def create_app(
         answerer=answerer,
     )
     app.add_routes(http_api.routes())
+    for channel in messaging_channels(settings):  # Telegram, WhatsApp when enabled
+        app.add_routes(channel.routes())
+
+    async def stop_background_turns(app: web.Application) -> None:
+        # Before the store and the action client close: the turns still use them.
+        await turns.aclose()
+        await outbound.aclose()
+
+    app.on_shutdown.append(stop_background_turns)
+
     for channel in channels or (RestChannel(), StreamChannel()):
         app.add_routes(channel.routes())
 

@@ -8,6 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.action_client import ActionExecutor
+from bot.channels.background import ConversationTasks
+from bot.channels.outbound import OutboundClient
 from bot.config import Settings
 from bot.pipeline import Pipeline
 from bot.sessions.base import SessionStore
@@ -18,3 +20,7 @@ STORE = web.AppKey("store", SessionStore)
 ACTIONS = web.AppKey("actions", ActionExecutor)
 READY = web.AppKey("ready", dict[str, bool])
 STATS: web.AppKey[Callable[[], dict[str, Any]]] = web.AppKey("stats")
+TURNS = web.AppKey("turns", ConversationTasks)
+"""Turns run after their webhook was acknowledged (messaging apps), in order per conversation."""
+OUTBOUND = web.AppKey("outbound", OutboundClient)
+"""The one client replies to messaging platforms go through."""

@@ -3,8 +3,11 @@
 Every section is a dataclass with help text; unknown keys and wrong types fail at start with the
 dotted key named, so a typo in ``config.yml`` never silently falls back to a default.
 
-Environment overrides: ``CONCIERGE__SECTION__KEY=value`` for any key (the value is parsed as
-YAML, so ``0.5``, ``true`` and ``[a, b]`` work), plus the conventional shortcuts ``REDIS_URL``
+Environment overrides: ``CONCIERGE__SECTION__KEY=value`` for any key, and
+``CONCIERGE__SECTION__SUB__KEY`` for a nested one (``CONCIERGE__CHANNELS__TELEGRAM__BOT_TOKEN``).
+The value is parsed as YAML, so ``0.5``, ``true`` and ``[a, b]`` work, except for text keys,
+which take it as written (a token such as ``0777`` or ``1e5`` must not become a number), plus
+the conventional shortcuts ``REDIS_URL``
 (``sessions.url``), ``CONCIERGE_ACTION_SERVER_URL`` (``action_server.url``) and ``PORT``
 (``server.port``).
 """
@@ -22,6 +25,7 @@ from typing import Any, get_type_hints
 
 import yaml
 
+from bot.channels.settings import ChannelsConfig
 from bot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -340,6 +344,7 @@ class Settings:
     action_server: ActionServerConfig = field(default_factory=ActionServerConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    channels: ChannelsConfig = field(default_factory=ChannelsConfig)
 
     def path(self, relative: str) -> Path:
         """Resolves a configured path against the repository root."""
@@ -380,13 +385,27 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     for name, value in env.items():
         if name.startswith("CONCIERGE__"):
             parts = name[len("CONCIERGE__") :].lower().split("__")
-            if len(parts) != 2:
+            if len(parts) < 2 or not all(parts):
                 raise ConfigError(name, "use CONCIERGE__SECTION__KEY")
-            section, key = parts
-            raw.setdefault(section, {})
-            raw[section] = {**(raw[section] or {}), key: yaml.safe_load(value)}
+            _override(raw, parts, EnvText(value))
     settings: Settings = _build(Settings, raw, "")
     return settings
+
+
+class EnvText(str):
+    """A value from a ``CONCIERGE__…`` variable, parsed once its key's type is known."""
+
+
+def _override(raw: dict[str, Any], parts: list[str], value: Any) -> None:
+    # Each level is copied, so a mapping read from config.yml is never changed in place.
+    head, *rest = parts
+    if not rest:
+        raw[head] = value
+        return
+    inner = raw.get(head)
+    inner = dict(inner) if isinstance(inner, Mapping) else {}
+    raw[head] = inner
+    _override(inner, rest, value)
 
 
 def _build(cls: type[Any], data: Any, where: str) -> Any:
@@ -406,6 +425,8 @@ def _build(cls: type[Any], data: Any, where: str) -> Any:
 
 
 def _coerce(hint: Any, value: Any, key: str) -> Any:
+    if isinstance(value, EnvText):
+        value = str(value) if hint is str else yaml.safe_load(value)
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return _build(hint, value, key)
     origin = typing.get_origin(hint)

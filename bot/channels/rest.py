@@ -3,20 +3,27 @@
 Request ``{"sender": "...", "message": "...", "metadata": {...}?}``; response a JSON list of
 ``{"recipient_id", "text"?, "buttons"?, "image"?, "custom"?}``, exactly as Rasa's ``rest``
 channel, so existing Rasa front ends and test tools work unchanged.
+
+An optional ``"message_id"`` (a string or number, at most 256 characters) makes a retry safe:
+a message id already handled in this conversation (within ``sessions.ttl_s``) is answered
+``200 []`` and nothing runs again. When the turn fails (409 busy, 503), the id is released, so
+the client's retry of the same id runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any, ClassVar
 
 from aiohttp import web
 
-from bot.appkeys import PIPELINE, SETTINGS
+from bot.appkeys import PIPELINE, SETTINGS, STORE
 from bot.channels.base import InputChannel
 from bot.domain import ConversationId, IncomingMessage
-from bot.errors import BadRequest
+from bot.errors import BadRequest, SessionStoreError
 from bot.pipeline import rest_messages
+from bot.sessions.base import MAX_DELIVERY_ID_CHARS
 
 MAX_SENDER_CHARS = 256
 
@@ -64,6 +71,19 @@ def incoming_message(body: dict[str, Any], channel: str, max_chars: int) -> Inco
     return IncomingMessage(ConversationId(sender), message.strip(), channel, metadata)
 
 
+def delivery_id(body: dict[str, Any]) -> str | None:
+    """The optional ``message_id`` of a REST body, as the store's delivery id."""
+    value = body.get("message_id")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadRequest("`message_id` must be a string or a number")
+    text = str(value)
+    if not text or len(text) > MAX_DELIVERY_ID_CHARS:
+        raise BadRequest(f"`message_id` must be 1 to {MAX_DELIVERY_ID_CHARS} characters")
+    return text
+
+
 class RestChannel(InputChannel):
     name: ClassVar[str] = "rest"
 
@@ -80,5 +100,18 @@ class RestChannel(InputChannel):
         body = await read_json_object(request)
         settings = request.app[SETTINGS]
         message = incoming_message(body, self.name, settings.server.max_message_chars)
-        replies = await self.handle(request.app[PIPELINE], message)
+        delivery = delivery_id(body)
+        if delivery is None:
+            replies = await self.handle(request.app[PIPELINE], message)
+            return web.json_response(rest_messages(message.sender, replies))
+        store = request.app[STORE]
+        if not await store.claim_delivery(message.sender, delivery):
+            return web.json_response([])  # a retry of a message already handled
+        try:
+            replies = await self.handle(request.app[PIPELINE], message)
+        except BaseException:
+            # The turn stored nothing (it writes only at its end): let the retry run it.
+            with contextlib.suppress(SessionStoreError):
+                await store.release_delivery(message.sender, delivery)
+            raise
         return web.json_response(rest_messages(message.sender, replies))
