@@ -466,6 +466,34 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
+SECRET_KEYS = frozenset(
+    {
+        "api_token",
+        "api_key",
+        "bot_token",
+        "secret_token",
+        "access_token",
+        "app_secret",
+        "verify_token",
+    }
+)
+"""Settings that are credentials: `python -m bot config` says whether they are set, not what."""
+
+
 def describe(settings: Settings) -> str:
-    """A YAML dump of the effective settings (for `python -m bot config`)."""
-    return yaml.safe_dump(dataclasses.asdict(settings), sort_keys=False, allow_unicode=True)
+    """A YAML dump of the effective settings (for `python -m bot config`), secrets hidden."""
+    return yaml.safe_dump(
+        _hide_secrets(dataclasses.asdict(settings)), sort_keys=False, allow_unicode=True
+    )
+
+
+def _hide_secrets(values: dict[str, Any]) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            shown[key] = _hide_secrets(value)
+        elif key in SECRET_KEYS and value:
+            shown[key] = "<set>"
+        else:
+            shown[key] = value
+    return shown

@@ -105,3 +105,19 @@ async def test_enabled_channels_have_their_routes(make_bot: MakeBot) -> None:
     bot = await make_bot()
     assert (await bot.client.post("/webhooks/telegram/webhook", json={})).status == 401
     assert (await bot.client.get("/webhooks/whatsapp/webhook")).status == 403
+
+
+def test_python_m_bot_config_does_not_print_credentials() -> None:
+    from bot.config import describe
+
+    env = {
+        "CONCIERGE__CHANNELS__TELEGRAM__BOT_TOKEN": "123456:very-secret",
+        "CONCIERGE__CHANNELS__WHATSAPP__APP_SECRET": "meta-app-secret",
+        "CONCIERGE__SERVER__API_TOKEN": "admin-token",
+    }
+    shown = describe(load_settings(ROOT / "config.yml", env=env))
+    for secret in env.values():
+        assert secret not in shown
+    assert "bot_token: <set>" in shown
+    assert "access_token: ''" in shown  # unset stays visible as unset
+    assert "api_base_url: https://api.telegram.org" in shown

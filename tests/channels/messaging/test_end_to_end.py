@@ -147,3 +147,36 @@ async def test_order_status_over_whatsapp(
     text = "\n".join(m["text"]["body"] for m in answered if m["type"] == "text")
     assert all(t in text for t in tracking(order)), text
     assert all(m["to"] == wa_id for m in answered)
+
+
+async def test_product_cards_over_telegram_and_their_button(
+    bot_client: Any, telegram_api: FakeTelegram
+) -> None:
+    chat = 8_000_002
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET_TOKEN}
+    turns = bot_client.server.app[TURNS]
+
+    async def send(update: dict[str, Any]) -> list[dict[str, Any]]:
+        before = len(telegram_api.ok())
+        response = await bot_client.post("/webhooks/telegram/webhook", json=update, headers=headers)
+        assert response.status == 200
+        await turns.join()
+        return [r.body for r in telegram_api.ok()[before:]]
+
+    shown = await send(telegram_text(1, chat, "can you recommend me something?"))
+    # The text list, then one message per card with its "Tell me more" button.
+    intro, *cards = shown
+    assert "reply_markup" not in intro
+    assert len(cards) == 3
+    for card in cards:
+        title = card["text"].splitlines()[0]
+        assert title in intro["text"]
+        assert card["text"].splitlines()[1].startswith("from $")
+        [[more]] = card["reply_markup"]["inline_keyboard"]
+        assert more["text"] == "Tell me more"
+
+    title = cards[0]["text"].splitlines()[0]
+    more = cards[0]["reply_markup"]["inline_keyboard"][0][0]
+    answered = await send(telegram_callback(2, chat, more["callback_data"]))
+    assert answered[0]["callback_query_id"]
+    assert title in "\n".join(m.get("text", "") for m in answered[1:])
