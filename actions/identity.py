@@ -22,20 +22,12 @@ _NAME_PREFIX = re.compile(
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*\.?$")
 
-MSG_EMAIL_FORMAT = (
-    "Hmm, that doesn't look like an email address. Could you check it? "
-    "It should look like name@example.com."
-)
-MSG_EMAIL_UNKNOWN = (
-    "I couldn't find an account with that email address. Could you check it for typos? "
-    "You can also give me your full name and zip code instead."
-)
-MSG_NAME_FORMAT = "Could you give me your first and last name, as they appear on your account?"
-MSG_ZIP_FORMAT = "A zip code has five digits, like 97201. Could you check it?"
-MSG_NAME_ZIP_UNKNOWN = (
-    "I couldn't find an account with that name and zip code. Could you check them, "
-    "or give me the email address on your account instead?"
-)
+# The messages (actions/locale.py) for a failed identification; none says *why* it failed.
+MSG_EMAIL_FORMAT = "identity.email_format"
+MSG_EMAIL_UNKNOWN = "identity.email_unknown"
+MSG_NAME_FORMAT = "identity.name_format"
+MSG_ZIP_FORMAT = "identity.zip_format"
+MSG_NAME_ZIP_UNKNOWN = "identity.name_zip_unknown"
 
 
 def parse_email(text: str) -> str | None:
@@ -67,7 +59,10 @@ def parse_full_name(text: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Identification:
-    """The outcome of an identification attempt: the customer, or the message to send."""
+    """The outcome of an identification attempt: the customer, or the message to send.
+
+    ``message`` is the key of the message in the conversation's language.
+    """
 
     customer: Customer | None
     message: str | None = None

@@ -25,6 +25,7 @@ from actions.identity import (
     parse_full_name,
     parse_zip,
 )
+from actions.locale import Messages
 from actions.recommend.profile import build_profile
 from actions.shop.port import Customer
 
@@ -32,10 +33,6 @@ BY_EMAIL = ["email"]
 BY_NAME_ZIP = ["customer_name", "zip_code"]
 CUSTOMER_ID = "customer_id"
 CUSTOMER_PROFILE = "customer_profile"
-MSG_ONE_CUSTOMER = (
-    "I can only help with the account you confirmed earlier in this conversation. For another "
-    "account, its owner can start a new chat."
-)
 
 SlotValues = dict[str, Any]
 
@@ -88,7 +85,7 @@ class IdentifyingFormValidation(ShopFormValidation):
         """Looks the email up; on success sets ``customer_id`` and the normalised email."""
         result = identify_by_email(self.shop, str(value))
         if result.customer is None:
-            dispatcher.utter_message(text=result.message)
+            dispatcher.utter_message(text=Messages.for_tracker(tracker).text(str(result.message)))
             return {"email": None}
         return {"email": result.customer.email.lower(), **self._identified(result.customer)}
 
@@ -98,7 +95,7 @@ class IdentifyingFormValidation(ShopFormValidation):
         """Accepts a first and last name; the look-up waits for the zip code."""
         name = parse_full_name(str(value))
         if name is None:
-            dispatcher.utter_message(text=MSG_NAME_FORMAT)
+            dispatcher.utter_message(text=Messages.for_tracker(tracker).text(MSG_NAME_FORMAT))
         return {"customer_name": name}
 
     def validate_zip_code(
@@ -107,7 +104,7 @@ class IdentifyingFormValidation(ShopFormValidation):
         """Accepts a five-digit zip code; the look-up waits for the name."""
         zip_code = parse_zip(str(value))
         if zip_code is None:
-            dispatcher.utter_message(text=MSG_ZIP_FORMAT)
+            dispatcher.utter_message(text=Messages.for_tracker(tracker).text(MSG_ZIP_FORMAT))
         return {"zip_code": zip_code}
 
     def _identify_by_name_zip(
@@ -119,7 +116,7 @@ class IdentifyingFormValidation(ShopFormValidation):
             return {}
         result = identify_by_name_zip(self.shop, name, zip_code)
         if result.customer is None:
-            dispatcher.utter_message(text=result.message)
+            dispatcher.utter_message(text=Messages.for_tracker(tracker).text(str(result.message)))
             # The message offers email instead, so the next question is the email one (whose
             # wording also offers name and zip again); only the path choice reads this.
             tracker.slots[REQUESTED_SLOT] = None
@@ -166,7 +163,7 @@ class IdentifyingFormValidation(ShopFormValidation):
         other_name = full_name is not None and full_name.lower() != customer.full_name.lower()
         if not (other_email or other_name):
             return {}
-        dispatcher.utter_message(text=MSG_ONE_CUSTOMER)
+        dispatcher.utter_message(text=Messages.for_tracker(tracker).text("identity.one_customer"))
         kept: SlotValues = {"email": customer.email.lower(), "customer_name": customer.full_name}
         tracker.slots.update(kept)
         return kept

@@ -8,6 +8,7 @@ customers' orders by guessing numbers.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -16,8 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import EventDict, ShopAction
-from actions.formatting import STATUS_LABELS, first_item_text, intent_payload, short_day
+from actions.formatting import first_item_text, intent_payload, status_label
 from actions.identity_form import CUSTOMER_ID, IdentifyingFormValidation, SlotValues
+from actions.locale import Messages, response_text
 from actions.order_text import describe_order
 from actions.rich_messages import order_list
 from actions.shop.port import Customer, Order, normalize_order_id
@@ -25,11 +27,6 @@ from actions.shop.port import Customer, Order, normalize_order_id
 ORDER_ID = "order_id"
 ORDER_ID_PATTERN = re.compile(r"(?<!\w)#?\s?([A-Za-z]?\d{7})(?!\d)")
 ASK_ORDER_LIMIT = 5
-
-MSG_ORDER_FORMAT = "Order numbers look like #1234567. Could you check the number?"
-MSG_NO_ORDERS = "I don't see any orders on your account yet."
-MSG_NOT_IDENTIFIED = "I need to find your account first. What's the email address on it?"
-MSG_ASK_ORDER = "Which order is it about? The order number looks like #1234567."
 
 ORDER_CHOICES_BY_FORM: dict[str, tuple[str, ...]] = {
     "cancel_order_form": ("pending",),
@@ -48,13 +45,6 @@ def parse_order_id(text: str) -> str | None:
     """The order number in ``text`` as ``"#1234567"``, or ``None``."""
     match = ORDER_ID_PATTERN.search(text)
     return normalize_order_id(match.group(1)) if match else None
-
-
-def msg_order_unknown(order_id: str) -> str:
-    return (
-        f"I couldn't find order {order_id} on your account. Could you check the number? "
-        "It's in your order confirmation email."
-    )
 
 
 def owned_order(customer: Customer, order: Order | None) -> Order | None:
@@ -79,11 +69,11 @@ class ValidateOrderStatusForm(IdentifyingFormValidation):
         return {ORDER_ID: orders[0].order_id} if len(orders) == 1 else {}
 
     def _checked(
-        self, order_id: str, customer: Customer, dispatcher: CollectingDispatcher
+        self, order_id: str, customer: Customer, dispatcher: CollectingDispatcher, lang: Messages
     ) -> SlotValues:
         order = owned_order(customer, self.shop.get_order(order_id))
         if order is None:
-            dispatcher.utter_message(text=msg_order_unknown(order_id))
+            dispatcher.utter_message(text=lang.text("order.unknown", order_id=order_id))
             return {ORDER_ID: None}
         return {ORDER_ID: order.order_id}
 
@@ -93,7 +83,7 @@ class ValidateOrderStatusForm(IdentifyingFormValidation):
         # An order number given before we knew who was asking is checked now.
         pending = tracker.slots.get(ORDER_ID)
         if pending:
-            return self._checked(str(pending), customer, dispatcher)
+            return self._checked(str(pending), customer, dispatcher, Messages.for_tracker(tracker))
         return self._only_order(customer)
 
     async def extract_order_id(
@@ -109,14 +99,15 @@ class ValidateOrderStatusForm(IdentifyingFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> SlotValues:
         """Accepts an order number that belongs to the identified shopper."""
+        lang = Messages.for_tracker(tracker)
         order_id = parse_order_id(str(value))
         if order_id is None:
-            dispatcher.utter_message(text=MSG_ORDER_FORMAT)
+            dispatcher.utter_message(text=lang.text("order.id_format"))
             return {ORDER_ID: None}
         customer = self.current_customer(tracker)
         if customer is None:
             return {ORDER_ID: order_id}  # checked in on_identified, once we know the shopper
-        return self._checked(order_id, customer, dispatcher)
+        return self._checked(order_id, customer, dispatcher, lang)
 
 
 class ActionAskOrderId(ShopAction):
@@ -128,20 +119,20 @@ class ActionAskOrderId(ShopAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         user_id = tracker.get_slot(CUSTOMER_ID)
         orders = self.shop.list_orders(str(user_id)) if user_id else []
         statuses = ORDER_CHOICES_BY_FORM.get(str((tracker.active_loop or {}).get("name")))
         if statuses is not None:
             orders = [order for order in orders if order.status in statuses]
             if user_id and not orders:
-                dispatcher.utter_message(
-                    text="I don't see an order on your account that I can change that way. "
-                    "Which order number is it?"
-                )
+                dispatcher.utter_message(text=lang.text("order.none_changeable"))
                 return []
         orders = orders[:ASK_ORDER_LIMIT]
         if not orders:
-            dispatcher.utter_message(text=_domain_text(domain, "utter_ask_order_id", MSG_ASK_ORDER))
+            # The domain's question, so a shop's own wording (and its translations) is used.
+            asked = response_text(domain, "utter_ask_order_id", lang.language)
+            dispatcher.utter_message(text=asked or lang.text("order.ask"))
             return []
         buttons = [
             {
@@ -149,9 +140,9 @@ class ActionAskOrderId(ShopAction):
                     part
                     for part in (
                         order.order_id,
-                        short_day(order.placed_on),
-                        STATUS_LABELS[order.status],
-                        first_item_text(order.items),
+                        lang.short_day(order.placed_on),
+                        status_label(order.status, lang),
+                        first_item_text(order.items, lang),
                     )
                     if part
                 ),
@@ -159,13 +150,14 @@ class ActionAskOrderId(ShopAction):
             }
             for order in orders
         ]
-        question = "Which order is it about? Here are your most recent ones:"
+        question = lang.text("order.ask_recent")
         dispatcher.utter_message(
             text=question,
             buttons=buttons,
             json_message=order_list(
                 question,
                 orders,
+                lang,
                 lambda order: intent_payload("inform", order_id=order.order_id),
             ),
         )
@@ -181,41 +173,36 @@ class ActionOrderStatus(ShopAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         user_id = tracker.get_slot(CUSTOMER_ID)
         customer = self.shop.get_customer(str(user_id)) if user_id else None
         if customer is None:
-            dispatcher.utter_message(text=MSG_NOT_IDENTIFIED)
+            dispatcher.utter_message(text=lang.text("identity.needed"))
             return [SlotSet(ORDER_ID, None)]
         raw_id = tracker.get_slot(ORDER_ID)
         if not raw_id:
             has_orders = bool(self.shop.list_orders(customer.user_id))
-            dispatcher.utter_message(text=MSG_ASK_ORDER if has_orders else MSG_NO_ORDERS)
+            dispatcher.utter_message(text=lang.text("order.ask" if has_orders else "orders.none"))
             return []
         order_id = parse_order_id(str(raw_id)) or str(raw_id)
         # Checked again here: the slot may have been set without the form's validation.
         order = owned_order(customer, self.shop.get_order(order_id))
         if order is None:
-            dispatcher.utter_message(text=msg_order_unknown(order_id))
+            dispatcher.utter_message(text=lang.text("order.unknown", order_id=order_id))
         else:
-            dispatcher.utter_message(text=describe_order(order, self._new_options(order)))
+            described = describe_order(order, lang, self._new_options(order))
+            dispatcher.utter_message(text=described)
         return [SlotSet(ORDER_ID, None)]
 
-    def _new_options(self, order: Order) -> dict[str, str]:
-        """Option text of the replacement items of an exchange, by item id."""
+    def _new_options(self, order: Order) -> dict[str, Mapping[str, str]]:
+        """Options of the replacement items of an exchange, by item id."""
         if not order.exchange_new_item_ids:
             return {}
         wanted = set(order.exchange_new_item_ids)
-        found: dict[str, str] = {}
+        found: dict[str, Mapping[str, str]] = {}
         for product_id in {item.product_id for item in order.items}:
             product = self.shop.get_product(product_id)
             for variant in product.variants if product else ():
                 if variant.item_id in wanted:
-                    found[variant.item_id] = variant.options_text
+                    found[variant.item_id] = variant.options
         return found
-
-
-def _domain_text(domain: DomainDict, response: str, fallback: str) -> str:
-    """The first text variant of a domain response, so a shop's own wording is used."""
-    variants = domain.get("responses", {}).get(response) or []
-    text = variants[0].get("text") if variants else None
-    return text if isinstance(text, str) and text else fallback

@@ -10,19 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import EventDict, ShopAction, ShopFormValidation
-from actions.formatting import intent_payload, join_words, money
+from actions.formatting import intent_payload, option_name
+from actions.locale import Messages
 from actions.shop.port import Product, ShopBackend
 from actions.shop.search import normalize_phrase, words
 
 PRODUCT = "product"
 CHOICES = 5
-
-
-def msg_product_unknown(text: str) -> str:
-    return (
-        f"Sorry, I couldn't find a product matching “{text.strip()}” in our shop. "
-        "Could you try another name, like “rain jacket” or “water bottle”?"
-    )
 
 
 def clear_match(query: str, found: list[Product]) -> Product | None:
@@ -44,15 +38,17 @@ def clear_match(query: str, found: list[Product]) -> Product | None:
     return best if covers(best) and not covers(found[1]) else None
 
 
-def _price_text(product: Product) -> str:
+def _price_text(product: Product, lang: Messages) -> str:
     prices = [v.price for v in (product.available_variants or product.variants)]
     if not prices:
         return ""
     low, high = min(prices), max(prices)
-    return money(low) if low == high else f"{money(low)} to {money(high)}"
+    if low == high:
+        return lang.money(low)
+    return lang.text("product.price_range", low=lang.money(low), high=lang.money(high))
 
 
-def _in_stock_options(product: Product) -> str:
+def _in_stock_options(product: Product, lang: Messages) -> str:
     """``"sizes 8, 9 and 10; colors blue and black"`` over the variants in stock."""
     values: dict[str, list[str]] = {}
     for variant in product.available_variants:
@@ -61,10 +57,14 @@ def _in_stock_options(product: Product) -> str:
             if value not in seen:
                 seen.append(value)
     parts = [
-        f"{key if len(vals) == 1 else _plural(key)} {join_words(_in_natural_order(vals))}"
+        lang.text(
+            "format.option_values",
+            name=option_name(key, lang, plural=len(vals) > 1),
+            values=lang.join(_in_natural_order(vals)),
+        )
         for key, vals in values.items()
     ]
-    return "; ".join(parts)
+    return lang.text("format.group_separator").join(parts)
 
 
 _SIZE_ORDER = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
@@ -79,26 +79,31 @@ def _in_natural_order(values: list[str]) -> list[str]:
     return values
 
 
-def _plural(noun: str) -> str:
-    if noun.endswith("y"):
-        return noun[:-1] + "ies"
-    return noun + ("es" if noun.endswith("s") else "s")
+def describe_product(product: Product, lang: Messages) -> str:
+    """Name, description, price range and the options in stock, in a few sentences.
 
-
-def describe_product(product: Product) -> str:
-    """Name, description, price range and the options in stock, in a few sentences."""
-    sentences = [f"{product.name}: {product.description}" if product.description else product.name]
-    price = _price_text(product)
+    The name and description are the catalogue's own, in the shop's language.
+    """
+    sentences = [
+        lang.text("product.name_description", name=product.name, description=product.description)
+        if product.description
+        else product.name
+    ]
+    price = _price_text(product, lang)
     if price:
-        sentences.append(f"Price: {price}.")
+        sentences.append(lang.text("product.price", price=price))
     if not product.available_variants:
-        sentences.append("It's out of stock at the moment.")
+        sentences.append(lang.text("product.out_of_stock"))
     else:
-        options = _in_stock_options(product)
-        sentences.append(f"In stock: {options}." if options else "It's in stock.")
+        options = _in_stock_options(product, lang)
+        sentences.append(
+            lang.text("product.in_stock_options", options=options)
+            if options
+            else lang.text("product.in_stock")
+        )
         if len(product.available_variants) < len(product.variants):
-            sentences.append("Some combinations are sold out; ask me about a specific one.")
-    return " ".join(sentences)
+            sentences.append(lang.text("product.some_sold_out"))
+    return lang.sentences(*sentences)
 
 
 def product_payload(product: Product) -> dict[str, Any]:
@@ -127,13 +132,15 @@ def find_product(shop: ShopBackend, query: str) -> tuple[Product | None, list[Pr
     return clear_match(query, found), found
 
 
-def offer_choices(dispatcher: CollectingDispatcher, query: str, found: list[Product]) -> None:
+def offer_choices(
+    dispatcher: CollectingDispatcher, query: str, found: list[Product], lang: Messages
+) -> None:
     """Says that nothing matched, or offers the candidates as buttons to pick from."""
     if not found:
-        dispatcher.utter_message(text=msg_product_unknown(query))
+        dispatcher.utter_message(text=lang.text("product.unknown", query=query.strip()))
         return
     dispatcher.utter_message(
-        text="I found a few products that match. Which one do you mean?",
+        text=lang.text("product.choices"),
         buttons=[
             {"title": p.name, "payload": intent_payload("product_info", product=p.name)}
             for p in found
@@ -155,7 +162,7 @@ class ValidateProductInfoForm(ShopFormValidation):
         product, found = find_product(self.shop, query)
         if product is not None:
             return {PRODUCT: product.name}
-        offer_choices(dispatcher, query, found)
+        offer_choices(dispatcher, query, found, Messages.for_tracker(tracker))
         return {PRODUCT: None}
 
 
@@ -168,12 +175,13 @@ class ActionProductInfo(ShopAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         query = str(tracker.get_slot(PRODUCT) or "")
         product, found = find_product(self.shop, query) if query.strip() else (None, [])
         if product is None:
-            offer_choices(dispatcher, query or "that", found)
+            offer_choices(dispatcher, query or lang.text("product.unknown_query"), found, lang)
         else:
             dispatcher.utter_message(
-                text=describe_product(product), json_message=product_payload(product)
+                text=describe_product(product, lang), json_message=product_payload(product)
             )
         return [SlotSet(PRODUCT, None)]

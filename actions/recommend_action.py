@@ -22,8 +22,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import EventDict, ShopAction
-from actions.formatting import intent_payload, money
+from actions.formatting import intent_payload
 from actions.identity_form import CUSTOMER_ID
+from actions.locale import Messages
 from actions.recommend.profile import build_profile
 from actions.recommend.shop_model import SequenceScorer
 from actions.recommend.shop_recommender import (
@@ -144,17 +145,17 @@ def recommender_for(shop: ShopBackend, *, now: float | None = None) -> ShopRecom
     return recommender
 
 
-def card(pick: Pick) -> dict[str, Any]:
+def card(pick: Pick, lang: Messages) -> dict[str, Any]:
     """One product card, in the shape every channel adapter reads."""
     return {
         "product_id": pick.product.product_id,
         "title": pick.product.name,
-        "subtitle": f"from {money(pick.price)}",
-        "reason": pick.reason,
+        "subtitle": lang.text("recommend.from_price", price=lang.money(pick.price)),
+        "reason": pick.because.text(lang),
         "image_url": None,
         "buttons": [
             {
-                "title": "Tell me more",
+                "title": lang.text("recommend.more"),
                 "payload": intent_payload("product_info", product=pick.product.name),
             }
         ],
@@ -170,6 +171,7 @@ class ActionRecommendProducts(ShopAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         recommender = recommender_for(self.shop)
         request = str((tracker.latest_message or {}).get("text") or "")
         user_id = tracker.get_slot(CUSTOMER_ID)
@@ -183,29 +185,34 @@ class ActionRecommendProducts(ShopAction):
             history, request, constraints, k=PICKS, current=self.shop.get_product
         )
         if not picks:
-            dispatcher.utter_message(
-                text="I couldn't find anything in stock that fits that. Shall I look without "
-                "the price or category limit?"
-            )
+            dispatcher.utter_message(text=lang.text("recommend.none"))
             return []
-        lines = [f"• {p.product.name}, from {money(p.price)}: {p.reason}." for p in picks]
-        intro = "Here are a few ideas:"
+        lines = [
+            lang.text(
+                "recommend.line",
+                name=p.product.name,
+                price=lang.money(p.price),
+                reason=p.because.text(lang),
+            )
+            for p in picks
+        ]
+        intro = lang.text("recommend.intro")
         if user_id and history:
             profile = build_profile(self.shop, str(user_id), orders=orders)
             liked = profile.favourite_categories
             intro = (
-                f"You seem to like {liked[0]}, so here are a few picks for you:"
+                lang.text("recommend.intro_liked", category=liked[0])
                 if liked
-                else "Here are a few picks for you:"
+                else lang.text("recommend.intro_personal")
             )
-        hint = "" if user_id else "\nShare your email and I'll take your past orders into account."
+        hint = "" if user_id else lang.text("recommend.share_email")
         dispatcher.utter_message(
-            text="\n".join([intro, *lines]) + hint,
+            text="\n".join([intro, *lines, *([hint] if hint else [])]),
             json_message={
                 "type": "product_cards",
                 "intro": intro,
-                "note": hint.strip() or None,
-                "cards": [card(p) for p in picks],
+                "note": hint or None,
+                "cards": [card(p, lang) for p in picks],
             },
         )
         return []

@@ -10,18 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from actions.formatting import STATUS_LABELS, first_item_text, money, short_day
+from actions.formatting import first_item_text, status_label
+from actions.locale import Messages
 from actions.shop.port import Order
 
 
 def order_list(
-    intro: str, orders: Sequence[Order], payload: Callable[[Order], str] | None = None
+    intro: str,
+    orders: Sequence[Order],
+    lang: Messages,
+    payload: Callable[[Order], str] | None = None,
 ) -> dict[str, Any]:
     """``{"type": "order_list", "intro", "orders": [...]}``: one compact row per order.
 
     Args:
         intro: the sentence above the rows.
         orders: the orders, in the order shown.
+        lang: the conversation's messages (dates, statuses, money and summaries are worded
+            in its language; ``status`` stays the shop's code).
         payload: the message a tap on a row sends (None: rows are not buttons).
     """
     return {
@@ -30,11 +36,11 @@ def order_list(
         "orders": [
             {
                 "order_id": order.order_id,
-                "placed_on": short_day(order.placed_on) or None,
+                "placed_on": lang.short_day(order.placed_on) or None,
                 "status": order.status,
-                "status_label": STATUS_LABELS[order.status],
-                "total": money(order.total),
-                "summary": first_item_text(order.items),
+                "status_label": status_label(order.status, lang),
+                "total": lang.money(order.total),
+                "summary": first_item_text(order.items, lang),
                 "payload": payload(order) if payload else None,
             }
             for order in orders

@@ -13,8 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import EventDict, ShopAction
-from actions.formatting import intent_payload, item_text, money
+from actions.formatting import intent_payload, item_text, method_label, options_text
 from actions.identity_form import CUSTOMER_ID
+from actions.locale import Messages
 from actions.order_status import owned_order, parse_order_id
 from actions.shop.port import CANCEL_REASONS, Customer, Order
 from actions.write_form import CONFIRMED, DETAIL_SLOTS, ITEMS, NEW_ITEMS, ORDER_ID
@@ -28,11 +29,6 @@ from actions.write_plan import (
 from actions.write_plan import refusal_sentence as refusal_text
 from actions.write_text import address_text, chosen_items
 
-MSG_LOST = (
-    "Sorry, I lost track of the details of that change, so nothing was changed. "
-    "Could you tell me again what you'd like to do?"
-)
-MSG_DECLINED = "Okay, I've stopped there and nothing was changed. Anything else I can do?"
 VARIANT_BUTTONS = 8
 
 
@@ -55,7 +51,11 @@ def _operation(tracker: Tracker) -> Operation | None:
 
 
 class ActionAskCancelReason(OrderChangeAction):
-    """Asks why, offering the two reasons the shop accepts."""
+    """Asks why, offering the two reasons the shop accepts as buttons.
+
+    The payload carries the reason as the shop writes it, which the form reads whatever
+    language the title (or the shopper's words, matched to a button) was in.
+    """
 
     def name(self) -> str:
         return "action_ask_cancel_reason"
@@ -63,14 +63,15 @@ class ActionAskCancelReason(OrderChangeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         buttons = [
             {
-                "title": reason.capitalize(),
+                "title": lang.text("cancel_reason_choice." + reason.replace(" ", "_")),
                 "payload": intent_payload("inform", cancel_reason=reason),
             }
             for reason in CANCEL_REASONS
         ]
-        dispatcher.utter_message(text="Why would you like to cancel it?", buttons=buttons)
+        dispatcher.utter_message(text=lang.text("ask.cancel_reason"), buttons=buttons)
         return []
 
 
@@ -83,23 +84,23 @@ class ActionAskItemIds(OrderChangeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         _, order = self.customer_and_order(tracker)
         if order is None:
-            dispatcher.utter_message(text="Which items is it about?")
+            dispatcher.utter_message(text=lang.text("ask.items_any"))
             return []
         buttons = [
             {
-                "title": f"{item_text(item)} · {money(item.price)}",
+                "title": f"{item_text(item, lang)} · {lang.money(item.price)}",
                 "payload": intent_payload("inform", item_id=item.item_id),
             }
             for item in order.items
         ]
         if len(order.items) > 1:
             everything = intent_payload("inform", item_id="all")
-            buttons.append({"title": "All items", "payload": everything})
+            buttons.append({"title": lang.text("ask.all_items"), "payload": everything})
         dispatcher.utter_message(
-            text=f"Which items of order {order.order_id}? You can name them or pick one.",
-            buttons=buttons,
+            text=lang.text("ask.items", order_id=order.order_id), buttons=buttons
         )
         return []
 
@@ -113,13 +114,14 @@ class ActionAskNewItemIds(OrderChangeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         _, order = self.customer_and_order(tracker)
         items = chosen_items(order, tracker.get_slot(ITEMS) or []) if order else []
         new = tracker.get_slot(NEW_ITEMS)
         chosen = new if isinstance(new, list) and len(new) == len(items) else [None] * len(items)
         position = next((i for i, value in enumerate(chosen) if value is None), None)
         if position is None:
-            dispatcher.utter_message(text="Which option would you like instead?")
+            dispatcher.utter_message(text=lang.text("ask.new_option_any"))
             return []
         item = items[position]
         product = self.shop.get_product(item.product_id)
@@ -127,14 +129,11 @@ class ActionAskNewItemIds(OrderChangeAction):
             v for v in (product.available_variants if product else ()) if v.item_id != item.item_id
         ]
         if not variants:
-            dispatcher.utter_message(
-                text=f"Sorry, there's no other option of the {item.name} in stock right now. "
-                "You can stop here (say no) or pick other items."
-            )
+            dispatcher.utter_message(text=lang.text("ask.no_other_option", name=item.name))
             return [SlotSet(ITEMS, None), SlotSet(NEW_ITEMS, None)]
         buttons = [
             {
-                "title": f"{variant.options_text} · {money(variant.price)}",
+                "title": f"{options_text(variant.options, lang)} · {lang.money(variant.price)}",
                 "payload": intent_payload("inform", new_item_id=variant.item_id),
             }
             for variant in variants[:VARIANT_BUTTONS]
@@ -143,11 +142,9 @@ class ActionAskNewItemIds(OrderChangeAction):
             v.item_id == item.item_id for v in product.available_variants
         ):
             same = intent_payload("inform", new_item_id=item.item_id)
-            buttons.append({"title": "The same one again (a replacement)", "payload": same})
+            buttons.append({"title": lang.text("ask.same_again"), "payload": same})
         dispatcher.utter_message(
-            text=f"What would you like instead of the {item_text(item)}? "
-            "Tell me the size, colour or other option, or pick one:",
-            buttons=buttons,
+            text=lang.text("ask.new_option", item=item_text(item, lang)), buttons=buttons
         )
         return []
 
@@ -161,29 +158,28 @@ class ActionAskPaymentMethodId(OrderChangeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         customer, order = self.customer_and_order(tracker)
         if customer is None or order is None:
-            dispatcher.utter_message(text="Which payment method should we use?")
+            dispatcher.utter_message(text=lang.text("ask.payment_any"))
             return []
         operation = _operation(tracker) or "exchange"
         methods = payment_choices(operation, customer, order)
         if operation == "return":
-            question = (
-                "Where should the refund go? It can go back to the original payment method or "
-                "to a gift card."
-            )
+            question = lang.text("ask.refund_method")
         elif operation == "payment":
-            question = f"Which payment method should pay for order {order.order_id} instead?"
+            question = lang.text("ask.payment_instead", order_id=order.order_id)
         else:
-            question = "Which payment method should settle any price difference?"
+            question = lang.text("ask.payment_difference")
         if not methods:
-            dispatcher.utter_message(
-                text="There's no other payment method on your account to use. You can add one "
-                "on the website, or say no to stop here."
-            )
+            dispatcher.utter_message(text=lang.text("ask.no_other_method"))
             return []
+        # The payload names the method; the form reads it whatever language the title is in.
         buttons = [
-            {"title": m.label, "payload": intent_payload("inform", payment_method_id=m.method_id)}
+            {
+                "title": method_label(m, lang),
+                "payload": intent_payload("inform", payment_method_id=m.method_id),
+            }
             for m in methods
         ]
         dispatcher.utter_message(text=question, buttons=buttons)
@@ -199,21 +195,22 @@ class ActionAskConfirmed(OrderChangeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         customer, order = self.customer_and_order(tracker)
         operation = _operation(tracker)
         plan = (
-            build_plan(operation, order, customer, tracker.slots, self.shop)
+            build_plan(operation, order, customer, tracker.slots, self.shop, lang)
             if customer and operation
             else None
         )
         if plan is None:
-            dispatcher.utter_message(text=MSG_LOST)
+            dispatcher.utter_message(text=lang.text("change.lost"))
             return [SlotSet(slot, None) for slot in (ORDER_ID, *DETAIL_SLOTS)]
         dispatcher.utter_message(
-            text=f"{plan.summary} Shall I go ahead?",
+            text=lang.text("confirm.ask", summary=plan.summary),
             buttons=[
-                {"title": "Yes, go ahead", "payload": "/affirm"},
-                {"title": "No", "payload": "/deny"},
+                {"title": lang.text("confirm.accept"), "payload": "/affirm"},
+                {"title": lang.text("confirm.decline"), "payload": "/deny"},
             ],
         )
         return []
@@ -227,26 +224,27 @@ class OrderChangeRun(OrderChangeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         forget: list[EventDict] = [
             SlotSet(slot, None) for slot in (ORDER_ID, *DETAIL_SLOTS, CONFIRMED)
         ]
         if tracker.get_slot(CONFIRMED) is not True:
-            dispatcher.utter_message(text=MSG_DECLINED)
+            dispatcher.utter_message(text=lang.text("change.declined"))
             return forget
         customer, order = self.customer_and_order(tracker)
         plan = (
-            build_plan(self.operation, order, customer, tracker.slots, self.shop)
+            build_plan(self.operation, order, customer, tracker.slots, self.shop, lang)
             if customer
             else None
         )
         if plan is None:
-            dispatcher.utter_message(text=MSG_LOST)
+            dispatcher.utter_message(text=lang.text("change.lost"))
             return forget
         result = plan.run(self.shop, str(tracker.sender_id))
         if result.refusal is not None:
-            dispatcher.utter_message(text=refusal_text(result.refusal))
+            dispatcher.utter_message(text=refusal_text(result.refusal, lang))
         else:
-            dispatcher.utter_message(text=done_sentence(plan))
+            dispatcher.utter_message(text=done_sentence(plan, lang))
         return forget
 
 
@@ -304,16 +302,24 @@ class ActionAskNewAddress(OrderChangeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
+        lang = Messages.for_tracker(tracker)
         customer, order = self.customer_and_order(tracker)
         if _operation(tracker) == "account_address":
-            question = "What should your account's default address be?"
-            current = f" It's {address_text(customer.address)} now." if customer else ""
+            question = lang.text("ask.account_address")
+            current = (
+                lang.text("ask.account_address_now", address=address_text(customer.address))
+                if customer
+                else ""
+            )
         else:
-            question = "What's the new shipping address?"
-            current = f" It's going to {address_text(order.address)} now." if order else ""
+            question = lang.text("ask.shipping_address")
+            current = (
+                lang.text("ask.shipping_address_now", address=address_text(order.address))
+                if order
+                else ""
+            )
         dispatcher.utter_message(
-            text=f"{question}{current} Please write it on one line, "
-            "like: 12 Oak St, Apt 4, Portland, OR 97201."
+            text=lang.sentences(question, current, lang.text("ask.address_format"))
         )
         return []
 

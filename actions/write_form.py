@@ -21,14 +21,10 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.base import EventDict
-from actions.formatting import STATUS_LABELS
+from actions.formatting import status_label
 from actions.identity_form import IdentifyingFormValidation, SlotValues
-from actions.order_status import (
-    ORDER_CHOICES_BY_FORM,
-    msg_order_unknown,
-    owned_order,
-    parse_order_id,
-)
+from actions.locale import Messages
+from actions.order_status import ORDER_CHOICES_BY_FORM, owned_order, parse_order_id
 from actions.shop.port import Customer, Order
 
 ORDER_ID = "order_id"
@@ -106,6 +102,7 @@ class OrderChangeForm(IdentifyingFormValidation):
 
     detail_slots: ClassVar[tuple[str, ...]] = ()
     action_words: ClassVar[str] = "changed"
+    """What the flow does to an order, as a ``not_here.*`` message says it cannot."""
     needs_order: ClassVar[bool] = True
     """False for a change to the account itself (its default address): no order is asked."""
 
@@ -148,24 +145,24 @@ class OrderChangeForm(IdentifyingFormValidation):
         order_id = parse_order_id(str(raw)) or str(raw)
         return owned_order(customer, self.shop.get_order(order_id))
 
-    def order_problem(self, order: Order) -> str | None:
+    def order_problem(self, order: Order, lang: Messages) -> str | None:
         """Why this flow cannot change ``order`` (its status), or ``None``."""
         if order.status in ORDER_CHOICES_BY_FORM.get(self.form_name(), ()):
             return None
-        label = STATUS_LABELS[order.status]
-        return (
-            f"Order {order.order_id} is {label}, so it can't be {self.action_words} here. "
-            "Is it about another order?"
+        return lang.text(
+            f"not_here.{self.action_words}",
+            order_id=order.order_id,
+            status=status_label(order.status, lang),
         )
 
     def _checked(
-        self, order_id: str, customer: Customer, dispatcher: CollectingDispatcher
+        self, order_id: str, customer: Customer, dispatcher: CollectingDispatcher, lang: Messages
     ) -> SlotValues:
         order = owned_order(customer, self.shop.get_order(order_id))
         if order is None:
-            dispatcher.utter_message(text=msg_order_unknown(order_id))
+            dispatcher.utter_message(text=lang.text("order.unknown", order_id=order_id))
             return {ORDER_ID: None}
-        problem = self.order_problem(order)
+        problem = self.order_problem(order, lang)
         if problem:
             dispatcher.utter_message(text=problem)
             return {ORDER_ID: None}
@@ -175,7 +172,9 @@ class OrderChangeForm(IdentifyingFormValidation):
         self, customer: Customer, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> SlotValues:
         pending = tracker.slots.get(ORDER_ID)
-        return self._checked(str(pending), customer, dispatcher) if pending else {}
+        if not pending:
+            return {}
+        return self._checked(str(pending), customer, dispatcher, Messages.for_tracker(tracker))
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -187,7 +186,7 @@ class OrderChangeForm(IdentifyingFormValidation):
         customer = self.current_customer(tracker)
         if customer is None:
             return {ORDER_ID: order_id}  # checked in on_identified, once we know the shopper
-        return self._checked(order_id, customer, dispatcher)
+        return self._checked(order_id, customer, dispatcher, Messages.for_tracker(tracker))
 
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

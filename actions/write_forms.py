@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any, ClassVar
 
 from actions.identity_form import SlotValues
+from actions.locale import Messages
 from actions.shop.port import CANCEL_REASONS, Customer, Order, PaymentMethod
 from actions.write_form import (
     ITEMS,
@@ -68,7 +69,7 @@ class AddressForm(OrderChangeForm):
 class ValidateChangeAddressForm(AddressForm):
     """``change_address_form``: a pending order and the address to ship it to instead."""
 
-    action_words: ClassVar[str] = "sent elsewhere"
+    action_words: ClassVar[str] = "sent_elsewhere"
 
     def name(self) -> str:
         return "validate_change_address_form"
@@ -87,19 +88,16 @@ class ValidateChangePaymentForm(OrderChangeForm):
     """``change_payment_form``: a pending order and another of the account's payment methods."""
 
     detail_slots: ClassVar[tuple[str, ...]] = (PAYMENT,)
-    action_words: ClassVar[str] = "paid another way"
+    action_words: ClassVar[str] = "paid_another_way"
 
     def name(self) -> str:
         return "validate_change_payment_form"
 
-    def order_problem(self, order: Order) -> str | None:
-        problem = super().order_problem(order)
+    def order_problem(self, order: Order, lang: Messages) -> str | None:
+        problem = super().order_problem(order, lang)
         if problem is None and len(order.payments) != 1:
             # The shop moves a payment only once: after that the order has several entries.
-            return (
-                f"The payment of order {order.order_id} was already changed, so it can't be "
-                "moved again. Is it about another order?"
-            )
+            return lang.text("not_here.payment_moved", order_id=order.order_id)
         return problem
 
     def read_detail(

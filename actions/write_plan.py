@@ -13,23 +13,22 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from actions.formatting import item_text, join_words, money
+from actions.formatting import item_text, options_text, your_method
+from actions.locale import Messages
 from actions.shop.port import (
     Address,
     Customer,
     Order,
     PaymentMethod,
     Refusal,
-    RefusalCode,
     ShopBackend,
     WriteResult,
-    options_text,
 )
 from actions.write_form import ITEMS, NEW_ADDRESS, NEW_ITEMS, PAYMENT, REASON
 from actions.write_text import (
     address_text,
     chosen_items,
-    method_label,
+    customer_method,
     new_payment_methods,
     refund_methods,
     variant_options,
@@ -50,42 +49,12 @@ FORM_OPERATIONS: dict[str, Operation] = {
     "account_address_form": "account_address",
 }
 
-REFUSAL_SENTENCES: dict[RefusalCode, str] = {
-    "order_not_found": "I couldn't find that order on your account.",
-    "user_not_found": "I couldn't find your account.",
-    "order_not_pending": (
-        "That order is no longer being prepared, so it can't be cancelled or changed anymore."
-    ),
-    "order_not_delivered": (
-        "That order hasn't been delivered, so it can't be returned or exchanged."
-    ),
-    "invalid_cancel_reason": (
-        "I can only cancel an order that is no longer needed or was ordered by mistake."
-    ),
-    "item_not_found": "Some of those items aren't in the order (or were already changed).",
-    "item_count_mismatch": "Each item needs exactly one replacement.",
-    "new_item_unavailable": (
-        "One of the new options you chose has just sold out or isn't the same product."
-    ),
-    "payment_method_not_found": "That payment method isn't on your account.",
-    "payment_method_not_allowed": (
-        "Refunds for a return can only go to the original payment method or a gift card."
-    ),
-    "payment_not_single": "This order's payment can't be moved to another method.",
-    "payment_method_unchanged": "The order is already paid with that method.",
-    "insufficient_gift_card_balance": (
-        "The gift card's balance doesn't cover the price difference. Could you choose another "
-        "payment method?"
-    ),
-    "shop_data_error": "Something in our records for this order doesn't add up.",
-    "idempotency_key_reused": "That request was already handled.",
-}
 
-
-def refusal_sentence(refusal: Refusal) -> str:
+def refusal_sentence(refusal: Refusal, lang: Messages) -> str:
     """The shopper-facing sentence for a refused write, ending with what they can do."""
-    reason = REFUSAL_SENTENCES.get(refusal.code, "I couldn't make that change.")
-    return f"Sorry, nothing was changed. {reason} A person from our team can help if needed."
+    key = f"refusal.{refusal.code}"
+    reason = lang.text(key if lang.has(key) else "refusal.default")
+    return lang.text("refusal.wrapper", reason=reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,50 +149,39 @@ def build_plan(
     customer: Customer,
     slots: Mapping[str, Any],
     shop: ShopBackend,
+    lang: Messages,
 ) -> ChangePlan | None:
     """The plan for ``operation`` from the form's slots; ``None`` when a detail is missing.
 
-    ``order`` is ``None`` only for ``account_address``, which changes no order.
+    ``order`` is ``None`` only for ``account_address``, which changes no order. The summary
+    is worded in ``lang``; what runs does not depend on it.
     """
     operation = for_order(operation, order)
     if operation == "account_address":
-        return _account_address_plan(customer, slots.get(NEW_ADDRESS))
+        return _account_address_plan(customer, slots.get(NEW_ADDRESS), lang)
     if order is None:
         return None
     if operation == "payment":
-        return _payment_plan(order, customer, slots.get(PAYMENT))
+        return _payment_plan(order, customer, slots.get(PAYMENT), lang)
     if operation == "cancel":
-        reason = slots.get(REASON)
-        if not reason:
-            return None
-        refunds = join_words(
-            [
-                f"{money(p.amount)} to your {method_label(customer, p.payment_method_id)}"
-                for p in order.payments
-                if p.transaction_type == "payment"
-            ]
-        )
-        summary = (
-            f"I'll cancel order {order.order_id} with {_items(order)} (reason: {reason}). "
-            # No refund timing here: how fast a refund shows is the shop's policy (knowledge).
-            f"You'll be refunded {refunds or money(order.total)}."
-        )
-        return ChangePlan(operation, order.order_id, summary, {"reason": reason})
+        return _cancel_plan(order, customer, slots.get(REASON), lang)
     if operation == "address":
-        return _address_plan(order, slots.get(NEW_ADDRESS))
+        return _address_plan(order, slots.get(NEW_ADDRESS), lang)
     item_ids = [str(i) for i in slots.get(ITEMS) or []]
     method = slots.get(PAYMENT)
     items = chosen_items(order, item_ids)
     if not items or not method:
         return None
-    label = method_label(customer, str(method))
+    yours = your_method(customer_method(customer, str(method)), lang)
     if operation == "return":
         total = round(sum(item.price for item in items), 2)
-        summary = (
-            f"I'll request a return of {join_words([item_text(i) for i in items])} from order "
-            f"{order.order_id}. Once we receive {'it' if len(items) == 1 else 'them'}, "
-            f"{money(total)} will be refunded to your "
-            f"{label}. You'll get an email with the return instructions."
+        summary = lang.plural(
+            "plan.return",
+            len(items),
+            items=lang.join([item_text(i, lang) for i in items]),
+            order_id=order.order_id,
+            amount=lang.money(total),
+            method=yours,
         )
         arguments = {"item_ids": item_ids, "payment_method_id": method}
         return ChangePlan(operation, order.order_id, summary, arguments)
@@ -238,27 +196,61 @@ def build_plan(
             return None
         difference += price - item.price
         if str(new_id) == item.item_id:
-            swaps.append(f"{item_text(item)} for a new one just like it")
+            swaps.append(lang.text("plan.swap_same", item=item_text(item, lang)))
             continue
-        new_text = options_text(variant_options(product, str(new_id)))
-        swaps.append(f"{item_text(item)} for {new_text} ({money(price)})")
+        new_text = options_text(variant_options(product, str(new_id)), lang)
+        swaps.append(
+            lang.text(
+                "plan.swap", item=item_text(item, lang), options=new_text, price=lang.money(price)
+            )
+        )
     difference = round(difference, 2)
     if difference > 0:
-        settle = f"You'll pay the difference of {money(difference)} with your {label}."
+        settle = lang.text("plan.pay_difference", amount=lang.money(difference), method=yours)
     elif difference < 0:
-        settle = f"The difference of {money(-difference)} will be refunded to your {label}."
+        settle = lang.text("plan.refund_difference", amount=lang.money(-difference), method=yours)
     else:
-        settle = "The price stays the same."
-    verb = "request an exchange of" if operation == "exchange" else "change"
-    summary = f"In order {order.order_id}, I'll {verb} {join_words(swaps)}. {settle}"
-    if operation == "modify_items":
-        summary += " After this change the order's items can't be changed again."
+        settle = lang.text("plan.same_price")
+    verb = "plan.exchange" if operation == "exchange" else "plan.modify"
+    summary = lang.sentences(
+        lang.text(verb, order_id=order.order_id, swaps=lang.join(swaps)),
+        settle,
+        lang.text("plan.modify_final") if operation == "modify_items" else "",
+    )
     arguments = {
         "item_ids": item_ids,
         "new_item_ids": [str(i) for i in new_ids],
         "payment_method_id": method,
     }
     return ChangePlan(operation, order.order_id, summary, arguments)
+
+
+def _cancel_plan(
+    order: Order, customer: Customer, reason: Any, lang: Messages
+) -> ChangePlan | None:
+    if not reason:
+        return None
+    refunds = lang.join(
+        [
+            lang.text(
+                "plan.refund_to",
+                amount=lang.money(p.amount),
+                method=your_method(customer_method(customer, p.payment_method_id), lang),
+            )
+            for p in order.payments
+            if p.transaction_type == "payment"
+        ]
+    )
+    reason_key = "cancel_reason." + str(reason).replace(" ", "_")
+    summary = lang.text(
+        "plan.cancel",
+        order_id=order.order_id,
+        items=lang.join([item_text(item, lang) for item in order.items]),
+        reason=lang.text(reason_key) if lang.has(reason_key) else str(reason),
+        # No refund timing here: how fast a refund shows is the shop's policy (knowledge).
+        refunds=refunds or lang.money(order.total),
+    )
+    return ChangePlan("cancel", order.order_id, summary, {"reason": reason})
 
 
 def _address(raw: Any) -> Address | None:
@@ -270,65 +262,47 @@ def _address(raw: Any) -> Address | None:
         return None
 
 
-def _address_plan(order: Order, raw: Any) -> ChangePlan | None:
+def _address_plan(order: Order, raw: Any, lang: Messages) -> ChangePlan | None:
     address = _address(raw)
     if address is None:
         return None
-    summary = (
-        f"I'll change the shipping address of order {order.order_id} from "
-        f"{address_text(order.address)} to {address_text(address)}."
+    summary = lang.text(
+        "plan.address",
+        order_id=order.order_id,
+        old=address_text(order.address),
+        new=address_text(address),
     )
     return ChangePlan("address", order.order_id, summary, {"address": asdict(address)})
 
 
-def _account_address_plan(customer: Customer, raw: Any) -> ChangePlan | None:
+def _account_address_plan(customer: Customer, raw: Any, lang: Messages) -> ChangePlan | None:
     address = _address(raw)
     if address is None:
         return None
-    summary = (
-        f"I'll change the default address on your account from {address_text(customer.address)} "
-        f"to {address_text(address)}. Orders already placed keep the address they have."
+    summary = lang.text(
+        "plan.account_address", old=address_text(customer.address), new=address_text(address)
     )
     arguments = {"address": asdict(address)}
     return ChangePlan("account_address", customer.user_id, summary, arguments)
 
 
-def _payment_plan(order: Order, customer: Customer, method: Any) -> ChangePlan | None:
+def _payment_plan(
+    order: Order, customer: Customer, method: Any, lang: Messages
+) -> ChangePlan | None:
     paid = [p for p in order.payments if p.transaction_type == "payment"]
     if not method or not paid:
         return None
     old = paid[0]
-    summary = (
-        f"I'll pay order {order.order_id} ({money(old.amount)}) with your "
-        f"{method_label(customer, str(method))} instead of your "
-        f"{method_label(customer, old.payment_method_id)}, and refund the "
-        f"{money(old.amount)} charged there."
+    summary = lang.text(
+        "plan.payment",
+        order_id=order.order_id,
+        amount=lang.money(old.amount),
+        new_method=your_method(customer_method(customer, str(method)), lang),
+        old_method=your_method(customer_method(customer, old.payment_method_id), lang),
     )
     return ChangePlan("payment", order.order_id, summary, {"payment_method_id": str(method)})
 
 
-def _items(order: Order) -> str:
-    return join_words([item_text(item) for item in order.items])
-
-
-def done_sentence(plan: ChangePlan) -> str:
+def done_sentence(plan: ChangePlan, lang: Messages) -> str:
     """What to tell the shopper after the write succeeded."""
-    if plan.operation == "cancel":
-        return f"Done — order {plan.target} is cancelled and your refund is on its way."
-    if plan.operation == "return":
-        return (
-            f"Done — your return for order {plan.target} is requested. Watch your email for "
-            "the return instructions."
-        )
-    if plan.operation == "address":
-        return f"Done — order {plan.target} will ship to the new address."
-    if plan.operation == "account_address":
-        return "Done — your account's default address is updated."
-    if plan.operation == "payment":
-        return f"Done — order {plan.target} is now paid with the new method."
-    if plan.operation == "exchange":
-        return (
-            f"Done — your exchange for order {plan.target} is requested. Watch your email for "
-            "how to send the items back."
-        )
-    return f"Done — the items of order {plan.target} are updated."
+    return lang.text(f"done.{plan.operation}", order_id=plan.target)

@@ -246,12 +246,9 @@ def original_method(order: Order) -> str | None:
     return order.payments[0].payment_method_id if order.payments else None
 
 
-def method_label(customer: Customer, method_id: str | None) -> str:
-    """``"Visa ending in 4242"`` for one of the customer's methods."""
-    for method in customer.payment_methods:
-        if method.method_id == method_id:
-            return method.label
-    return "your original payment method"
+def customer_method(customer: Customer, method_id: str | None) -> PaymentMethod | None:
+    """The customer's payment method ``method_id`` (``None`` when it is not on the account)."""
+    return next((m for m in customer.payment_methods if m.method_id == method_id), None)
 
 
 def chosen_items(order: Order, item_ids: Sequence[str]) -> list[OrderItem]:

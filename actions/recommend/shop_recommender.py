@@ -29,6 +29,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from actions.locale import Messages
+from actions.recommend.reasons import ACTIVITIES, Reason, is_quality, reason, stem
 from actions.shop.port import Product
 
 TextEncoder = Callable[[Sequence[str]], np.ndarray]
@@ -49,25 +51,11 @@ FOLLOWERS_KEPT = 200
 WEIGHTS = {"request": 1.0, "history": 0.45, "sequence": 0.4, "together": 0.35, "popularity": 0.15}
 POPULAR = 0.75
 """Popularity (log buyers, 1 = the best seller) from which a pick is "popular" in its reason."""
-_ACTIVITY_TEXT = """
-    hike:hiking hiking:hiking run:running running:running runner:running trail:the_trail
-    trek:trekking trekking:trekking camp:camping camping:camping travel:travel
-    climb:climbing climbing:climbing walk:walking walking:walking cycling:cycling
-    backpacking:backpacking
-"""
 _STOPWORDS_TEXT = """
     about after also and are but can from for has have her his into its just made not our
     she that the their them they this too very was who with
 """
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-_QUALITIES_TEXT = """
-    warm cool light lightweight soft cosy cozy compact durable comfortable comfy grippy
-    stretchy organic recycled reflective insulated quick dry breathable packable waterproof
-    windproof ultralight sturdy rugged merino wool cotton fleece down
-"""
-QUALITIES = frozenset(_QUALITIES_TEXT.split())
-"""Words a reason may echo as a quality ("Warm, as you asked"); with -proof, -able, -ible,
--weight: a noun the shopper used ("shirt") would read badly there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +69,21 @@ class Constraints:
 
 @dataclass(frozen=True, slots=True)
 class Pick:
-    """One recommended product, its lowest in-stock price, and why it was picked."""
+    """One recommended product, its lowest in-stock price, and why it was picked.
+
+    ``because`` is worded in the conversation's language by the action; ``reason`` is it in
+    the shop's language.
+    """
 
     product: Product
     price: float
-    reason: str
+    because: Reason
     score: float
+
+    @property
+    def reason(self) -> str:
+        """Why, in the shop's language: ``"Similar to your Rain Shell Jacket"``."""
+        return self.because.text(Messages.for_language(None))
 
 
 _UNDER = re.compile(
@@ -228,8 +225,8 @@ class ShopRecommender:
             if price is None:
                 continue
             best = max(contributions, key=lambda name: contributions[name][index])
-            reason = self._reason(best, int(index), sources, request)
-            picks.append(Pick(product, price, reason, float(scores[index])))
+            because = self._reason(best, int(index), sources, request)
+            picks.append(Pick(product, price, because, float(scores[index])))
             if len(picks) == k:
                 break
         return picks
@@ -282,19 +279,19 @@ class ShopRecommender:
 
     def _reason(
         self, signal: str, index: int, sources: Mapping[str, np.ndarray], request: str
-    ) -> str:
+    ) -> Reason:
         """Why a pick was made, as a shop assistant would say it (never the request quoted)."""
         if signal == "history":
-            return f"Similar to your {self.products[int(sources['history'][index])].name}"
+            return reason("similar", product=self.products[int(sources["history"][index])].name)
         if signal == "together":
-            return f"Goes with your {self.products[int(sources['together'][index])].name}"
+            return reason("goes_with", product=self.products[int(sources["together"][index])].name)
         if signal == "sequence":
-            return "Often bought next by shoppers like you"
+            return reason("sequence")
         if signal == "request":
-            return request_reason(
+            return request_reason_of(
                 self.products[index], request, popular=self.popularity[index] >= POPULAR
             )
-        return "Popular with our shoppers"
+        return reason("popular")
 
     @staticmethod
     def _says_more_than_recommend(request: str) -> bool:
@@ -302,27 +299,12 @@ class ShopRecommender:
         return any(word not in GENERIC_WORDS for word in words)
 
 
-def _stem(word: str) -> str:
-    """A crude stem, enough to see "runs", "running" and "runner" as one word."""
-    for suffix in ("ing", "ers", "er", "es", "ed", "s", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if len(word) >= 4 and word[-1] == word[-2] else word
-
-
-def _is_quality(word: str) -> bool:
-    return word in QUALITIES or word.endswith(("proof", "able", "ible", "weight"))
-
-
-ACTIVITIES = {
-    _stem(word): phrase.replace("_", " ")
-    for word, phrase in (pair.split(":") for pair in _ACTIVITY_TEXT.split())
-}
-"""What a product may be for, by the stem of the word, as a reason says it."""
-
-
 def request_reason(product: Product, request: str, *, popular: bool) -> str:
+    """:func:`request_reason_of` in the shop's language."""
+    return request_reason_of(product, request, popular=popular).text(Messages.for_language(None))
+
+
+def request_reason_of(product: Product, request: str, *, popular: bool) -> Reason:
     """The reason for a pick the shopper's words chose, in the product's own words.
 
     "Popular for hiking" / "Made for the trail" for an activity the product is for,
@@ -331,39 +313,39 @@ def request_reason(product: Product, request: str, *, popular: bool) -> str:
     is never repeated back, even in part: only words from the shop's text are shown.
     """
     asked = {
-        _stem(w): w
+        stem(w): w
         for w in re.findall(r"[a-z]+", request.lower())
         if w not in GENERIC_WORDS and w not in _STOPWORDS and len(w) >= 3
     }
     type_words = re.findall(r"[a-z]+", f"{product.category or ''} {product.name}".lower())
-    kinds = {_stem(w) for w in type_words[-1:]} | {
-        _stem(w) for w in re.findall(r"[a-z]+", (product.category or "").lower())
+    kinds = {stem(w) for w in type_words[-1:]} | {
+        stem(w) for w in re.findall(r"[a-z]+", (product.category or "").lower())
     }
     options = {v.lower() for variant in product.variants for v in variant.options.values()}
     activity = quality = option = None
     for word in re.findall(r"[a-z]+", product_text(product).lower()):
-        stem = _stem(word)
-        if stem not in asked or word in _STOPWORDS:
+        root = stem(word)
+        if root not in asked or word in _STOPWORDS:
             continue
-        if stem in ACTIVITIES:
-            activity = activity or ACTIVITIES[stem]
-        elif stem in kinds:
+        if root in ACTIVITIES:
+            activity = activity or ACTIVITIES[root]
+        elif root in kinds:
             continue
         elif word in options:
             option = option or word
-        elif _is_quality(asked[stem]):
-            quality = quality or asked[stem]
+        elif is_quality(asked[root]):
+            quality = quality or asked[root]
     if activity and quality:
-        return f"{quality.capitalize()} and made for {activity}"
+        return reason("quality_activity", quality=quality.capitalize(), activity=activity)
     if activity:
-        return f"Popular for {activity}" if popular else f"Made for {activity}"
+        return reason("popular_for" if popular else "made_for", activity=activity)
     if quality:
-        return f"{quality.capitalize()}, as you asked"
+        return reason("quality", quality=quality.capitalize())
     if option:
-        return f"Comes in {option}"
+        return reason("comes_in", option=option)
     if popular and product.category:
-        return f"A favourite in {product.category}"
-    return "A good fit for what you described"
+        return reason("favourite", category=product.category)
+    return reason("fits")
 
 
 class _CatalogueScan:
