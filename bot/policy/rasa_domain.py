@@ -1,10 +1,16 @@
-"""The Rasa domain file (intents, slots and their mappings, forms, responses) as typed values."""
+"""The Rasa domain file (intents, slots and their mappings, forms, responses) as typed values.
+
+The domain's responses are in the shop's own language; each other language's are in
+``<domain's folder>/lang/<language>/responses.yml`` (the same shape as the domain's
+``responses:``), so a shop adds a language by adding a file. A response a language lacks is
+sent in the shop's language.
+"""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +18,11 @@ import yaml
 
 from bot.domain import BotMessage, Button
 from bot.errors import ConfigError
+
+LANGUAGE_SLOT = "language"
+"""The slot the bot sets to the conversation's language before any action runs."""
+LANG_FOLDER = "lang"
+RESPONSES_FILE = "responses.yml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +64,9 @@ class RasaDomain:
     responses: Mapping[str, tuple[Response, ...]]
     actions: tuple[str, ...]
     raw: Mapping[str, Any]
+    translations: Mapping[str, Mapping[str, tuple[Response, ...]]] = field(default_factory=dict)
+    """Responses by language, then by name (the shop's own language is ``responses``)."""
+    raw_translations: Mapping[str, Mapping[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> RasaDomain:
@@ -87,6 +101,7 @@ class RasaDomain:
             name: tuple(_response(v, name) for v in variants)
             for name, variants in (raw.get("responses") or {}).items()
         }
+        raw_translations = load_translations(path.parent / LANG_FOLDER, responses)
         return cls(
             intents=tuple(raw.get("intents") or ()),
             entities=tuple(raw.get("entities") or ()),
@@ -95,15 +110,47 @@ class RasaDomain:
             responses=responses,
             actions=tuple(raw.get("actions") or ()),
             raw=raw,
+            translations={
+                language: {
+                    name: tuple(_response(v, name) for v in variants)
+                    for name, variants in by_name.items()
+                }
+                for language, by_name in raw_translations.items()
+            },
+            raw_translations=raw_translations,
         )
 
-    def render(
-        self, name: str, values: Mapping[str, Any], rng: random.Random | None = None
-    ) -> BotMessage:
-        """One variant of a response with ``{placeholders}`` filled from slots and the shop."""
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages with translated responses (the shop's own is not among them)."""
+        return tuple(sorted(self.translations))
+
+    def variants(self, name: str, language: str | None = None) -> tuple[Response, ...]:
+        """The variants of response ``name`` in ``language``, else in the shop's language.
+
+        Raises:
+            ConfigError: the domain does not define ``name``.
+        """
         variants = self.responses.get(name)
         if not variants:
             raise ConfigError("policy.domain", f"response {name} is not defined")
+        translated = self.translations.get((language or "").lower(), {}).get(name)
+        return translated or variants
+
+    def render(
+        self,
+        name: str,
+        values: Mapping[str, Any],
+        rng: random.Random | None = None,
+        *,
+        language: str | None = None,
+    ) -> BotMessage:
+        """One variant of a response with ``{placeholders}`` filled from slots and the shop.
+
+        The variant is in ``language`` when the response has a translation into it, else in
+        the shop's own language.
+        """
+        variants = self.variants(name, language)
         chosen = variants[0] if rng is None else rng.choice(variants)
         fill = SafeFormat({k: v for k, v in values.items() if v is not None})
         return BotMessage(
@@ -112,8 +159,54 @@ class RasaDomain:
         )
 
     def for_action_server(self) -> dict[str, Any]:
-        """The domain as rasa-sdk expects it in every webhook call."""
-        return dict(self.raw)
+        """The domain as rasa-sdk expects it in every webhook call.
+
+        Translations travel as Rasa's conditional response variations, one ``condition`` on
+        the ``language`` slot each, as a real Rasa reads them; the shop's own variants keep no
+        condition, so they are what a language without a translation gets.
+        """
+        domain = dict(self.raw)
+        responses: dict[str, list[dict[str, Any]]] = {}
+        for name, variants in (self.raw.get("responses") or {}).items():
+            merged = [dict(variant) for variant in variants]
+            for language in self.languages:
+                condition = [{"type": "slot", "name": LANGUAGE_SLOT, "value": language}]
+                merged += [
+                    {**variant, "condition": condition}
+                    for variant in self.raw_translations[language].get(name, ())
+                ]
+            responses[name] = merged
+        domain["responses"] = responses
+        return domain
+
+
+def load_translations(
+    folder: Path, responses: Mapping[str, tuple[Response, ...]]
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """``<folder>/<language>/responses.yml`` for every language folder that has one.
+
+    Raises:
+        ConfigError: a file is not YAML, not a mapping of response names to variants, or
+            names a response the domain does not define (it would never be sent).
+    """
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for path in sorted(folder.glob(f"*/{RESPONSES_FILE}")) if folder.is_dir() else ():
+        language = path.parent.name.lower()
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError("policy.domain", f"{path} is not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError("policy.domain", f"{path} must map response names to variants")
+        for name, variants in raw.items():
+            if name not in responses:
+                raise ConfigError("policy.domain", f"{path}: {name} is not a domain response")
+            if not isinstance(variants, list) or not variants:
+                raise ConfigError("policy.domain", f"{path}: {name} needs a list of variants")
+            for variant in variants:
+                _response(variant, f"{name} ({language})")
+        found[language] = {str(name): [dict(v) for v in variants] for name, variants in raw.items()}
+    return found
 
 
 def _mapping(spec: Any, slot: str) -> SlotMapping:
