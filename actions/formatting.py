@@ -86,7 +86,7 @@ def first_item_text(items: Sequence[OrderItem], lang: Messages) -> str:
     more = len(items) - 1
     if not more:
         return items[0].name
-    return lang.text("items.plus_more", name=items[0].name, count=more)
+    return lang.plural("items.plus_more", more, name=items[0].name)
 
 
 def method_label(method: PaymentMethod, lang: Messages) -> str:
