@@ -128,8 +128,18 @@ class Messages:
         return self.text(f"{key}.{'one' if count == 1 else 'other'}", count=count, **values)
 
     def sentences(self, *parts: str) -> str:
-        """Sentences one after another (a space in English, nothing in Chinese)."""
-        return self.text("format.sentence_gap").join(part for part in parts if part)
+        """Sentences one after another (a space in English, nothing in Chinese).
+
+        Where the language puts nothing between sentences, a sentence of the shop's own text
+        (a product description in English) still gets a space after it.
+        """
+        gap = self.text("format.sentence_gap")
+        joined = ""
+        for part in (p for p in parts if p):
+            if joined:
+                joined += gap or (" " if joined[-1].isascii() else "")
+            joined += part
+        return joined
 
     def join(self, parts: Sequence[str]) -> str:
         """``a``, ``a and b``, ``a, b and c`` in this language."""
