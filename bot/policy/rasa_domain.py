@@ -8,6 +8,7 @@ sent in the shop's language.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ import yaml
 
 from bot.domain import BotMessage, Button
 from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 LANGUAGE_SLOT = "language"
 """The slot the bot sets to the conversation's language before any action runs."""
@@ -185,9 +188,11 @@ def load_translations(
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """``<folder>/<language>/responses.yml`` for every language folder that has one.
 
+    A response the domain does not define is left out with a warning: it would never be
+    sent, and a shop that drops a response need not edit every language to start.
+
     Raises:
-        ConfigError: a file is not YAML, not a mapping of response names to variants, or
-            names a response the domain does not define (it would never be sent).
+        ConfigError: a file is not YAML, or not a mapping of response names to variants.
     """
     found: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for path in sorted(folder.glob(f"*/{RESPONSES_FILE}")) if folder.is_dir() else ():
@@ -198,9 +203,10 @@ def load_translations(
             raise ConfigError("policy.domain", f"{path} is not valid YAML: {exc}") from exc
         if not isinstance(raw, dict):
             raise ConfigError("policy.domain", f"{path} must map response names to variants")
+        for name in [n for n in raw if n not in responses]:
+            log.warning("%s: %s is not a domain response; left out", path, name)
+            del raw[name]
         for name, variants in raw.items():
-            if name not in responses:
-                raise ConfigError("policy.domain", f"{path}: {name} is not a domain response")
             if not isinstance(variants, list) or not variants:
                 raise ConfigError("policy.domain", f"{path}: {name} needs a list of variants")
             for variant in variants:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import string
 from pathlib import Path
 
 import pytest
+import yaml
 
 from actions.locale import response_text
 from bot.config import ROOT
@@ -13,6 +15,7 @@ from bot.errors import ConfigError
 from bot.policy.rasa_domain import RasaDomain
 
 DOMAIN_PATH = ROOT / "data" / "domain.yml"
+LANG_DIR = ROOT / "data" / "lang"
 SHIPPED = ("de", "es", "fr", "zh")
 
 
@@ -33,6 +36,9 @@ def test_the_shipped_languages_are_loaded(domain: RasaDomain) -> None:
 def test_every_response_has_a_translation(domain: RasaDomain, language: str) -> None:
     translated = domain.translations[language]
     assert sorted(set(domain.responses) - set(translated)) == []
+    # and nothing else: a name the domain lacks (a typo, a dropped response) is never sent
+    raw = yaml.safe_load((LANG_DIR / language / "responses.yml").read_text(encoding="utf-8"))
+    assert sorted(set(raw) - set(domain.responses)) == []
 
 
 @pytest.mark.parametrize("language", SHIPPED)
@@ -85,9 +91,17 @@ def test_a_response_missing_in_a_language_falls_back_to_the_shops(tmp_path: Path
     assert response_text({"responses": sent}, "utter_b", "xx") == "Bye"
 
 
-def test_a_translation_of_an_unknown_response_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="utter_typo"):
-        RasaDomain.load(_domain_with(tmp_path, "utter_typo:\n  - text: 'x'\n"))
+def test_a_translation_of_an_unknown_response_is_left_out_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.policy.rasa_domain"):
+        domain = RasaDomain.load(_domain_with(tmp_path, "utter_typo:\n  - text: 'x'\n"))
+    assert "utter_typo" not in domain.translations["xx"]
+    assert any("utter_typo" in r.getMessage() for r in caplog.records)
+    assert "utter_typo" not in domain.for_action_server()["responses"]
+
+
+def test_a_translation_without_text_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="needs a text"):
         RasaDomain.load(_domain_with(tmp_path, "utter_a:\n  - buttons: []\n"))
 
