@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +138,9 @@ class RasaDomain:
         variants = self.responses.get(name)
         if not variants:
             raise ConfigError("policy.domain", f"response {name} is not defined")
-        translated = self.translations.get((language or "").lower(), {}).get(name)
+        # "es-MX" and "ES" are Spanish; the translations are per language, not per region.
+        code = re.split(r"[-_]", (language or "").strip().lower(), maxsplit=1)[0]
+        translated = self.translations.get(code, {}).get(name)
         return translated or variants
 
     def render(

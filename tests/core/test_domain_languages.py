@@ -57,6 +57,7 @@ def test_render_picks_the_language(domain: RasaDomain) -> None:
     english = domain.render("utter_greet", values)
     assert english.text.startswith("Hi!")
     assert domain.render("utter_greet", values, language="es").text.startswith("¡Hola!")
+    assert domain.render("utter_greet", values, language="es-MX").text.startswith("¡Hola!")
     assert "Summit Outfitters" in domain.render("utter_greet", values, language="zh").text
     offer = domain.render("utter_offer_handoff", {}, language="de")
     assert [b.title for b in offer.buttons] == ["Mit einer Person sprechen", "Nein, danke"]
