@@ -22,6 +22,7 @@ from bot.channels.messaging import outbound_client
 from bot.channels.registry import messaging_channels
 from bot.channels.rest import RestChannel
 from bot.channels.stream import StreamChannel
+from bot.channels.webchat import WebChatChannel
 from bot.config import Settings
 from bot.generation.answerer import GroundedAnswerer
 from bot.http_errors import error_middleware
@@ -31,6 +32,7 @@ from bot.policy.flows import Flows
 from bot.policy.policy import Policy
 from bot.policy.rasa_domain import RasaDomain
 from bot.sessions.base import SessionStore
+from bot.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ def create_app(
         actions: the action server client (closed with the app).
         dialogue: domain and policy.
         lifecycle: model loading before serving and extra closing after.
-        channels: input channels; the Rasa REST and streaming channels when empty.
+        channels: input channels; REST, streaming and the widget's socket when empty.
         answerer: generative answers (None: answers are the best retrieved passage).
     """
     app = web.Application(
@@ -122,8 +124,16 @@ def create_app(
 
     app.on_shutdown.append(stop_background_turns)
 
-    for channel in channels or (RestChannel(), StreamChannel()):
+    app.add_routes(web_routes.routes())
+    serving = tuple(channels) or (RestChannel(), StreamChannel(), WebChatChannel())
+    for channel in serving:
         app.add_routes(channel.routes())
+
+    async def close_channels(app: web.Application) -> None:
+        for channel in serving:
+            await channel.close()
+
+    app.on_shutdown.append(close_channels)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         try:

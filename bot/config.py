@@ -333,6 +333,65 @@ class GeneratorConfig:
 
 
 @dataclass(frozen=True)
+class WidgetConfig:
+    """The website chat widget's WebSocket channel (bot/channels/webchat.py)."""
+
+    allowed_origins: tuple[str, ...] = field(
+        default=("self", "http://localhost:*"),
+        metadata={
+            "help": "pages that may open the widget's socket: `self` (the bot's own origin), "
+            "exact origins, `*` for a port or a leading `*.` for subdomains; others get 403"
+        },
+    )
+    max_frame_bytes: int = field(
+        default=16384, metadata={"help": "a larger client frame closes the socket (1009)"}
+    )
+    connection_rate_per_min: float = field(
+        default=20.0, metadata={"help": "messages a connection may send per minute (refill)"}
+    )
+    connection_burst: int = field(
+        default=6, metadata={"help": "messages a connection may send at once (bucket size)"}
+    )
+    ip_rate_per_min: float = field(
+        default=60.0, metadata={"help": "messages all connections of one IP may send per minute"}
+    )
+    ip_burst: int = field(default=20, metadata={"help": "bucket size of one IP"})
+    max_connections_per_ip: int = field(
+        default=20, metadata={"help": "open sockets per IP; more are refused with 429"}
+    )
+    max_refusals: int = field(
+        default=10,
+        metadata={"help": "refused frames a socket may send a minute; one more closes it (1008)"},
+    )
+    history_limit: int = field(
+        default=200, metadata={"help": "most messages replayed to a widget that reconnects"}
+    )
+    csat_after_actions: tuple[str, ...] = field(
+        default=("utter_goodbye",),
+        metadata={"help": "after these responses the widget asks the closing CSAT question"},
+    )
+    heartbeat_s: float = field(
+        default=25.0, metadata={"help": "WebSocket ping interval (keeps proxies from idling out)"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.max_frame_bytes < 1024:
+            raise ConfigError("widget.max_frame_bytes", "must be at least 1024")
+        if self.connection_rate_per_min <= 0 or self.ip_rate_per_min <= 0:
+            raise ConfigError("widget.connection_rate_per_min", "rates must be positive")
+        if self.connection_burst < 1 or self.ip_burst < 1:
+            raise ConfigError("widget.connection_burst", "bursts must be at least 1")
+        if self.max_connections_per_ip < 1:
+            raise ConfigError("widget.max_connections_per_ip", "must be at least 1")
+        if self.max_refusals < 1:
+            raise ConfigError("widget.max_refusals", "must be at least 1")
+        if self.history_limit < 1:
+            raise ConfigError("widget.history_limit", "must be at least 1")
+        if self.heartbeat_s <= 0:
+            raise ConfigError("widget.heartbeat_s", "must be positive")
+
+
+@dataclass(frozen=True)
 class Settings:
     shop: ShopProfile = field(default_factory=ShopProfile)
     shop_store: ShopStoreConfig = field(default_factory=ShopStoreConfig)
@@ -344,6 +403,7 @@ class Settings:
     action_server: ActionServerConfig = field(default_factory=ActionServerConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    widget: WidgetConfig = field(default_factory=WidgetConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
 
     def path(self, relative: str) -> Path:

@@ -11,9 +11,13 @@ from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STATS, STORE
 from bot.channels.rest import read_json_object
 from bot.domain import ConversationId, TrackerView
 from bot.errors import BadRequest
+from bot.web.routes import demo_page, wants_html
 
 
 async def root(request: web.Request) -> web.Response:
+    """The demo shop page for browsers; the bot's name and version for API clients."""
+    if wants_html(request):
+        return await demo_page(request)
     return web.json_response({"name": "concierge", "version": bot.__version__})
 
 

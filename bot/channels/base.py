@@ -27,3 +27,7 @@ class InputChannel(ABC):
     async def handle(self, pipeline: Pipeline, message: IncomingMessage) -> list[BotMessage]:
         """Runs one turn; channels that stream or push override how replies leave."""
         return await pipeline.handle(message)
+
+    async def close(self) -> None:
+        """Called when the app shuts down: channels that hold connections close them here."""
+        return None
