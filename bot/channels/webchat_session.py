@@ -10,6 +10,7 @@ being checked) have no index; the final ``message`` replaces them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "webchat"
 HELLO_TIMEOUT_S = 10.0
 MAX_QUEUED_TURNS = 8
+FEED_GRACE_S = 1.0
 POLICY_VIOLATION = WSCloseCode.POLICY_VIOLATION
 
 
@@ -91,6 +93,8 @@ class WebChatSession:
         self._cid = ConversationId("")
         self._locale = "en"
         self._next = 0
+        self._awaiting: dict[str, asyncio.Event] = {}
+        """Turns of this socket waiting for their events to come through the feed."""
         self._csat_pending = False
         self._gone = False
 
@@ -121,11 +125,16 @@ class WebChatSession:
             start = self._next
         skip = max(self._next - start, 0)
         fresh = events[skip:]
+        arrived = []
         for index, event in enumerate(fresh, start + skip):
             frame = event_frame(index, event)
             if frame is not None:
                 await self._send(frame)
+                if frame["type"] == "user" and frame.get("client_message_id") in self._awaiting:
+                    arrived.append(self._awaiting[frame["client_message_id"]])
         self._next = max(self._next, start + len(events))
+        for turn_stored in arrived:  # after the whole batch: the turn's replies went out too
+            turn_stored.set()
         was_pending = self._csat_pending
         self._csat_pending = csat_pending(fresh, self._csat_after, was_pending)
         if self._csat_pending and not was_pending:
@@ -293,6 +302,7 @@ class WebChatSession:
         async def sink(text: str) -> None:
             await self._send({"type": "delta", "reply_to": cmid, "text": text})
 
+        stored = self._awaiting[cmid] = asyncio.Event()
         # Its own task: if the socket goes mid-turn the turn still finishes and is stored.
         turn = asyncio.create_task(
             self._shared.pipeline.handle(incoming, sink=sink, gone=lambda: self._gone)
@@ -301,12 +311,22 @@ class WebChatSession:
         turn.add_done_callback(self._shared.background.discard)
         try:
             await asyncio.shield(turn)
+            # The turn's events come through the feed (published with the append); reading
+            # them from the store is the fallback, should the feed be slow.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stored.wait(), FEED_GRACE_S)
         except ConversationBusy:
+            # Nothing was stored: the same message may come again and must then run.
+            with contextlib.suppress(ConciergeError):
+                await store.release_delivery(self._cid, f"{CHANNEL}:{cmid}")
             await self._error("busy", "still working on your last message", cmid)
         except ConciergeError as exc:
             log.warning("widget turn in %s failed: %s", self._cid, exc)
             await self._error("unavailable", "something went wrong; please try again", cmid)
-        await self._catch_up()
+        finally:
+            self._awaiting.pop(cmid, None)
+        if not stored.is_set():
+            await self._catch_up()
         await self._send({"type": "typing", "on": False})
 
     async def _feedback(self, frame: Feedback) -> None:

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
@@ -47,7 +47,7 @@ from bot.sessions.base import (
     encode_cursor,
     encode_event,
 )
-from bot.sessions.redis_feed import feed, subscribed
+from bot.sessions.redis_hub import FeedHub
 from bot.sessions.redis_index import entries_after
 from bot.sessions.redis_keys import (
     ACQUIRE_LUA,
@@ -64,6 +64,8 @@ from bot.sessions.redis_keys import (
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
+MAX_CONNECTIONS = 100
+"""Redis connections a store (one per worker) opens at most; more concurrent calls wait."""
 
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 DEFAULT_RETRY = Backoff(attempts=3, base_s=0.05, factor=4.0, cap_s=1.0, jitter=0.5)
@@ -118,17 +120,23 @@ class RedisSessionStore(SessionStore):
         self._socket_timeout_s = socket_timeout_s
         self._clock = clock
         self._client: Redis | None = None
+        self._hub: FeedHub | None = None
         self._scripts: dict[str, AsyncScript] = {}
 
     def _redis(self) -> Redis:
         if self._client is None:
             # redis-py's own retry is off: it would also repeat appends, and ours is the policy.
-            self._client = Redis.from_url(
+            # A blocking pool: with every connection busy (more concurrent turns than
+            # MAX_CONNECTIONS) a call waits for one instead of failing "Too many connections".
+            pool = BlockingConnectionPool.from_url(
                 self._url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=self._socket_timeout_s,
                 retry=Retry(NoBackoff(), 0),
                 socket_timeout=self._socket_timeout_s,
                 socket_connect_timeout=self._socket_timeout_s,
             )
+            self._client = Redis.from_pool(pool)
         return self._client
 
     async def _run(
@@ -393,15 +401,12 @@ class RedisSessionStore(SessionStore):
     @asynccontextmanager
     async def subscribe(self, cid: ConversationId) -> AsyncIterator[AsyncIterator[NewEvents]]:
         cid = check_conversation_id(cid)
-        channel = self._keys.conversation(cid).feed
-        pubsub = self._redis().pubsub()
-        try:
-            await self._run(
-                "subscribe", cid, partial(subscribed, pubsub, channel, self._socket_timeout_s)
-            )
-            yield feed(cid, pubsub)
-        finally:
-            await pubsub.aclose()
+        # One pub/sub connection serves every follower in this process (redis_hub.py): a
+        # connection each would hold one per open widget and hit the pool's limit.
+        if self._hub is None:
+            self._hub = FeedHub(self._redis, self._socket_timeout_s, _redact(self._url))
+        async with self._hub.follow(cid, self._keys.conversation(cid).feed) as feed:
+            yield feed
 
     async def ping(self) -> bool:
         try:
@@ -411,6 +416,9 @@ class RedisSessionStore(SessionStore):
             return False
 
     async def aclose(self) -> None:
+        hub, self._hub = self._hub, None
+        if hub is not None:
+            await hub.aclose()
         client, self._client = self._client, None
         self._scripts.clear()
         if client is not None:

@@ -1,0 +1,181 @@
+"""One Redis pub/sub connection for every feed a process follows.
+
+Each open widget socket (and, later, each agent console) follows its conversation's feed. A
+connection per follower would hold a Redis connection per shopper and run into the client's
+pool limit (100 by default: the 101st widget was refused); here a worker holds one pub/sub
+connection, subscribes to a conversation's channel when its first follower comes and
+unsubscribes when its last one leaves, and one reader task hands each published batch to the
+followers of its channel.
+
+If the connection breaks, every follower's iterator raises :class:`SessionStoreError` (what
+was published meanwhile is lost to them: they resubscribe and read the gap from the store, as
+the port says), and the next follower opens a fresh connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from bot.domain import ConversationId
+from bot.errors import SessionStoreError
+from bot.sessions.base import NewEvents
+
+_Item = NewEvents | SessionStoreError
+
+
+class FeedHub:
+    """Shares one pub/sub connection among the followers of any number of channels.
+
+    Args:
+        client: the store's Redis client (connections come from its pool).
+        timeout_s: how long a subscription may take to be confirmed.
+        describe: the server, for error messages (without credentials).
+    """
+
+    def __init__(self, client: Callable[[], Redis], timeout_s: float, describe: str) -> None:
+        self._client = client
+        self._timeout_s = timeout_s
+        self._describe = describe
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._followers: dict[bytes, set[asyncio.Queue[_Item]]] = {}
+        self._conversations: dict[bytes, ConversationId] = {}
+        self._confirmed: dict[bytes, asyncio.Future[None]] = {}
+
+    @asynccontextmanager
+    async def follow(
+        self, cid: ConversationId, channel: bytes
+    ) -> AsyncIterator[AsyncIterator[NewEvents]]:
+        """Follows ``channel``; the subscription is confirmed when the body starts.
+
+        Raises:
+            SessionStoreError: Redis could not be reached or did not confirm in time.
+        """
+        queue: asyncio.Queue[_Item] = asyncio.Queue()  # unbounded: publishing never waits
+        self._conversations[channel] = cid
+        try:
+            await self._add(channel, queue)
+        except SessionStoreError:
+            self._discard(channel, queue)
+            raise
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._discard(channel, queue)
+            raise SessionStoreError(
+                f"session store: subscribe for conversation {cid!r:.200} failed on "
+                f"{self._describe}: {exc or type(exc).__name__}"
+            ) from exc
+        try:
+            yield self._drain(queue)
+        finally:
+            await self._remove(channel, queue)
+
+    async def _add(self, channel: bytes, queue: asyncio.Queue[_Item]) -> None:
+        followers = self._followers.setdefault(channel, set())
+        followers.add(queue)
+        confirmed = self._confirmed.get(channel)
+        if confirmed is None:
+            confirmed = self._confirmed[channel] = asyncio.get_running_loop().create_future()
+            pubsub = self._connection()
+            await pubsub.subscribe(channel)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read(pubsub))
+        await asyncio.wait_for(asyncio.shield(confirmed), self._timeout_s)
+
+    def _discard(self, channel: bytes, queue: asyncio.Queue[_Item]) -> bool:
+        """Forgets a follower; True when it was the channel's last one."""
+        followers = self._followers.get(channel)
+        if followers is None:
+            return False
+        followers.discard(queue)
+        if followers:
+            return False
+        del self._followers[channel]
+        self._conversations.pop(channel, None)
+        confirmed = self._confirmed.pop(channel, None)
+        if confirmed is not None and not confirmed.done():
+            confirmed.cancel()
+        return True
+
+    async def _remove(self, channel: bytes, queue: asyncio.Queue[_Item]) -> None:
+        if self._discard(channel, queue) and self._pubsub is not None:
+            # Best effort: a broken connection has forgotten the channel anyway.
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.unsubscribe(channel)
+
+    def _connection(self) -> PubSub:
+        if self._pubsub is None:
+            self._pubsub = self._client().pubsub()
+        return self._pubsub
+
+    async def _read(self, pubsub: PubSub) -> None:
+        """The one reader: confirmations and batches, to the followers of each channel."""
+        try:
+            while self._pubsub is pubsub:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is None:
+                    continue
+                channel = message["channel"]
+                if message["type"] == "subscribe":
+                    confirmed = self._confirmed.get(channel)
+                    if confirmed is not None and not confirmed.done():
+                        confirmed.set_result(None)
+                elif message["type"] == "message" and channel in self._followers:
+                    payload = json.loads(message["data"])
+                    batch = NewEvents(
+                        self._conversations[channel],
+                        int(payload["start"]),
+                        tuple(payload["events"]),
+                    )
+                    for queue in self._followers[channel]:
+                        queue.put_nowait(batch)
+        except (RedisError, OSError) as exc:
+            self._break(pubsub, exc)
+        except asyncio.CancelledError:
+            raise
+
+    def _break(self, pubsub: PubSub, exc: BaseException) -> None:
+        """Tells every follower the feed broke; the next follower reconnects."""
+        if self._pubsub is not pubsub:
+            return
+        self._pubsub = None
+        error = SessionStoreError(f"session store: feed on {self._describe} broke: {exc}")
+        for channel, followers in self._followers.items():
+            for queue in followers:
+                queue.put_nowait(error)
+            confirmed = self._confirmed.get(channel)
+            if confirmed is not None and not confirmed.done():
+                confirmed.set_exception(error)
+        self._confirmed.clear()
+        asyncio.get_running_loop().create_task(_quietly_close(pubsub))
+
+    @staticmethod
+    async def _drain(queue: asyncio.Queue[_Item]) -> AsyncIterator[NewEvents]:
+        while True:
+            item = await queue.get()
+            if isinstance(item, SessionStoreError):
+                raise item
+            yield item
+
+    async def aclose(self) -> None:
+        """Stops the reader and closes the connection (followers see the feed break)."""
+        pubsub, reader = self._pubsub, self._reader
+        if pubsub is not None:
+            self._break(pubsub, ConnectionError("the store was closed"))
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        self._reader = None
+
+
+async def _quietly_close(pubsub: PubSub) -> None:
+    with contextlib.suppress(RedisError, OSError):
+        await pubsub.aclose()
