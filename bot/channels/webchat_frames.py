@@ -31,7 +31,6 @@ ErrorCode = Literal[
     "busy",
     "unavailable",
     "not_found",
-    "closing",
 ]
 
 

@@ -454,8 +454,13 @@
     this.attempt = 0;
     this.setStatus("online");
     this.showNotice(navigator.onLine === false ? this.t("offline") : "");
-    // Messages written while offline go now, once: those the bot already has came back above.
-    this.pending.forEach(function (item) { self.transmit(item); });
+    // Messages written while offline go now, once: those the bot already has came back above
+    // (and left the queue). Their bubbles move below the replayed history.
+    this.pending.forEach(function (item) {
+      var row = self.list.querySelector('.row.me[data-cmid="' + CSS.escape(item.cmid) + '"]');
+      if (row) self.append(row);
+      self.transmit(item);
+    });
     this.scrollDown(true);
   };
 
@@ -938,17 +943,7 @@
     meta.appendChild(retry);
   };
 
-  // Messages kept from an earlier page (written offline) are shown after the replayed history.
-  var onHistory = Widget.prototype.on_history;
-  Widget.prototype.on_history = function (frame) {
-    var self = this;
-    onHistory.call(this, frame);
-    this.pending.forEach(function (item) {
-      var row = self.list.querySelector('.row.me[data-cmid="' + CSS.escape(item.cmid) + '"]');
-      if (row) self.append(row);
-    });
-  };
-
+  // Messages kept from an earlier page (written offline) are shown until the bot takes them.
   Widget.prototype.restorePending = function () {
     var self = this;
     this.pending.forEach(function (item) {
