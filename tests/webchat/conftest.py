@@ -18,14 +18,15 @@ import redis.asyncio
 from aiohttp import ClientWebSocketResponse, WSMsgType, web
 from aiohttp.test_utils import TestClient
 
-from bot.action_client import InMemoryActionExecutor
+from bot.action_client import ActionResult, InMemoryActionExecutor
 from bot.app import Dialogue, create_app
 from bot.composition import retrieval_settings
 from bot.config import ROOT, Settings, load_settings
+from bot.domain import TrackerView, slot_event
 from bot.generation.answerer import AnswerSettings, GroundedAnswerer
 from bot.knowledge import KnowledgeBase
 from bot.sessions import MemorySessionStore, RedisSessionStore, SessionStore
-from tests.core.test_pipeline import HashEncoder, ScriptedParser, identify, status
+from tests.core.test_pipeline import HashEncoder, ScriptedParser
 from tests.generation.scripted import ScriptedGenerator
 from tests.generation.test_answerer import PASSAGES
 
@@ -39,6 +40,27 @@ SCRIPT = {
     "/greet": ("greet", {}),
 }
 SOCKET = "/webhooks/webchat/ws"
+
+
+def identify(tracker: TrackerView, domain: Any) -> ActionResult:
+    """validate_order_status_form: known@example.com is a customer; then the order is asked."""
+    email = tracker.slots.get("email")
+    if email == "known@example.com":
+        asked = None if tracker.slots.get("order_id") else "order_id"
+        return ActionResult(
+            events=(slot_event("customer_id", "u1"), slot_event("requested_slot", asked))
+        )
+    return ActionResult(events=(slot_event("requested_slot", "email"),))
+
+
+def status(tracker: TrackerView, domain: Any) -> ActionResult:
+    order = tracker.slots["order_id"]
+    return ActionResult(
+        events=(slot_event("order_id", None),),
+        responses=({"text": f"Order {order} is on its way."},),
+    )
+
+
 Factory = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
