@@ -1,17 +1,18 @@
-"""Asking about an action or asking for it: how well the wording rule tells them apart.
+"""Asking about an action or asking for it: how well the act head tells them apart.
 
 Usage (from the repository root)::
 
     python benchmarks/asking.py                                   # the held-out set
     python benchmarks/asking.py --cases data/eval/asking-dev.yml --misses
 
-Each message of a labelled set (``data/eval/asking*.yml``) is read by
-:func:`bot.policy.asking.reads_as_question`, the rule the policy applies to a message on a
-business topic: ``question`` gets a knowledge answer (the form starts only when nothing is
-relevant), ``request`` starts the form. The rule is tuned on ``asking-dev.yml`` and ``asking-
-dev-2.yml`` and scored on ``asking.yml`` and ``asking-2.yml``. A table is printed (accuracy,
-recall of each label, accuracy per topic) and JSON written (``--json``;
-``benchmarks/results/asking.json``).
+Each message of a labelled set (``data/eval/asking*.yml``) is read by the shipped dialogue-act
+head (``models/reading/act``, the first message of a conversation, so without context): the
+policy starts the form for a ``request`` and answers anything else from the knowledge base
+(the form starts only when nothing is relevant). The head is trained with ``asking-dev.yml``
+and ``asking-dev-2.yml`` among its examples (their figures are in-sample) and scored on
+``asking.yml`` and ``asking-2.yml``, which it never saw; the hand-written rule it replaced
+scored 92.7% and 87.3% there. A table is printed (accuracy, recall of each label, accuracy per
+topic) and JSON written (``--json``; ``benchmarks/results/asking.json``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.policy.asking import reads_as_question  # noqa: E402
+from bot.nlu.heads import ReadingHeads, pair_features  # noqa: E402
+from bot.nlu.multilingual import UseEncoder  # noqa: E402
 
 LABELS = ("request", "question")
 
@@ -60,11 +62,14 @@ def load(path: Path) -> list[Labelled]:
 
 def measure(cases: list[Labelled]) -> dict[str, Any]:
     """Accuracy overall, per label (recall) and per topic, with the misread messages."""
+    heads = ReadingHeads.load(ROOT / "models" / "reading")
+    vectors = UseEncoder().encode([case.text for case in cases])
+    acts = heads.act.predict(pair_features(vectors, None)).argmax(axis=1)
     per_label: dict[str, list[bool]] = defaultdict(list)
     per_topic: dict[str, list[bool]] = defaultdict(list)
     misses: list[dict[str, str]] = []
-    for case in cases:
-        read = "question" if reads_as_question(case.text) else "request"
+    for case, act in zip(cases, acts, strict=True):
+        read = "request" if heads.act.intents[act] == "request" else "question"
         right = read == case.reads
         per_label[case.reads].append(right)
         per_topic[case.topic].append(right)

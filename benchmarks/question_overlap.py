@@ -30,9 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.generation.evaluation import load_cases  # noqa: E402
 from bot.knowledge.passages import load_passages  # noqa: E402
 from bot.nlu.encoder import MiniLMEncoder  # noqa: E402
+from training.answer_evaluation import load_cases  # noqa: E402
 
 CASE_FILES = (
     "data/eval/answers-dev.yml",

@@ -27,7 +27,9 @@ from bot.config import Settings
 from bot.generation.answerer import GroundedAnswerer
 from bot.http_errors import error_middleware
 from bot.knowledge import KnowledgeBase
-from bot.pipeline import Parser, Pipeline
+from bot.knowledge.languages import KnowledgeByLanguage
+from bot.nlu.external import ParseReader, RasaParser
+from bot.pipeline import Pipeline, Reader
 from bot.policy.flows import Flows
 from bot.policy.policy import Policy
 from bot.policy.rasa_domain import RasaDomain
@@ -66,26 +68,31 @@ def create_app(
     settings: Settings,
     *,
     store: SessionStore,
-    parser: Parser,
+    reader: Reader | None = None,
     knowledge: KnowledgeBase,
     actions: ActionExecutor,
     dialogue: Dialogue,
     lifecycle: Lifecycle = Lifecycle(),
     channels: Sequence[InputChannel] = (),
     answerer: GroundedAnswerer | None = None,
+    parser: RasaParser | None = None,
+    languages: KnowledgeByLanguage | None = None,
 ) -> web.Application:
     """Builds the bot's web application.
 
     Args:
         settings: validated settings.
         store: where conversations are kept (closed with the app).
-        parser: the NLU interpreter.
+        reader: reads each message in its conversation (the Understander).
+        parser: instead of ``reader``, an NLU that answers in Rasa's parse format (a Rasa
+            NLU server, a test script), read without the trained heads (ParseReader).
         knowledge: the shop's knowledge base (loaded at start).
         actions: the action server client (closed with the app).
         dialogue: domain and policy.
         lifecycle: model loading before serving and extra closing after.
         channels: input channels; REST, streaming and the widget's socket when empty.
         answerer: generative answers (None: answers are the best retrieved passage).
+        languages: the knowledge of each language the shop speaks (None: ``knowledge`` for all).
     """
     app = web.Application(
         client_max_size=settings.server.max_body_bytes, middlewares=[error_middleware]
@@ -106,12 +113,13 @@ def create_app(
     app[PIPELINE] = Pipeline(
         settings=settings,
         store=store,
-        parser=parser,
+        reader=_reader(reader, parser),
         knowledge=knowledge,
         actions=actions,
         domain=dialogue.domain,
         policy=dialogue.policy,
         answerer=answerer,
+        languages=languages,
     )
     app.add_routes(http_api.routes())
     for channel in messaging_channels(settings):  # Telegram, WhatsApp when enabled
@@ -151,3 +159,11 @@ def create_app(
 
     app.cleanup_ctx.append(resources)
     return app
+
+
+def _reader(reader: Reader | None, parser: RasaParser | None) -> Reader:
+    if reader is not None and parser is None:
+        return reader
+    if parser is not None and reader is None:
+        return ParseReader(parser)
+    raise TypeError("create_app needs exactly one of reader= or parser=")

@@ -24,6 +24,18 @@ log = logging.getLogger("bot")
 
 # Commands served by a module of the training/ package: name -> (module, help).
 _TOOLS = {
+    "train-generator": (
+        "training.train_generator",
+        "fine-tune the answer model (LoRA) into generator.adapter (--help for options)",
+    ),
+    "train-reading": (
+        "training.train_reading",
+        "train the act, feeling, follow-up and choice heads into nlu.reading_dir",
+    ),
+    "eval-answers": (
+        "training.eval_answers",
+        "score answers on the held-out questions (data/eval/answers.yml; --help for options)",
+    ),
     "eval-dialogues": (
         "training.eval_dialogues",
         "score multi-turn conversations (data/eval/dialogues*.yml; --help for options)",
@@ -58,8 +70,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return tool_main([*extra, *args.tool_args])
         if args.command == "train":
             return _train(settings, args)
-        if args.command == "train-generator":
-            return _train_generator(settings, args)
         return asyncio.run(_COMMANDS[args.command](settings, args))
     except ConciergeError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -95,18 +105,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--no-bitext", action="store_true", help="train on data/nlu.yml only")
     train.add_argument("--seed", type=int, default=0)
-    generator = sub.add_parser(
-        "train-generator", help="fine-tune the answer model (LoRA) into generator.adapter"
-    )
-    from bot.generation.train_command import add_arguments
-
-    add_arguments(generator)
-    evaluate = sub.add_parser(
-        "eval-answers", help="score answers on the held-out questions (data/eval/answers.yml)"
-    )
-    from bot.generation.eval_command import add_arguments as add_eval_arguments
-
-    add_eval_arguments(evaluate)
     for name, (_, help_text) in _TOOLS.items():
         # Training and evaluation live in training/, outside the runtime package: the tool
         # parses its own arguments and is imported only when its command runs.
@@ -185,7 +183,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     pipeline = Pipeline(
         settings=settings,
         store=parts.store,
-        parser=parts.parser,
+        reader=parts.reader,
         knowledge=parts.knowledge,
         actions=parts.actions,
         domain=parts.dialogue.domain,
@@ -230,11 +228,14 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _parse(settings: Settings, args: argparse.Namespace) -> int:
     from bot.composition import build_parts
+    from bot.dialogue_state import DialogueState
 
     parts = build_parts(settings)
     try:
-        result = await parts.parser.parse(args.text)
-        print(json.dumps(result.to_rasa(), indent=2, ensure_ascii=False))
+        for _, warmup in parts.lifecycle.warmups:
+            await warmup()
+        reading = await parts.reader.read(args.text, DialogueState())
+        print(json.dumps(reading.to_rasa(), indent=2, ensure_ascii=False))
     finally:
         for close in parts.lifecycle.closers:
             await close()
@@ -242,7 +243,7 @@ async def _parse(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _train(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.nlu.encoder import MiniLMEncoder
+    from bot.nlu.multilingual import UseEncoder
     from bot.nlu.train import train_nlu
 
     bitext = None if args.no_bitext or not args.bitext.exists() else args.bitext
@@ -251,22 +252,17 @@ def _train(settings: Settings, args: argparse.Namespace) -> int:
     report = train_nlu(
         settings.path(settings.nlu.training_data),
         args.out or settings.path(settings.nlu.model_dir),
-        encoder=MiniLMEncoder(),
+        encoder=UseEncoder(threads=2),
         extra_bitext=bitext,
         seed=args.seed,
         progress=True,
+        languages=[
+            path
+            for code in settings.nlu.languages
+            if (path := settings.language_dir / code / "nlu.yml").exists()
+        ],
     )
     print(report)
-    return 0
-
-
-def _train_generator(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.generation.train_command import run
-
-    if not args.bitext.exists():
-        print(f"error: {args.bitext} not found (pass --bitext)", file=sys.stderr)
-        return 1
-    run(settings, args)
     return 0
 
 
@@ -287,13 +283,6 @@ async def _search(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _eval_answers(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.generation.eval_command import run
-
-    await run(settings, args)
-    return 0
-
-
 async def _telegram(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.telegram_cli import run
 
@@ -305,7 +294,6 @@ _COMMANDS = {
     "chat": _chat,
     "parse": _parse,
     "search": _search,
-    "eval-answers": _eval_answers,
     "telegram": _telegram,
 }
 

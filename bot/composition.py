@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,14 @@ from bot.generation.backend import TextGenerator
 from bot.generation.factory import create_generator
 from bot.generation.prompt import PromptBudget
 from bot.knowledge import KnowledgeBase, RetrievalSettings
+from bot.knowledge.languages import Bars, KnowledgeByLanguage
 from bot.knowledge.vector_cache import VectorCache
 from bot.nlu.encoder import BatchingEncoder, CachedEncoder, MiniLMEncoder, TextEncoder
-from bot.nlu.interpreter import Interpreter, load_interpreter
+from bot.nlu.heads import ReadingHeads
+from bot.nlu.interpreter import load_interpreter
+from bot.nlu.language import LanguageDetector
+from bot.nlu.multilingual import UseEncoder
+from bot.nlu.understand import ReadingSettings, Understander
 from bot.retry import Backoff
 from bot.sessions import create_session_store
 from bot.sessions.base import SessionStore
@@ -29,22 +35,24 @@ from bot.sessions.base import SessionStore
 class Parts:
     settings: Settings
     store: SessionStore
-    parser: Interpreter
+    reader: Understander
     knowledge: KnowledgeBase
     actions: ActionExecutor
     dialogue: Dialogue
     lifecycle: Lifecycle
     answerer: GroundedAnswerer | None = None
+    languages: KnowledgeByLanguage | None = None
 
     def app_kwargs(self) -> dict[str, Any]:
         return {
             "store": self.store,
-            "parser": self.parser,
+            "reader": self.reader,
             "knowledge": self.knowledge,
             "actions": self.actions,
             "dialogue": self.dialogue,
             "lifecycle": self.lifecycle,
             "answerer": self.answerer,
+            "languages": self.languages,
         }
 
 
@@ -65,9 +73,14 @@ def build_parts(
     store: SessionStore | None = None,
     actions: ActionExecutor | None = None,
     encoder: TextEncoder | None = None,
+    reading_encoder: TextEncoder | None = None,
     generator: TextGenerator | None = None,
 ) -> Parts:
     """Creates every part; nothing is connected or loaded until the app starts.
+
+    Two sentence encoders run: the multilingual one (USE, ``reading_encoder``) reads every
+    message (intent and the reading heads), MiniLM (``encoder``) ranks the knowledge base,
+    whose bars were chosen on its similarities.
 
     Raises:
         ConfigError: a configured file is missing or invalid, or no NLU model was trained.
@@ -77,12 +90,23 @@ def build_parts(
     if nlu.cache_size and encoder is None:
         base = CachedEncoder(base, max_entries=nlu.cache_size)
     batcher = BatchingEncoder(base, max_batch=nlu.batch_max, max_wait_s=nlu.batch_wait_ms / 1000)
+    # USE takes about a millisecond per message: waiting to share a pass would cost more.
+    multilingual = CachedEncoder(reading_encoder or UseEncoder(), max_entries=nlu.cache_size or 1)
+    reading_batcher = BatchingEncoder(multilingual, max_batch=nlu.batch_max, max_wait_s=0.0)
     catalog = settings.path(nlu.catalog)
-    parser = load_interpreter(
+    interpreter = load_interpreter(
         settings.path(nlu.model_dir),
         catalog if catalog.exists() else None,
-        batcher,
+        reading_batcher,
         threshold=nlu.threshold,
+    )
+    detector = LanguageDetector(nlu.languages)
+    reader = Understander(
+        interpreter,
+        reading_batcher,
+        ReadingHeads.load(settings.path(nlu.reading_dir)),
+        detector,
+        ReadingSettings(choice_min=nlu.choice_min, follow_up_min=nlu.follow_up_min),
     )
     vector_cache = None
     if settings.knowledge.cache_dir and encoder is None:
@@ -96,6 +120,7 @@ def build_parts(
         settings=retrieval_settings(settings),
         cache=vector_cache,
     )
+    languages = knowledge_by_language(settings, knowledge, reading_batcher)
     if store is None:
         sessions = settings.sessions
         store = create_session_store(
@@ -112,6 +137,10 @@ def build_parts(
     async def load_encoder() -> None:
         await batcher.encode_one("hello")
 
+    async def load_reading() -> None:
+        await reading_batcher.encode_one("hello")
+        detector.load()
+
     def stats() -> dict[str, Any]:
         counters: dict[str, Any] = {
             "encoder_batches": batcher.batches_run,
@@ -121,8 +150,12 @@ def build_parts(
             counters |= {"encoder_cache_hits": base.hits, "encoder_cache_misses": base.misses}
         return counters
 
-    warmups: list[tuple[str, Hook]] = [("encoder", load_encoder), ("knowledge", knowledge.load)]
-    closers: list[Hook] = [batcher.aclose]
+    warmups: list[tuple[str, Hook]] = [
+        ("encoder", load_encoder),
+        ("reading", load_reading),
+        ("knowledge", languages.load),
+    ]
+    closers: list[Hook] = [batcher.aclose, reading_batcher.aclose]
     answerer = None
     if generator is None and settings.generator.enabled:
         generator = create_generator(settings)
@@ -152,12 +185,41 @@ def build_parts(
     return Parts(
         settings,
         store,
-        parser,
+        reader,
         knowledge,
         actions,
         Dialogue.from_settings(settings),
         lifecycle,
         answerer,
+        languages,
+    )
+
+
+def knowledge_by_language(
+    settings: Settings, own: KnowledgeBase, encoder: BatchingEncoder
+) -> KnowledgeByLanguage:
+    """The knowledge sources of every language the shop speaks (bot/knowledge/languages.py)."""
+    policy, config, nlu = settings.policy, settings.knowledge, settings.nlu
+    multilingual = dataclasses.replace(
+        retrieval_settings(settings), question_match=config.multilingual_question_match
+    )
+    translated = {
+        code: KnowledgeBase.from_directory(folder, encoder, settings=multilingual)
+        for code in nlu.languages[1:]
+        if (folder := settings.language_dir / code / "knowledge").is_dir()
+    }
+    across = None
+    if any(code not in translated for code in nlu.languages[1:]):
+        across = KnowledgeBase(own.passages, encoder, settings=multilingual)
+    return KnowledgeByLanguage(
+        shop_language=nlu.languages[0],
+        own=own,
+        own_bars=Bars(policy.answer_min_score, policy.unsure_answer_min_score),
+        translated=translated,
+        across=across,
+        across_bars=Bars(
+            config.multilingual_answer_min_score, config.multilingual_unsure_min_score
+        ),
     )
 
 

@@ -114,10 +114,29 @@ class NLUConfig:
     cache_size: int = field(
         default=4096, metadata={"help": "texts whose vectors are remembered; 0 = no cache"}
     )
+    reading_dir: str = field(
+        default="models/reading",
+        metadata={"help": "trained act, feeling, follow-up and choice heads"},
+    )
+    languages: tuple[str, ...] = field(
+        default=("en", "zh", "es", "de", "fr"),
+        metadata={"help": "languages the shop speaks, its own first (data/lang/<code>/)"},
+    )
+    choice_min: float = field(
+        default=0.5, metadata={"help": "probability a pick among offered options needs"}
+    )
+    follow_up_min: float = field(
+        default=0.5, metadata={"help": "probability that makes a message a follow-up"}
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError("nlu.threshold", "must be between 0 and 1")
+        for key in ("choice_min", "follow_up_min"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ConfigError(f"nlu.{key}", "must be between 0 and 1")
+        if not self.languages:
+            raise ConfigError("nlu.languages", "name at least one language")
         if self.batch_max < 1:
             raise ConfigError("nlu.batch_max", "must be at least 1")
         if self.cache_size < 0:
@@ -137,6 +156,10 @@ class PolicyConfig:
     )
     switch_confidence: float = field(
         default=0.7, metadata={"help": "confidence needed to leave a form for another topic"}
+    )
+    confirmation_min_confidence: float = field(
+        default=0.6,
+        metadata={"help": "a yes or no to 'shall I go ahead?' needs this act probability"},
     )
     answer_questions_about_actions: bool = field(
         default=True,
@@ -193,6 +216,19 @@ class KnowledgeConfig:
         default="~/.cache/concierge/knowledge",
         metadata={"help": "passage vectors kept between starts; empty = embed at every start"},
     )
+    multilingual_answer_min_score: float = field(
+        default=0.35,
+        metadata={"help": "answer bar for questions in another language (multilingual encoder)"},
+    )
+    multilingual_unsure_min_score: float = field(
+        default=0.45,
+        metadata={"help": "the same when the intent is unknown"},
+    )
+    multilingual_question_match: float = field(
+        default=0.7,
+        metadata={"help": "an example question this near (multilingual encoder) makes its "
+                  "section relevant; above 1 = never"},
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         if self.question_weight < 0:
@@ -403,8 +439,13 @@ class Settings:
     action_server: ActionServerConfig = field(default_factory=ActionServerConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
-    widget: WidgetConfig = field(default_factory=WidgetConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
+    widget: WidgetConfig = field(default_factory=WidgetConfig)
+
+    @property
+    def language_dir(self) -> Path:
+        """``data/lang`` beside the NLU data: a folder per language (examples, translations)."""
+        return self.path(self.nlu.training_data).parent / "lang"
 
     def path(self, relative: str) -> Path:
         """Resolves a configured path against the repository root."""

@@ -1,46 +1,46 @@
 """One turn of a conversation, end to end (see docs/architecture.md).
 
-lock the conversation -> load its events -> NLU -> policy -> carry out the decisions (answer from
-knowledge, run forms and actions on the action server, hand off) -> append the new events ->
-unlock. Everything the turn produces is appended in one atomic write, so a crash mid-turn loses
-the turn rather than leaving half of it.
+lock the conversation -> load its events and dialogue state -> read the message once (the
+Reading: language, intent, act, feeling, references, screening) -> policy -> carry out the
+decisions (answer from knowledge, run forms and actions on the action server, hand off) ->
+append the new events and the new dialogue state -> unlock. Everything the turn produces is
+appended in one atomic write, so a crash mid-turn loses the turn rather than leaving half of it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from bot.action_client import ActionExecutor
 from bot.config import Settings
+from bot.dialogue_state import LANGUAGE_SLOT, STATE_SLOT, DialogueState, TurnOutcome, advance
 from bot.domain import (
     ACTION_LISTEN,
     REQUESTED_SLOT,
     BotMessage,
     Button,
-    ConversationId,
     Event,
     IncomingMessage,
     TrackerView,
     action_event,
     active_loop_event,
-    bot_event,
     session_started_event,
     slot_event,
     user_event,
 )
 from bot.errors import ActionNotFound, ActionRejected, ActionServerError
 from bot.generation.answerer import DeltaSink, GroundedAnswerer
-from bot.generation.backend import ChatMessage
-from bot.generation.screening import screen_request
 from bot.knowledge import KnowledgeBase, fill_placeholders
-from bot.knowledge.followup import FollowUpContext, answered_topic
+from bot.knowledge.followup import FollowUpContext, Topic
+from bot.knowledge.languages import Bars, KnowledgeByLanguage, Source
+from bot.nlu.reading import Reading
 from bot.policy.decisions import (
     Answer,
     Decision,
+    Empathize,
     Fallback,
     Handoff,
     OfferHandoff,
@@ -52,41 +52,30 @@ from bot.policy.decisions import (
 from bot.policy.policy import Policy
 from bot.policy.rasa_domain import RasaDomain
 from bot.sessions.base import SessionStore
+from bot.turn import Turn, known_facts, recent_turns, rest_messages
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Pipeline", "Reader", "known_facts", "recent_turns", "rest_messages", "to_rasa"]
 
-class Parser(Protocol):
-    async def parse(self, text: str, *, requested_slot: str | None = None) -> Any: ...
+# Actions whose result is a report the shopper may ask about next ("what does it weigh?").
+_REPORTS = {"action_product_info": "product", "action_order_status": "order"}
 
 
-@dataclass
-class Turn:
-    """The events and messages one turn adds; nothing is stored until the turn ends."""
+class Reader(Protocol):
+    """Reads a message in its conversation (``bot.nlu.understand.Understander``)."""
 
-    tracker: TrackerView
-    new_events: list[Event] = field(default_factory=list)
-    messages: list[BotMessage] = field(default_factory=list)
-    pending_slots: list[Event] = field(default_factory=list)
-    handoff: bool = False
-    sink: DeltaSink | None = None
-    gone: Callable[[], bool] | None = None
+    @property
+    def languages(self) -> tuple[str, ...]: ...
 
-    def add(self, *events: Event) -> None:
-        for event in events:
-            self.tracker.apply(event)
-            self.new_events.append(event)
-
-    def flush_slots(self) -> list[Event]:
-        flushed, self.pending_slots = self.pending_slots, []
-        self.add(*flushed)
-        return flushed
-
-    def say(self, message: BotMessage, **metadata: Any) -> None:
-        event = bot_event(message)
-        event["metadata"] = dict(metadata)
-        self.add(event)
-        self.messages.append(message)
+    async def read(
+        self,
+        text: str,
+        state: DialogueState,
+        *,
+        requested_slot: str | None = None,
+        language_hint: str | None = None,
+    ) -> Reading: ...
 
 
 class Pipeline:
@@ -97,17 +86,19 @@ class Pipeline:
         *,
         settings: Settings,
         store: SessionStore,
-        parser: Parser,
+        reader: Reader,
         knowledge: KnowledgeBase,
         actions: ActionExecutor,
         domain: RasaDomain,
         policy: Policy,
         answerer: GroundedAnswerer | None = None,
+        languages: KnowledgeByLanguage | None = None,
     ) -> None:
         self._settings = settings
+        self._languages = languages
         self._answerer = answerer
         self._store = store
-        self._parser = parser
+        self._reader = reader
         self._knowledge = knowledge
         self._actions = actions
         self._domain = domain
@@ -122,7 +113,7 @@ class Pipeline:
 
     async def parse(self, text: str) -> dict[str, Any]:
         """The Rasa parse result for a text, outside any conversation."""
-        return to_rasa(await self._parser.parse(text))
+        return (await self._reader.read(text, DialogueState())).to_rasa()
 
     async def handle(
         self,
@@ -147,29 +138,60 @@ class Pipeline:
             turn = Turn(tracker, sink=sink, gone=gone)
             if self._session_expired(tracker):
                 turn.add(session_started_event(), action_event(ACTION_LISTEN))
-            requested = tracker.slots.get(REQUESTED_SLOT) if tracker.active_loop else None
-            parse = to_rasa(await self._parser.parse(message.text, requested_slot=requested))
-            turn.add(user_event(message.text, parse, message.channel, **dict(message.metadata)))
-            screened = screen_request(message.text) if mode == "bot" else None
             if mode == "human":
+                # A person has the conversation: the message is kept for them, not read.
+                turn.add(user_event(message.text, {"text": message.text}, message.channel,
+                                    **dict(message.metadata)))  # fmt: skip
                 self._respond(turn, "utter_in_handoff")
-            elif screened is not None:
-                # Refused before NLU, policy or any model acts on it (bot/generation/screening.py).
-                log.info("deflected %s message in %s: %s", screened.category, cid, screened.reason)
-                self._respond(
-                    turn, f"utter_deflect_{screened.category}", deflected=screened.category
-                )
             else:
-                turn.pending_slots = self._policy.slot_events(turn.tracker, parse)
-                filled = list(turn.pending_slots)
-                for decision in self._policy.decide(turn.tracker, parse, filled):
-                    await self._carry_out(decision, turn)
-                turn.flush_slots()
+                await self._bot_turn(message, turn)
             turn.add(action_event(ACTION_LISTEN))
             await self._store.append(cid, turn.new_events)
             if turn.handoff:
                 await self._store.set_mode(cid, "human")
         return turn.messages
+
+    async def _bot_turn(self, message: IncomingMessage, turn: Turn) -> None:
+        state = DialogueState.of(turn.tracker)
+        requested = turn.tracker.slots.get(REQUESTED_SLOT) if turn.tracker.active_loop else None
+        hint = message.metadata.get("language")
+        reading = await self._reader.read(
+            message.text,
+            state,
+            requested_slot=requested,
+            language_hint=hint if isinstance(hint, str) else None,
+        )
+        turn.reading = reading
+        turn.add(user_event(message.text, reading.to_rasa(), message.channel,
+                            **dict(message.metadata)))  # fmt: skip
+        if turn.tracker.slots.get(LANGUAGE_SLOT) != reading.language:
+            # Set before any action runs: the actions word their replies in it.
+            turn.add(slot_event(LANGUAGE_SLOT, reading.language))
+        if reading.screening is not None:
+            # Refused before the policy or any model acts on it (bot/nlu/screening.py).
+            category = reading.screening.category
+            log.info("deflected %s message in %s: %s", category, message.sender,
+                     reading.screening.reason)  # fmt: skip
+            self._respond(turn, f"utter_deflect_{category}", deflected=category)
+        else:
+            turn.pending_slots = self._policy.slot_events(turn.tracker, reading)
+            filled = list(turn.pending_slots)
+            for decision in self._policy.decide(reading, state, turn.tracker, filled):
+                await self._carry_out(decision, turn)
+            turn.flush_slots()
+        report = next((_REPORTS[name] for name in reversed(turn.ran) if name in _REPORTS), None)
+        outcome = TurnOutcome(
+            language=reading.language,
+            shopper_text=reading.text,
+            upset=turn.empathized,
+            misunderstood=turn.misunderstood,
+            answered_topic=turn.answered_topic or ((reading.text,) if report else None),
+            topic_kind="knowledge" if turn.answered_topic else report,  # type: ignore[arg-type]
+            product=reading.entity("product"),
+            handoff_reason=turn.handoff_reason,
+        )
+        new_state = advance(state, outcome, turn.new_events, turn.tracker)
+        turn.add(slot_event(STATE_SLOT, new_state.to_slot()))
 
     def _session_expired(self, tracker: TrackerView) -> bool:
         if not tracker.events:
@@ -193,10 +215,13 @@ class Pipeline:
             case StopForm():
                 if turn.tracker.active_loop:
                     turn.add(active_loop_event(None), slot_event(REQUESTED_SLOT, None))
-            case Handoff():
+            case Empathize():
+                self._respond(turn, "utter_empathy", empathy=True)
+                turn.empathized = True
+            case Handoff(reason=reason):
                 turn.add(action_event("action_handoff"))
-                self._respond(turn, "utter_handoff")
-                turn.handoff = True
+                self._respond(turn, "utter_handoff", handoff_reason=reason)
+                turn.handoff, turn.handoff_reason = True, reason
             case OfferHandoff():
                 self._respond(turn, "utter_offer_handoff", handoff_offer=True)
             case Fallback():
@@ -205,24 +230,43 @@ class Pipeline:
     def _respond(self, turn: Turn, name: str, **metadata: Any) -> None:
         values = {**self._placeholders, **turn.tracker.slots}
         turn.add(action_event(name))
-        turn.say(self._domain.render(name, values), **metadata)
+        turn.say(self._domain.render(name, values, language=turn.language), **metadata)
 
     def _fallback(self, turn: Turn) -> None:
-        in_a_row = self._policy.fallbacks_in_a_row(turn.tracker) + 1
+        in_a_row = DialogueState.of(turn.tracker).misunderstood_in_a_row + 1
         self._respond(turn, "utter_default", fallback=True)
         if in_a_row >= self._settings.policy.fallbacks_before_handoff_offer:
             self._respond(turn, "utter_offer_handoff", handoff_offer=True)
 
+    def _topic(self, decision: Answer, turn: Turn) -> tuple[FollowUpContext | None, list[str]]:
+        """What the question is searched with beside itself, and the topic after the answer.
+
+        A message the reading takes for a follow-up may lean on the last answer's topic
+        entirely; any other message is searched with the topic beside it but must be about
+        the section on its own too (``knowledge.standalone_floor``).
+        """
+        state = DialogueState.of(turn.tracker)
+        topic = Topic.of(state.topic if state.topic_kind == "knowledge" else ())
+        context = topic.context(follow_up=bool(turn.reading and turn.reading.follow_up))
+        return context, list(topic.after(decision.query, context).messages)
+
+    def _source(self, decision: Answer, turn: Turn) -> tuple[Source, float]:
+        """Where the turn's language is answered from, and the bar its best passage needs."""
+        policy = self._settings.policy
+        own = Source(self._knowledge, Bars(policy.answer_min_score, policy.unsure_answer_min_score))
+        source = self._languages.for_language(turn.language) if self._languages else own
+        if source.base is self._knowledge:
+            return source, decision.min_score or policy.answer_min_score
+        return source, source.bars.unsure if decision.min_score is not None else source.bars.answer
+
     async def _answer(self, decision: Answer, turn: Turn) -> None:
-        min_score = decision.min_score or self._settings.policy.answer_min_score
-        topic = answered_topic(turn.tracker)
-        context = topic.context_for(decision.query)
-        # Stored with the answer, so that the next message can follow it up.
-        next_topic = list(topic.after(decision.query, context).messages)
-        if self._answerer is not None:
+        source, min_score = self._source(decision, turn)
+        context, next_topic = self._topic(decision, turn)
+        if self._answerer is not None and source.base is self._knowledge:
+            # The model answers in the shop's language from the shop's own pages.
             await self._generate_answer(decision, turn, min_score, context, next_topic)
             return
-        hits = await self._knowledge.search_relevant(
+        hits = await source.base.search_relevant(
             decision.query,
             self._settings.knowledge.top_k,
             min_similarity=min_score,
@@ -234,12 +278,17 @@ class Pipeline:
             return
         best = hits[0]
         text = fill_placeholders(best.passage.text, self._placeholders)
+        if source.quoted:
+            # The shop's pages are not in the shopper's language: say so, in theirs.
+            self._respond(turn, "utter_passage_in_shop_language")
         turn.add(action_event("action_answer_from_knowledge"))
         turn.say(
             BotMessage(text=text),
             sources=[{"id": h.passage.id, "score": round(h.score, 4)} for h in hits],
             topic=next_topic,
+            **({"shop_text": True} if source.quoted else {}),
         )
+        turn.answered_topic = tuple(next_topic)
         self._offer_after_answer(decision, turn)
 
     def _offer_after_answer(self, decision: Answer, turn: Turn) -> None:
@@ -293,6 +342,7 @@ class Pipeline:
         if result.verdict is not None and result.verdict.claims:
             metadata["checked_claims"] = [c.text for c in result.verdict.claims]
         turn.say(BotMessage(text=result.text), **metadata)
+        turn.answered_topic = tuple(next_topic)
         if result.offer_handoff and not decision.offer_handoff:
             self._respond(turn, "utter_offer_handoff", handoff_offer=True)
         self._offer_after_answer(decision, turn)
@@ -351,6 +401,7 @@ class Pipeline:
             self._action_failed(name, exc, turn)
             return None
         turn.add(action_event(name))
+        turn.ran.append(name)
         events = [dict(e) for e in result.events]
         turn.add(*events)
         for response in result.responses:
@@ -375,7 +426,7 @@ class Pipeline:
         template = response.get("response") or response.get("template")
         if template:
             values = {**self._placeholders, **turn.tracker.slots, **(response.get("kwargs") or {})}
-            return self._domain.render(str(template), values)
+            return self._domain.render(str(template), values, language=turn.language)
         buttons = tuple(
             Button(str(b.get("title", "")), str(b.get("payload", "")))
             for b in response.get("buttons") or ()
@@ -398,50 +449,3 @@ def to_rasa(result: Any) -> dict[str, Any]:
         return dict(result)
     converted: dict[str, Any] = result.to_rasa()
     return converted
-
-
-def rest_messages(
-    recipient: ConversationId, messages: Sequence[BotMessage]
-) -> list[dict[str, Any]]:
-    """Rasa REST channel output: one dict per message, text and buttons kept together."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        item: dict[str, Any] = {"recipient_id": recipient}
-        if message.text is not None:
-            item["text"] = message.text
-        if message.buttons:
-            item["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-        if message.image:
-            item["image"] = message.image
-        if message.custom is not None:
-            item["custom"] = dict(message.custom)
-        out.append(item)
-    return out
-
-
-def recent_turns(
-    tracker: TrackerView, *, limit: int = 4, skip_last_user: bool = False
-) -> list[ChatMessage]:
-    """The last shopper and bot texts of the conversation, oldest first, for the prompt."""
-    texts: list[ChatMessage] = []
-    for event in tracker.events:
-        kind, text = event.get("event"), event.get("text")
-        if kind in ("user", "bot") and isinstance(text, str) and text.strip():
-            texts.append(ChatMessage("user" if kind == "user" else "assistant", text))
-    if skip_last_user and texts and texts[-1].role == "user":
-        texts.pop()
-    return texts[-limit:]
-
-
-def known_facts(tracker: TrackerView) -> list[str]:
-    """What the conversation has established about the shopper, as prompt facts."""
-    slots = tracker.slots
-    facts = []
-    if slots.get("customer_name"):
-        facts.append(f"The shopper's name is {slots['customer_name']}.")
-    if slots.get("order_id"):
-        facts.append(f"The order being discussed is {slots['order_id']}.")
-    profile = slots.get("customer_profile")
-    if isinstance(profile, dict) and profile.get("summary"):
-        facts.append(f"The shopper's buying so far: {profile['summary']}.")
-    return facts

@@ -1,7 +1,8 @@
 """``python -m bot search``: how the knowledge base ranks its sections for one question.
 
 For the people who write the knowledge base. It routes the question as a real turn does
-(screening, then the NLU, whose intent steers retrieval and picks the answer bar), then shows
+(the reading, screening included, then the real policy's first decision; the intent steers
+retrieval and the decision picks the answer bar), then shows
 the best sections with what each signal gave them: the cosine to the whole text, the heading,
 the nearest sentence and the nearest example question, the BM25 and intent terms, and whether
 the best one clears the bar. When the bot picks the wrong section, this shows why; the usual fix
@@ -22,10 +23,14 @@ import argparse
 import dataclasses
 import json
 import textwrap
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.knowledge import Explanation
+
+if TYPE_CHECKING:
+    from bot.composition import Parts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,9 +46,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Route:
+    """What the real policy decides first for the question: ``deflected``, ``handoff``,
+    ``answer`` (the knowledge base is searched), ``action`` or ``fallback``."""
+
+    kind: str
+    intent: str = ""
+    unsure: bool = False
+    otherwise_acts: bool = False
+    follow_up: bool = False
+
+
+async def route(parts: Parts, question: str, topic: Sequence[str]) -> Route:
+    """The reading and the real policy's first decision for ``question`` after ``topic``."""
+    from bot.dialogue_state import DialogueState
+    from bot.domain import ConversationId, TrackerView, user_event
+    from bot.policy.decisions import Answer, Fallback, Handoff, OfferHandoff, StopForm
+
+    state = DialogueState(topic=tuple(topic), topic_kind="knowledge" if topic else None)
+    reading = await parts.reader.read(question, state)
+    if reading.screening is not None:
+        return Route("deflected")
+    slots = tuple(parts.dialogue.domain.slots)
+    events = [user_event(question, reading.to_rasa(), "search")]
+    tracker = TrackerView.replay(ConversationId("search"), events, slots)
+    policy = parts.dialogue.policy
+    decisions = policy.decide(reading, state, tracker, policy.slot_events(tracker, reading))
+    first = next((d for d in decisions if not isinstance(d, OfferHandoff)), Fallback())
+    intent = reading.intent.name
+    match first:
+        case Answer():
+            return Route("answer", intent, first.min_score is not None, bool(first.otherwise),
+                         reading.follow_up)  # fmt: skip
+        case Handoff():
+            return Route("handoff", intent)
+        case Fallback() | StopForm():
+            return Route("fallback", intent)
+        case _:
+            return Route("action", intent)
+
+
 async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     from bot.composition import build_parts
-    from bot.generation.eval_command import answer_bar, route
     from bot.knowledge.followup import Topic
 
     if args.k < 1:
@@ -56,9 +101,10 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         for _, warmup in parts.lifecycle.warmups:
             await warmup()
         topic = Topic.of(args.after)
-        routed = await route(parts, settings, args.text, topic)
-        context = topic.context_for(args.text)
-        bar = answer_bar(settings, routed)
+        routed = await route(parts, args.text, topic.messages)
+        context = topic.context(follow_up=routed.follow_up)
+        policy = settings.policy
+        bar = policy.unsure_answer_min_score if routed.unsure else policy.answer_min_score
         explained = await parts.knowledge.explain(
             args.text, args.k, intent=routed.intent or None, context=context, min_similarity=bar
         )

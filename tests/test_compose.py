@@ -95,11 +95,14 @@ def test_dockerfile_base_and_copied_paths_exist() -> None:
     for keyword, args in instructions:
         if keyword == "COPY":
             copied.extend(args.split()[:-1])
-    assert {"bot/", "actions/", "data/", "models/", "config.yml"} <= set(copied)
+    assert {"bot/", "actions/", "data/", "models/", "config.yml", "requirements/"} <= set(copied)
     for source in copied:
         assert (ROOT / source).exists(), f"Dockerfile copies {source}, missing from the repository"
         assert source.rstrip("/") not in ignored, f".dockerignore drops {source}"
-    assert ("RUN", "pip install .") in instructions
+    # The image installs the locked versions and hashes, then the project without resolving.
+    runs = [args for keyword, args in instructions if keyword == "RUN"]
+    assert any("--require-hashes" in r and "requirements/main.lock" in r for r in runs)
+    assert ("RUN", "pip install --no-deps --no-build-isolation .") in instructions
     assert ("WORKDIR", "/app") in instructions
 
 

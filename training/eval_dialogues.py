@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.appkeys import PIPELINE
 from bot.config import ROOT
 from bot.nlu.language import LanguageDetector
 from training.dialogue_cases import CaseFile, Conversation, EndState, load_case_file
@@ -165,9 +166,8 @@ async def run_file(
 
     harness = Harness(shop_settings(case_file.shop))
     results = []
-    try:
-        async with harness.session("warm-up") as session:
-            headings = _headings(session)
+    async with harness.running():
+        headings = {p.id: p.heading for p in harness.app[PIPELINE].knowledge.passages}
         for conversation in tqdm(
             case_file.conversations, desc=case_file.path.name, unit="conv", disable=not progress
         ):
@@ -186,16 +186,7 @@ async def run_file(
                     ]
             result.file = case_file.path.name
             results.append(result)
-    finally:
-        harness.close()
     return results
-
-
-def _headings(session: Session) -> dict[str, str]:
-    from bot.appkeys import PIPELINE
-
-    pipeline = session.client.app[PIPELINE]
-    return {p.id: p.heading for p in pipeline.knowledge.passages}
 
 
 def summarise(results: Sequence[ConversationResult]) -> dict[str, Any]:

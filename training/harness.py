@@ -79,45 +79,67 @@ class Session:
 
 
 class Harness:
-    """Builds the bot once per case on shared encoders (see the module docstring)."""
+    """One running bot for a whole evaluation; a fresh shop copy and session per case.
 
-    def __init__(self, settings: Settings) -> None:
+    The app (and with it the encoders and any generator) is started once by :meth:`running`;
+    each :meth:`session` installs a private copy of the shop for the in-process actions and
+    talks under a new conversation id, so cases cannot see each other's changes.
+    """
+
+    def __init__(self, settings: Settings, **parts: Any) -> None:
         self.settings = settings
-        encoder = MiniLMEncoder()
-        encoder.load()
-        self._encoder = CachedEncoder(encoder)
+        self._parts = parts
         self._base_shop = import_tau_bench(settings.path(settings.shop_store.data_dir))
         self._hasher = DataHasher()
         self._catalog = _product_names(settings.path(settings.nlu.catalog))
+        self._client: TestClient[Any, Any] | None = None
+        self._store = MemorySessionStore()
 
     @property
     def product_names(self) -> tuple[str, ...]:
         return self._catalog
 
+    @property
+    def app(self) -> Any:
+        assert self._client is not None, "use `async with harness.running()` first"
+        return self._client.app
+
     def shop_hash(self, shop: SQLiteShopBackend) -> str:
         return self._hasher.hash(shop)
 
     @asynccontextmanager
-    async def session(self, sender: str) -> AsyncIterator[Session]:
-        """A fresh shop, session store and app; torn down on exit."""
-        shop = self._base_shop.copy()
-        install_shop_backend(shop)
-        store = MemorySessionStore()
+    async def running(self) -> AsyncIterator[Harness]:
+        """Starts the bot (models load here) and stops it on exit."""
+        encoder = MiniLMEncoder()
+        encoder.load()
         app = build_app(
             self.settings,
-            encoder=self._encoder,
-            store=store,
+            encoder=CachedEncoder(encoder),
+            store=self._store,
             actions=InProcessActionExecutor("actions"),
+            **self._parts,
         )
+        install_shop_backend(self._base_shop)
         try:
             async with TestClient(TestServer(app)) as client:
-                yield Session(client, store, shop, sender)
+                self._client = client
+                yield self
         finally:
+            self._client = None
             install_shop_backend(None)
-            shop.close()
+            self._base_shop.close()
 
-    def close(self) -> None:
-        self._base_shop.close()
+    @asynccontextmanager
+    async def session(self, sender: str) -> AsyncIterator[Session]:
+        """A fresh copy of the shop and a new conversation id."""
+        assert self._client is not None, "use `async with harness.running()` first"
+        shop = self._base_shop.copy()
+        install_shop_backend(shop)
+        try:
+            yield Session(self._client, self._store, shop, sender)
+        finally:
+            install_shop_backend(self._base_shop)
+            shop.close()
 
 
 def _product_names(path: Path) -> tuple[str, ...]:

@@ -185,12 +185,13 @@ def _language(item: Any, language: str | None, path: Path) -> str:
 
 def load_training(name: str, root: Path = LANGUAGE_ROOT) -> Sequence[Any]:
     """Every language's training examples of one head (``acts``, ``frustration`` …)."""
-    loader: Callable[[Path, str | None], Sequence[Any]] = {
+    loaders: dict[str, Callable[[Path, str | None], Sequence[Any]]] = {
         "acts": load_acts,
         "frustration": load_feelings,
         "followups": load_follow_ups,
         "choices": load_choices,
-    }[name]
+    }
+    loader = loaders[name]
     examples: list[Any] = []
     for language, path in language_files(f"{name}.yml", root):
         examples.extend(loader(path, language))

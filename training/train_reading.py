@@ -28,17 +28,19 @@ import numpy as np
 import yaml
 
 from bot.config import ROOT
-from bot.nlu.choice import MAX_POSITION, ChoiceScorer, option_features
+from bot.nlu.choice import MAX_POSITION, ChoiceScorer, option_features, tokens
 from bot.nlu.classifier import HeadConfig, IntentClassifier, fit_head
 from bot.nlu.heads import FOLLOW_UP_LABELS, ReadingHeads, pair_features
 from bot.nlu.multilingual import UseEncoder, describe_use
 from bot.nlu.reading import ACTS, FEELINGS
 from bot.nlu.train import embed
+from bot.nlu.training_data import load_nlu_yaml
 from training.reading_data import (
     ActExample,
     ChoiceExample,
     FeelingExample,
     FollowUpExample,
+    language_files,
     load_acts,
     load_choices,
     load_feelings,
@@ -49,6 +51,10 @@ from training.reading_data import (
 EVAL = ROOT / "data" / "eval"
 ASKING_TRAIN = (EVAL / "asking-dev.yml", EVAL / "asking-dev-2.yml")
 ASKING_HELD_OUT = (EVAL / "asking.yml", EVAL / "asking-2.yml")
+CALM_PER_LANGUAGE = 100
+COMMON_SHARE = 0.02
+UPSET_PRONE_INTENTS = frozenset({"complaint", "out_of_scope", "contact_human_agent"})
+CALM_ACTS = frozenset({"inform", "affirm", "correction"})
 HEAD = HeadConfig(hidden=256, dropout=0.2, epochs=40, label_smoothing=0.05)
 
 
@@ -135,10 +141,47 @@ def per_language(
     return scores
 
 
+def calm_requests(seed: int, per_language: int = CALM_PER_LANGUAGE) -> list[FeelingExample]:
+    """Ordinary requests and questions from the intent data, as more ``calm`` examples.
+
+    Most shoppers are calm, and the frustration files hold as many upset examples as calm
+    ones; without these the head took plain questions ("how heavy is it packed") for
+    frustration. Complaints and unrelated messages are left out: they may be upset.
+    """
+    files = [("en", ROOT / "data" / "nlu.yml"), *language_files("nlu.yml")]
+    rng = random.Random(seed)
+    found = []
+    for language, path in files:
+        examples = [e for e in load_nlu_yaml(path).examples if e.intent not in UPSET_PRONE_INTENTS]
+        rng.shuffle(examples)
+        found += [FeelingExample(e.text, "calm", language) for e in examples[:per_language]]
+    # Short answers to the bot's questions ("the last two", "put it on my amex") too.
+    answers = [e for e in load_training("acts") if e.act in CALM_ACTS]
+    rng.shuffle(answers)
+    by_language: dict[str, int] = defaultdict(int)
+    for example in answers:
+        if by_language[example.language] < per_language:
+            by_language[example.language] += 1
+            found.append(FeelingExample(example.text, "calm", example.language))
+    return found
+
+
 # -- the choice head -----------------------------------------------------------------------
 
 
-def choice_batches(examples: Sequence[ChoiceExample], vectors: Embedder) -> list[dict[str, Any]]:
+def common_words(texts: Sequence[str], share: float = COMMON_SHARE) -> frozenset[str]:
+    """Words in more than ``share`` of the messages: they name nothing (inverse document
+    frequency, in every language at once)."""
+    counts: dict[str, int] = defaultdict(int)
+    for text in texts:
+        for word in tokens(text):
+            counts[word] += 1
+    return frozenset(w for w, c in counts.items() if c > share * len(texts))
+
+
+def choice_batches(
+    examples: Sequence[ChoiceExample], vectors: Embedder, common: frozenset[str]
+) -> list[dict[str, Any]]:
     rows = []
     for example in examples:
         message = vectors([example.text])[0]
@@ -146,7 +189,9 @@ def choice_batches(examples: Sequence[ChoiceExample], vectors: Embedder) -> list
         rows.append(
             {
                 "message": message,
-                "features": option_features(message, example.text, options, example.options),
+                "features": option_features(
+                    message, example.text, options, example.options, common
+                ),
                 "n": len(example.options),
                 "pick": example.pick,
             }
@@ -155,7 +200,11 @@ def choice_batches(examples: Sequence[ChoiceExample], vectors: Embedder) -> list
 
 
 def fit_choice(
-    rows: Sequence[dict[str, Any]], dimension: int, seed: int, epochs: int = 60
+    rows: Sequence[dict[str, Any]],
+    dimension: int,
+    seed: int,
+    common: frozenset[str],
+    epochs: int = 60,
 ) -> ChoiceScorer:
     """Fits the choice model by softmax cross-entropy over "none" and each option."""
     import torch
@@ -168,7 +217,8 @@ def fit_choice(
     none = torch.nn.Parameter(torch.zeros(dimension))
     none_weights = torch.nn.Parameter(torch.tensor([-2.0, -2.0]))
     none_bias = torch.nn.Parameter(torch.zeros(()))
-    params = [weights, option_bias, positions, last, none, none_weights, none_bias]
+    gate = torch.nn.Parameter(torch.zeros(dimension + 1))
+    params = [weights, option_bias, positions, last, none, none_weights, none_bias, gate]
     optimiser = torch.optim.AdamW(params, lr=0.02, weight_decay=1e-3)
     order = list(range(len(rows)))
     rng = random.Random(seed)
@@ -182,9 +232,11 @@ def fit_choice(
                 f = torch.from_numpy(row["features"])
                 n = row["n"]
                 logits = f @ weights + option_bias
+                positional = torch.sigmoid(gate[:-1] @ u + gate[-1])
                 pos = torch.tensor([min(k, MAX_POSITION - 1) for k in range(n)])
-                logits = logits + positions[pos] @ u
-                logits = logits + torch.nn.functional.one_hot(torch.tensor(n - 1), n) * (last @ u)
+                logits = logits + positional * (positions[pos] @ u)
+                last_one = torch.nn.functional.one_hot(torch.tensor(n - 1), n)
+                logits = logits + positional * last_one * (last @ u)
                 none_logit = (
                     none @ u
                     + none_weights @ torch.stack([f[:, 2].max(), f[:, 1].max()])
@@ -209,6 +261,8 @@ def fit_choice(
         none=array(none),
         none_weights=array(none_weights),
         none_bias=float(none_bias.item()),
+        gate=array(gate),
+        common=common,
         metadata={"encoder": describe_use(), "seed": seed, "examples": len(rows)},
     )
 
@@ -245,7 +299,7 @@ def train(out: Path, seed: int) -> dict[str, Any]:
     )
     metrics["act"] = {"examples": len(acts), "validation": round(act_val, 4)}
 
-    feelings: list[FeelingExample] = list(load_training("frustration"))
+    feelings: list[FeelingExample] = [*load_training("frustration"), *calm_requests(seed)]
     feeling_x = vectors([e.text for e in feelings])
     feeling_model, feeling_val = fit_labelled(
         feeling_x,
@@ -269,13 +323,19 @@ def train(out: Path, seed: int) -> dict[str, Any]:
     metrics["follow_up"] = {"examples": len(follow), "validation": round(follow_val, 4)}
 
     choices: list[ChoiceExample] = list(load_training("choices"))
+    common = common_words([e.text for e in acts] + [e.text for e in feelings])
+    metrics["choice_common_words"] = len(common)
     kept, held = split([e.language for e in choices], 0.1, seed)
-    probe = fit_choice(choice_batches([choices[i] for i in kept], vectors), encoder.dimension, seed)
+    probe = fit_choice(
+        choice_batches([choices[i] for i in kept], vectors, common), encoder.dimension, seed, common
+    )
     metrics["choice"] = {
         "examples": len(choices),
         "validation": choice_accuracy(probe, [choices[i] for i in held], vectors)["all"],
     }
-    choice_model = fit_choice(choice_batches(choices, vectors), encoder.dimension, seed)
+    choice_model = fit_choice(
+        choice_batches(choices, vectors, common), encoder.dimension, seed, common
+    )
 
     heads = ReadingHeads(act_model, feeling_model, follow_model, choice_model)
     heads.save(out)

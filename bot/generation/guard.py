@@ -6,7 +6,7 @@ says which of them the evidence (retrieved passages and action results) does not
 pure, deterministic and fast enough to run on every answer.
 
 The shopper's message itself is screened before anything is generated, in
-:mod:`bot.generation.screening`.
+:mod:`bot.nlu.screening`.
 
 Matching choices:
     * Numbers are compared by value: "thirty days" == "30 days" == "30-day", "$5" == "$5.00"

@@ -29,7 +29,7 @@ FloatArray = npt.NDArray[np.float32]
 MAX_POSITION = 6
 """Positions beyond this share the last position vector (few lists are longer)."""
 FORMAT = "concierge-choice-head"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _LATIN = re.compile(r"[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _MATCH_CAP = 3
@@ -61,13 +61,21 @@ def _matches(option_words: set[str], message_words: set[str]) -> int:
 
 
 def option_features(
-    message: FloatArray, message_text: str, options: FloatArray, option_texts: Sequence[str]
+    message: FloatArray,
+    message_text: str,
+    options: FloatArray,
+    option_texts: Sequence[str],
+    common: frozenset[str] = frozenset(),
 ) -> FloatArray:
-    """Per option: cosine, cosine above the options' mean, distinctive words named (0-1)."""
+    """Per option: cosine, cosine above the options' mean, distinctive words named (0-1).
+
+    ``common`` are words too frequent in shoppers' messages to name anything ("one", "the",
+    "de", "的"): learned from the training messages' document frequencies, not listed.
+    """
     cosines = options @ message
     relative = cosines - cosines.mean()
-    said = tokens(message_text)
-    words = [tokens(t) for t in option_texts]
+    said = tokens(message_text) - common
+    words = [tokens(t) - common for t in option_texts]
     lexical = []
     for i, own in enumerate(words):
         others = set().union(*(w for j, w in enumerate(words) if j != i))
@@ -89,6 +97,11 @@ class ChoiceScorer:
         none: ``(d,)``: its projection onto "none of them".
         none_weights: how the best option's lexical and relative scores lower "none".
         none_bias: a constant of the "none" score.
+        gate: ``(d + 1,)``: how much the message is about positions at all (a sigmoid of
+            the message's projection): "the second one" is, "size L/XL please" is not, so a
+            position preference learned from ordinals never decides between two options
+            that differ only in content.
+        common: words too frequent to name an option (see :func:`option_features`).
     """
 
     feature_weights: FloatArray
@@ -98,6 +111,8 @@ class ChoiceScorer:
     none: FloatArray
     none_weights: FloatArray
     none_bias: float
+    gate: FloatArray
+    common: frozenset[str]
     metadata: dict[str, object]
 
     def scores(
@@ -109,12 +124,13 @@ class ChoiceScorer:
     ) -> FloatArray:
         """Probabilities of "none" (index 0) and of each option (1..n)."""
         n = len(option_texts)
-        features = option_features(message, message_text, options, option_texts)
+        features = option_features(message, message_text, options, option_texts, self.common)
         logits = features @ self.feature_weights + self.option_bias
-        position_scores = self.positions @ message
+        positional = 1.0 / (1.0 + np.exp(-(float(self.gate[:-1] @ message) + float(self.gate[-1]))))
+        position_scores = positional * (self.positions @ message)
         for i in range(n):
             logits[i] += position_scores[min(i, MAX_POSITION - 1)]
-        logits[n - 1] += float(self.last @ message)
+        logits[n - 1] += positional * float(self.last @ message)
         none = (
             float(self.none @ message)
             + float(self.none_weights @ np.array([features[:, 2].max(), features[:, 1].max()]))
@@ -149,11 +165,17 @@ class ChoiceScorer:
                 "last": self.last,
                 "none": self.none,
                 "none_weights": self.none_weights,
+                "gate": self.gate,
                 "biases": np.array([self.option_bias, self.none_bias], dtype=np.float32),
             },
             str(folder / "weights.safetensors"),
         )
-        metadata = {**self.metadata, "format": FORMAT, "format_version": FORMAT_VERSION}
+        metadata = {
+            **self.metadata,
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "common_words": sorted(self.common),
+        }
         (folder / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
 
     @classmethod
@@ -183,5 +205,7 @@ class ChoiceScorer:
             none=weights["none"].astype(np.float32),
             none_weights=weights["none_weights"].astype(np.float32),
             none_bias=float(biases[1]),
+            gate=weights["gate"].astype(np.float32),
+            common=frozenset(str(w) for w in metadata.get("common_words", ())),
             metadata=metadata,
         )

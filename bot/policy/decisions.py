@@ -48,7 +48,18 @@ class StopForm:
 
 @dataclass(frozen=True, slots=True)
 class Handoff:
-    """Hand the conversation to a person: the session's mode becomes ``human``."""
+    """Hand the conversation to a person: the session's mode becomes ``human``.
+
+    ``reason`` is recorded with the handoff (the console shows it and analytics count it):
+    ``asked`` (the shopper asked for a person), ``offer_accepted``, ``frustration``.
+    """
+
+    reason: str = "asked"
+
+
+@dataclass(frozen=True, slots=True)
+class Empathize:
+    """Acknowledge that the shopper is frustrated or angry, before handling the request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,4 +72,14 @@ class Fallback:
     """Say that the message was not understood (counted for the handoff offer)."""
 
 
-Decision = Respond | Answer | RunForm | RunAction | StopForm | Handoff | OfferHandoff | Fallback
+Decision = (
+    Respond
+    | Answer
+    | RunForm
+    | RunAction
+    | StopForm
+    | Handoff
+    | Empathize
+    | OfferHandoff
+    | Fallback
+)

@@ -1,22 +1,26 @@
-"""The rules that turn intent + entities + session state into decisions.
+"""The rules that turn a reading of the message and the dialogue state into decisions.
 
-The policy is pure: it reads a :class:`TrackerView` and a Rasa parse result and returns
-decisions, so every rule is tested without I/O. Slot filling follows Rasa's slot mappings.
+The policy is pure: it reads the :class:`~bot.nlu.reading.Reading` of the latest message, the
+:class:`~bot.dialogue_state.DialogueState` and Rasa's :class:`TrackerView` (forms and slots)
+and returns decisions, so every rule is tested without I/O. It never reads the message's
+text: what the wording means (a request or a question, a yes, a correction, a follow-up,
+frustration) is a field of the reading, learned and measured (``models/reading``). Slot
+filling follows Rasa's slot mappings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.config import HandoffConfig, PolicyConfig
+from bot.dialogue_state import DialogueState
 from bot.domain import REQUESTED_SLOT, Event, TrackerView, slot_event
-from bot.knowledge.followup import answered_topic, looks_like_follow_up
-from bot.policy.asking import reading, reads_as_question
+from bot.nlu.reading import Reading
 from bot.policy.decisions import (
     Answer,
     Decision,
+    Empathize,
     Fallback,
     Handoff,
     OfferHandoff,
@@ -29,7 +33,13 @@ from bot.policy.flows import Flow, Flows
 from bot.policy.rasa_domain import RasaDomain
 
 # Intents that carry no topic of their own: inside a form they answer its question.
-NEUTRAL_INTENTS = frozenset({"inform", "out_of_scope", "affirm"})
+NEUTRAL_INTENTS = frozenset({"inform", "out_of_scope", "affirm", "deny"})
+CONFIRMATION_SLOT = "confirmed"
+IDENTITY_SLOTS = frozenset({"email", "customer_name", "zip_code"})
+# Flows that report on one order: a question about "it" after an order was shown is served by
+# showing that order again (its tracking, dates and items are all there).
+ORDER_REPORT_FORM = "order_status_form"
+PRODUCT_FORM = "product_info_form"
 
 
 @dataclass(frozen=True)
@@ -39,20 +49,57 @@ class Policy:
     config: PolicyConfig
     handoff: HandoffConfig
 
-    def slot_events(self, tracker: TrackerView, parse: Mapping[str, Any]) -> list[Event]:
-        """SlotSet events the message fills through the domain's slot mappings."""
-        intent = _intent(parse)
-        confidence = _confidence(parse)
-        entities: Sequence[Mapping[str, Any]] = parse.get("entities") or []
+    def confirmation_answer(self, reading: Reading, tracker: TrackerView) -> str | None:
+        """ "yes" or "no" to the summary a form is waiting on, or None (ask again).
+
+        A request at this point that starts no other flow ("ok yes, cancel it") is a yes
+        to the summary, so its probability counts for the yes. Either answer is taken only
+        when the act head gives it ``policy.confirmation_min_confidence``: a wrong yes
+        changes the shop, a wrong no throws the flow away, while asking again costs one
+        message.
+        """
+        if reading.rule in ("payload", "choice"):
+            return _yes_or_no(reading)
+        flow = self.flows.for_intent(reading.intent.name)
+        same_flow = flow.form is None or flow.form == tracker.active_loop
+        yes = reading.act_probability("affirm") + (
+            reading.act_probability("request") if same_flow else 0.0
+        )
+        no = reading.act_probability("deny")
+        bar = self.config.confirmation_min_confidence
+        if yes >= bar and yes > no:
+            return "yes"
+        if no >= bar:
+            return "no"
+        return None
+
+    def slot_events(self, tracker: TrackerView, reading: Reading) -> list[Event]:
+        """SlotSet events the message fills through the domain's slot mappings.
+
+        A ``from_intent`` mapping reads the dialogue act where the act says yes or no (at a
+        confirmation "sure, do it" is a yes whatever intent the words resemble), the intent
+        otherwise. A product or order the message refers back to ("is it waterproof?") is an
+        entity of the reading, so it fills its slot as if it had been named.
+        """
         requested = tracker.slots.get(REQUESTED_SLOT) if tracker.active_loop else None
+        if requested == CONFIRMATION_SLOT:
+            answer = self.confirmation_answer(reading, tracker)
+            intent = {"yes": "affirm", "no": "deny"}.get(answer or "", "inform")
+        else:
+            intent = _mapping_intent(reading)
         # Free text only answers the question asked, not a new topic the shopper raised.
-        text_is_answer = intent in NEUTRAL_INTENTS or confidence < self.config.switch_confidence
+        text_is_answer = (
+            intent in NEUTRAL_INTENTS
+            or reading.act in ("inform", "correction")
+            or reading.intent.confidence < self.config.switch_confidence
+        )
+        entities = reading.entities
         events: list[Event] = []
         for slot, mappings in self.domain.slots.items():
             for mapping in mappings:
                 if not mapping.applies(tracker.active_loop, requested):
                     continue
-                value: Any = None
+                value: object = None
                 if mapping.type == "from_entity":
                     value = next(
                         (e.get("value") for e in entities if e.get("entity") == mapping.entity),
@@ -61,8 +108,7 @@ class Policy:
                 elif mapping.type == "from_intent" and intent in mapping.intent:
                     value = mapping.value
                 elif mapping.type == "from_text" and mapping.conditions and text_is_answer:
-                    text = str(parse.get("text") or "").strip()
-                    value = text or None
+                    value = reading.text.strip() or None
                 if value is not None:
                     if tracker.slots.get(slot) != value:
                         events.append(slot_event(slot, value))
@@ -70,49 +116,83 @@ class Policy:
         return events
 
     def decide(
-        self, tracker: TrackerView, parse: Mapping[str, Any], filled: Sequence[Event] = ()
+        self,
+        reading: Reading,
+        state: DialogueState,
+        tracker: TrackerView,
+        filled: Sequence[Event] = (),
     ) -> list[Decision]:
         """Decisions for the shopper's latest message.
 
         Args:
+            reading: what was understood of the message.
+            state: the dialogue state before this message.
             tracker: the conversation including the latest user event and ``filled``.
-            parse: the NLU result for the latest message (Rasa parse format).
             filled: the slot events this message produced.
         """
-        intent = _intent(parse)
-        confidence = _confidence(parse)
-        text = str(parse.get("text") or "")
+        decisions = self._serve_reading(reading, state, tracker, filled)
+        if not reading.upset or reading.intent.name == "out_of_scope":
+            # Feelings are read only in a message about the shop: the heads' readings of text
+            # the intent model puts out of scope (gibberish, small talk) are noise.
+            return decisions
+        if state.upset_in_a_row >= 1:
+            # Upset twice in a row: a person takes over, whatever the request was.
+            stop = [StopForm()] if tracker.active_loop else []
+            return [Empathize(), *stop, Handoff("frustration")]
+        if not any(isinstance(d, Handoff | OfferHandoff) for d in decisions):
+            # Offered before a form's next question, so that question stays the last one
+            # asked and "yes" answers it; the offer's button stays on screen.
+            forms = [i for i, d in enumerate(decisions) if isinstance(d, RunForm)]
+            at = forms[-1] if forms else len(decisions)
+            decisions = [*decisions[:at], OfferHandoff(), *decisions[at:]]
+        return [Empathize(), *decisions]
+
+    def _serve_reading(
+        self,
+        reading: Reading,
+        state: DialogueState,
+        tracker: TrackerView,
+        filled: Sequence[Event],
+    ) -> list[Decision]:
+        intent, act = reading.intent.name, reading.act
         flow = self.flows.for_intent(intent)
         if flow.handoff or intent in self.handoff.intents:
-            return [StopForm(), Handoff()] if tracker.active_loop else [Handoff()]
-        if self._answers_handoff_offer(tracker) and intent in ("affirm", "deny"):
-            return [Handoff()] if intent == "affirm" else [Respond("utter_thanks")]
-        offered = _last_bot_metadata(tracker).get("action_offer")
-        if isinstance(offered, str) and intent in ("affirm", "deny") and not tracker.active_loop:
-            if intent == "deny":
+            return [StopForm(), Handoff("asked")] if tracker.active_loop else [Handoff("asked")]
+        yes_or_no = _yes_or_no(reading)
+        if state.offer is not None and state.offer.kind == "handoff" and yes_or_no:
+            return [Handoff("offer_accepted")] if yes_or_no == "yes" else [Respond("utter_thanks")]
+        offered = state.offer.intent if state.offer and state.offer.kind == "action" else None
+        if offered and yes_or_no and not tracker.active_loop:
+            if yes_or_no == "no":
                 return [Respond("utter_anything_else")]
-            return self._serve(self.flows.for_intent(offered), text)
+            return self._serve(self.flows.for_intent(offered), reading.text)
         if tracker.active_loop:
-            return self._inside_form(tracker, tracker.active_loop, intent, confidence, filled)
-        if intent in ("inform", "out_of_scope", "affirm", "deny"):
+            return self._inside_form(reading, state, tracker, tracker.active_loop, filled)
+        referred = self._referred(reading, state, flow)
+        if referred is not None:
+            return referred
+        if intent in NEUTRAL_INTENTS:
             resumed = self._resume(tracker, filled)
             if resumed is not None:
                 return [resumed]
-            if intent == "out_of_scope" or self._asks_after_an_answer(tracker, text):
+            if intent == "out_of_scope" or (state.topic and act == "question") or reading.follow_up:
                 # An unknown intent is answered only from a passage clearly about it. So is a
                 # question after an answer that the NLU took for a yes, no or detail ("is that
                 # free?" read as `deny`): it follows up the answer, not a question of the bot.
-                bar = self.config.unsure_answer_min_score
-                return [Answer(text, intent, min_score=bar)]
+                return [Answer(reading.text, intent, min_score=self.config.unsure_answer_min_score)]
             return [Fallback()]
-        served = self._serve(flow, text)
-        if (flow.form or flow.then) and self._asks_about(tracker, text):
+        served = self._serve(flow, reading.text)
+        # A follow-up of a knowledge answer ("and gift cards?" after a returns answer) stays
+        # with the knowledge base even when its words resemble a flow's.
+        follows_answer = reading.follow_up and state.topic_kind == "knowledge" and act != "request"
+        asks_about = self._acts_for_the_shopper(flow) and self._asks_about(reading)
+        if (flow.form or flow.then) and (asks_about or follows_answer):
             # "Can I cancel an order?" wants the rules, not the cancellation form; the form
             # starts only when the knowledge base has nothing relevant to say.
             offer = f"utter_offer_{intent}"
             return [
                 Answer(
-                    text,
+                    reading.text,
                     intent,
                     otherwise=tuple(served),
                     offer_action=offer if offer in self.domain.responses else None,
@@ -120,50 +200,89 @@ class Policy:
             ]
         return served
 
-    def _asks_after_an_answer(self, tracker: TrackerView, text: str) -> bool:
-        return bool(answered_topic(tracker).messages) and reads_as_question(text)
-
-    def _asks_about(self, tracker: TrackerView, text: str) -> bool:
-        """Whether a message on a business topic asks about it rather than for it."""
-        if not self.config.answer_questions_about_actions:
+    def _acts_for_the_shopper(self, flow: Flow) -> bool:
+        """Whether the flow acts on the shopper's own account or orders (its form asks who
+        they are): a question about it ("can I cancel an order?") wants the rules. A flow
+        that only shows the shop (a product's details) is what a question about it wants."""
+        if flow.form is None:
             return False
-        read = reading(text)
-        if read is not None:
-            return read == "question"
-        return bool(answered_topic(tracker).messages) and looks_like_follow_up(text)
+        required = self.domain.forms.get(flow.form, ())
+        return any(slot in IDENTITY_SLOTS for slot in required)
+
+    def _asks_about(self, reading: Reading) -> bool:
+        """Whether a message on a business topic asks about it (a question) or for it."""
+        return self.config.answer_questions_about_actions and reading.act == "question"
+
+    def _referred(
+        self, reading: Reading, state: DialogueState, flow: Flow
+    ) -> list[Decision] | None:
+        """A question about the product or order just discussed, served by showing it again."""
+        reference = reading.refers_to
+        if reference is None or not (flow.answers or flow.intent in NEUTRAL_INTENTS):
+            return None
+        if reference.kind == "product" and PRODUCT_FORM in self.domain.forms:
+            product_flow = self.flows.for_form(PRODUCT_FORM)
+            if product_flow is not None:
+                return [RunForm(PRODUCT_FORM, product_flow.then or "")]
+        if reference.kind == "order" and ORDER_REPORT_FORM in self.domain.forms:
+            order_flow = self.flows.for_form(ORDER_REPORT_FORM)
+            if order_flow is not None:
+                return [RunForm(ORDER_REPORT_FORM, order_flow.then or "")]
+        return None
 
     def _inside_form(
         self,
+        reading: Reading,
+        state: DialogueState,
         tracker: TrackerView,
         form: str,
-        intent: str,
-        confidence: float,
         filled: Sequence[Event],
     ) -> list[Decision]:
         form_flow = self.flows.for_form(form)
         then = form_flow.then if form_flow and form_flow.then else ""
         continue_form = RunForm(form, then)
-        if intent == "deny" and confidence >= self.config.switch_confidence:
-            if self._answers_question(tracker, form, intent):
-                # "No" to a yes/no question the form asked (a confirmation) is the form's to
-                # handle: "no, use PayPal instead" corrects a detail rather than stopping.
+        intent, act = reading.intent.name, reading.act
+        confident = reading.intent.confidence >= self.config.switch_confidence
+        flow = self.flows.for_intent(intent)
+        switching = (
+            flow.form is not None
+            and flow.form != form
+            and confident
+            and act in ("request", "correction")  # "actually, I'd rather exchange it"
+            and not any(e["name"] in self.domain.forms[form] for e in filled)
+        )
+        if tracker.slots.get(REQUESTED_SLOT) == CONFIRMATION_SLOT:
+            # At "shall I go ahead?": a yes or a no is the form's to read (a no ends the
+            # flow with nothing changed); a reason or a change goes back to the form, which
+            # reads the message and asks again; a question is answered, then asked again.
+            if switching:
+                return [StopForm(), RunForm(str(flow.form), flow.then or "")]
+            if act == "question" and reading.rule not in ("payload", "choice"):
+                # The question is about the change on the table: its flow steers retrieval.
+                about = form_flow.intent if form_flow is not None else intent
+                return [
+                    Answer(reading.text, about, min_score=self.config.unsure_answer_min_score),
+                    continue_form,
+                ]
+            return [continue_form]
+        if _yes_or_no(reading) == "no" and reading.rule != "choice":
+            if self._answers_question(tracker, form, "deny"):
                 return [continue_form]
             return [StopForm(), Respond("utter_form_stopped")]
+        if switching:
+            return [StopForm(), RunForm(str(flow.form), flow.then or "")]
         staying = (
             intent in NEUTRAL_INTENTS
-            or intent == "deny"
+            or act in ("inform", "correction", "affirm")
+            or reading.rule is not None
             or (form_flow is not None and intent == form_flow.intent)
-            or confidence < self.config.switch_confidence
+            or not confident
             or any(e["name"] in self.domain.forms[form] for e in filled)
         )
-        if staying:
+        if staying or flow.form is not None:
             return [continue_form]
-        flow = self.flows.for_intent(intent)
-        if flow.form:
-            return [StopForm(), RunForm(flow.form, flow.then or "")]
         # A digression: serve it, then come back to the question the form was asking.
-        text = str(tracker.latest_message.get("text") or "")
-        return [*self._serve(flow, text), continue_form]
+        return [*self._serve(flow, reading.text), continue_form]
 
     def _answers_question(self, tracker: TrackerView, form: str, intent: str) -> bool:
         """Whether ``intent`` answers the question asked, through a from_intent mapping."""
@@ -185,7 +304,7 @@ class Policy:
         if flow.respond:
             return [Respond(flow.respond)]
         if flow.handoff:
-            return [Handoff()]
+            return [Handoff("asked")]
         offer = flow.offer_handoff or flow.intent in self.handoff.offer_on_intents
         return [Answer(text, flow.intent, offer_handoff=offer)]
 
@@ -196,48 +315,38 @@ class Policy:
         for event in reversed(tracker.events[:-1]):
             if event.get("event") != "user":
                 continue
-            flow = self.flows.for_intent(_intent(event.get("parse_data") or {}))
+            parse = event.get("parse_data") or {}
+            flow = self.flows.for_intent(str((parse.get("intent") or {}).get("name") or ""))
             if flow.form and any(e["name"] in self.domain.forms[flow.form] for e in filled):
                 return RunForm(flow.form, flow.then or "")
             if flow.form or flow.intent not in NEUTRAL_INTENTS:
                 return None
         return None
 
-    def _answers_handoff_offer(self, tracker: TrackerView) -> bool:
-        return bool(_last_bot_metadata(tracker).get("handoff_offer"))
 
-    def fallbacks_in_a_row(self, tracker: TrackerView) -> int:
-        """How many of the bot's latest answers in a row were 'I didn't understand'."""
-        count = 0
-        for event in reversed(tracker.events):
-            if event.get("event") != "bot":
-                continue
-            if not (event.get("metadata") or {}).get("fallback"):
-                break
-            count += 1
-        return count
+def _yes_or_no(reading: Reading) -> str | None:
+    """ "yes" or "no" when the message answers a yes/no question, else None."""
+    if reading.act == "affirm" or (reading.rule == "payload" and reading.intent.name == "affirm"):
+        return "yes"
+    if reading.act == "deny" or (reading.rule == "payload" and reading.intent.name == "deny"):
+        return "no"
+    return None
 
 
-def _last_bot_metadata(tracker: TrackerView) -> Mapping[str, Any]:
-    """The metadata of the bot's latest message (offers it made are read from there)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot":
-            metadata: Mapping[str, Any] = event.get("metadata") or {}
-            return metadata
-    return {}
-
-
-def _intent(parse: Mapping[str, Any]) -> str:
-    return str((parse.get("intent") or {}).get("name") or "out_of_scope")
-
-
-def _confidence(parse: Mapping[str, Any]) -> float:
-    return float((parse.get("intent") or {}).get("confidence") or 0.0)
+def _mapping_intent(reading: Reading) -> str:
+    """The intent ``from_intent`` mappings see: a yes or no is the act's call, so an intent
+    of affirm or deny that the act does not confirm ("no, to my PayPal" is a correction) is
+    read as a plain detail."""
+    answer = _yes_or_no(reading)
+    if answer is not None:
+        return "affirm" if answer == "yes" else "deny"
+    return "inform" if reading.intent.name in ("affirm", "deny") else reading.intent.name
 
 
 __all__ = [
     "Answer",
     "Decision",
+    "Empathize",
     "Fallback",
     "Handoff",
     "OfferHandoff",

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.asking import LABELS, Labelled, load, measure
-from bot.generation.evaluation import normalize
 from bot.nlu.training_data import load_nlu_yaml
+from training.answer_evaluation import normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 SETS = {

@@ -81,7 +81,7 @@ def test_search_after_earlier_messages_searches_with_their_topic() -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["context"] == "how do I send a return back?"
-    assert report["follow_up"] is False  # not shorthand, but "free" alone means shipping
+    assert report["follow_up"] is True  # "the label" is the one of the return just explained
     assert report["answered"] is True
     assert report["hits"][0]["id"] == "returns.md#return-shipping-costs"
 

@@ -14,11 +14,13 @@ from bot.action_client import ActionResult, InMemoryActionExecutor
 from bot.app import Dialogue
 from bot.composition import retrieval_settings
 from bot.config import ROOT, Settings, load_settings
+from bot.dialogue_state import DialogueState, TurnOutcome, advance
 from bot.domain import ConversationId, IncomingMessage, TrackerView, slot_event
 from bot.errors import ActionRejected, ActionServerUnavailable
 from bot.knowledge import KnowledgeBase, Passage
-from bot.knowledge.followup import answered_topic
 from bot.nlu.encoder import Vectors
+from bot.nlu.external import ParseReader
+from bot.nlu.reading import Reading
 from bot.pipeline import Pipeline
 from bot.sessions.memory import MemorySessionStore
 
@@ -58,6 +60,33 @@ class ScriptedParser:
         }
 
 
+FOLLOW_UPS = ("what about that?",)
+
+
+class ScriptedReader:
+    """Reads with the scripted parser (acts from intents, see bot/nlu/external.py); the
+    texts in ``follow_ups`` read as follow-ups, as the trained follow-up head would."""
+
+    languages = ("en",)
+
+    def __init__(self, parser: ScriptedParser, follow_ups: Sequence[str] = FOLLOW_UPS) -> None:
+        self._reader = ParseReader(parser)
+        self._follow_ups = set(follow_ups)
+
+    async def read(
+        self,
+        text: str,
+        state: DialogueState,
+        *,
+        requested_slot: str | None = None,
+        language_hint: str | None = None,
+    ) -> Reading:
+        reading = await self._reader.read(text, state, requested_slot=requested_slot)
+        if text in self._follow_ups and state.topic:
+            return dataclasses.replace(reading, follow_up=True, act="question")
+        return reading
+
+
 @pytest.fixture
 def settings() -> Settings:
     return load_settings(ROOT / "config.yml", env={})
@@ -89,7 +118,7 @@ def make_pipeline(
     pipeline = Pipeline(
         settings=settings,
         store=store,
-        parser=parser,
+        reader=ScriptedReader(parser),
         knowledge=KnowledgeBase(passages, HashEncoder(), settings=retrieval_settings(settings)),
         actions=actions,
         domain=dialogue.domain,
@@ -269,18 +298,21 @@ async def test_a_follow_up_is_answered_from_the_previous_answers_topic(
 
 
 def test_only_the_turn_just_before_gives_a_topic() -> None:
-    def answered(text: str, topic: list[str]) -> list[dict[str, Any]]:
-        bot = {"event": "bot", "text": "…", "metadata": {"topic": topic}}
-        return [{"event": "user", "text": text}, bot, {"event": "action", "name": "action_listen"}]
-
-    current = {"event": "user", "text": "and for boots?"}
-    tracker = TrackerView.replay(
-        CID, [*answered("can I return a coat?", ["can I return a coat?"]), current]
+    view = TrackerView.replay(CID, [])
+    answered = TurnOutcome(
+        "en",
+        "can I return a coat?",
+        upset=False,
+        misunderstood=False,
+        answered_topic=("can I return a coat?",),
+        topic_kind="knowledge",
     )
-    assert answered_topic(tracker).messages == ("can I return a coat?",)
-
-    later = [*answered("a?", ["a?"]), {"event": "user", "text": "hm"}, current]
-    assert answered_topic(TrackerView.replay(CID, later)).messages == ()
-    restarted = [*answered("a?", ["a?"]), {"event": "session_started"}, current]
-    assert answered_topic(TrackerView.replay(CID, restarted)).messages == ()
-    assert answered_topic(TrackerView.replay(CID, [current])).messages == ()
+    state = advance(DialogueState(), answered, [], view)
+    assert state.topic == ("can I return a coat?",)
+    nothing = TurnOutcome("en", "hm", upset=False, misunderstood=True)
+    assert advance(state, nothing, [], view).topic == ()
+    # A new session starts without the old state (its slots are cleared).
+    restarted = TrackerView.replay(
+        CID, [slot_event("dialogue_state", state.to_slot()), {"event": "session_started"}]
+    )
+    assert DialogueState.of(restarted) == DialogueState()

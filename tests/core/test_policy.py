@@ -1,27 +1,33 @@
-"""The policy's rules on the real domain and flows, without I/O."""
+"""The policy's rules on the real domain and flows, without I/O.
+
+The policy reads a Reading (what was understood of the message) and the DialogueState; the
+tests build both directly, so each rule is checked apart from the models that feed it.
+"""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.app import Dialogue
 from bot.config import ROOT, load_settings
+from bot.dialogue_state import DialogueState, Offer
 from bot.domain import (
-    BotMessage,
     ConversationId,
     Event,
     TrackerView,
     active_loop_event,
-    bot_event,
     slot_event,
     user_event,
 )
 from bot.errors import ConfigError
+from bot.nlu.entities import make_entity
+from bot.nlu.reading import DialogueAct, Feeling, IntentGuess, Reading, Reference
 from bot.policy.decisions import (
     Answer,
+    Empathize,
     Fallback,
     Handoff,
+    OfferHandoff,
     Respond,
     RunAction,
     RunForm,
@@ -30,151 +36,231 @@ from bot.policy.decisions import (
 from bot.policy.policy import Policy
 from bot.policy.rasa_domain import RasaDomain
 
+CANCEL = RunForm("cancel_order_form", "action_cancel_order")
+ORDER_STATUS = RunForm("order_status_form", "action_order_status")
+RETURN = RunForm("return_form", "action_return_items")
+
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
     return Dialogue.from_settings(load_settings(ROOT / "config.yml", env={})).policy
 
 
-def parse(intent: str, confidence: float = 0.95, text: str = "", **entities: str) -> dict[str, Any]:
-    return {
-        "text": text or intent,
-        "intent": {"name": intent, "confidence": confidence},
-        "entities": [{"entity": k, "value": v} for k, v in entities.items()],
-    }
+def reading(
+    intent: str,
+    confidence: float = 0.95,
+    text: str = "",
+    *,
+    act: DialogueAct = "request",
+    acts: dict[DialogueAct, float] | None = None,
+    feeling: Feeling = "calm",
+    follow_up: bool = False,
+    refers_to: Reference | None = None,
+    rule: str | None = None,
+    **entities: str,
+) -> Reading:
+    ranking = tuple(sorted((acts or {act: 0.9}).items(), key=lambda a: -a[1]))
+    return Reading(
+        text=text or intent,
+        language="en",
+        intent=IntentGuess(intent, confidence),
+        ranking=(IntentGuess(intent, confidence),),
+        entities=tuple(make_entity(k, v, 0, 0) for k, v in entities.items()),
+        act=ranking[0][0],
+        act_confidence=ranking[0][1],
+        act_ranking=ranking,
+        feeling=feeling,
+        follow_up=follow_up,
+        refers_to=refers_to,
+        rule=rule,
+    )
 
 
-def tracker(*events: Event, slots: tuple[str, ...] = ()) -> TrackerView:
-    return TrackerView.replay(ConversationId("t"), events, slots)
+def tracker(*events: Event) -> TrackerView:
+    return TrackerView.replay(ConversationId("t"), events)
 
 
-def with_user(events: list[Event], p: dict[str, Any]) -> TrackerView:
-    return tracker(*events, user_event(str(p["text"]), p, "rest"))
+def with_user(events: list[Event], r: Reading) -> TrackerView:
+    return tracker(*events, user_event(r.text, r.to_rasa(), "rest"))
+
+
+def decide(
+    policy: Policy,
+    r: Reading,
+    events: list[Event] | None = None,
+    state: DialogueState | None = None,
+) -> list[object]:
+    view = with_user(events or [], r)
+    return list(policy.decide(r, state or DialogueState(), view, policy.slot_events(view, r)))
+
+
+def form(name: str, requested: str) -> list[Event]:
+    return [active_loop_event(name), slot_event("requested_slot", requested)]
 
 
 def test_track_order_starts_the_order_status_form(policy: Policy) -> None:
-    p = parse("track_order", text="where is my order?")
-    assert policy.decide(with_user([], p), p) == [
-        RunForm("order_status_form", "action_order_status")
-    ]
+    assert decide(policy, reading("track_order", text="where is my order?")) == [ORDER_STATUS]
 
 
 def test_a_flow_without_a_form_runs_its_action(policy: Policy) -> None:
-    p = parse("recommend_product", text="recommend me something")
-    assert policy.decide(with_user([], p), p) == [RunAction("action_recommend_products")]
+    r = reading("recommend_product", text="recommend me something")
+    assert decide(policy, r) == [RunAction("action_recommend_products")]
 
 
 def test_entities_fill_slots_through_mappings(policy: Policy) -> None:
-    p = parse("track_order", email="a@b.co", order_id="#1234567")
-    names = {e["name"]: e["value"] for e in policy.slot_events(with_user([], p), p)}
+    r = reading("track_order", email="a@b.co", order_id="#1234567")
+    names = {e["name"]: e["value"] for e in policy.slot_events(with_user([], r), r)}
     assert names == {"email": "a@b.co", "order_id": "#1234567"}
 
 
 def test_from_text_fills_the_requested_slot_only_for_answers(policy: Policy) -> None:
-    in_form = [
-        active_loop_event("order_status_form"),
-        slot_event("requested_slot", "customer_name"),
-    ]
-    answer = parse("inform", text="Emma Nguyen")
+    in_form = form("order_status_form", "customer_name")
+    answer = reading("inform", text="Emma Nguyen", act="inform")
     events = policy.slot_events(with_user(in_form, answer), answer)
     assert [(e["name"], e["value"]) for e in events] == [("customer_name", "Emma Nguyen")]
-    question = parse("check_refund_policy", 0.93, text="what is your refund policy?")
+    question = reading("check_refund_policy", 0.93, text="what is your refund policy?",
+                       act="question")  # fmt: skip
     assert policy.slot_events(with_user(in_form, question), question) == []
 
 
 def test_digression_inside_a_form_answers_then_resumes(policy: Policy) -> None:
-    in_form = [active_loop_event("order_status_form"), slot_event("requested_slot", "email")]
-    p = parse("check_refund_policy", 0.9, text="how do refunds work?")
-    decisions = policy.decide(with_user(in_form, p), p)
+    r = reading("check_refund_policy", 0.9, text="how do refunds work?", act="question")
+    decisions = decide(policy, r, form("order_status_form", "email"))
     assert isinstance(decisions[0], Answer)
-    assert decisions[-1] == RunForm("order_status_form", "action_order_status")
+    assert decisions[-1] == ORDER_STATUS
 
 
-def test_other_business_intent_switches_forms(policy: Policy) -> None:
-    in_form = [active_loop_event("order_status_form"), slot_event("requested_slot", "order_id")]
-    p = parse("product_info", 0.9)
-    assert policy.decide(with_user(in_form, p), p) == [
+def test_another_flow_requested_inside_a_form_switches_forms(policy: Policy) -> None:
+    r = reading("product_info", 0.9, text="tell me about the tent")
+    assert decide(policy, r, form("order_status_form", "order_id")) == [
         StopForm(),
         RunForm("product_info_form", "action_product_info"),
     ]
 
 
 def test_low_confidence_inside_a_form_stays_in_the_form(policy: Policy) -> None:
-    in_form = [active_loop_event("order_status_form"), slot_event("requested_slot", "order_id")]
-    p = parse("complaint", 0.4)
-    assert policy.decide(with_user(in_form, p), p) == [
-        RunForm("order_status_form", "action_order_status")
+    r = reading("complaint", 0.4, act="inform")
+    assert decide(policy, r, form("order_status_form", "order_id")) == [ORDER_STATUS]
+
+
+def test_no_stops_the_form(policy: Policy) -> None:
+    r = reading("deny", 0.95, text="never mind", act="deny")
+    assert decide(policy, r, form("order_status_form", "email")) == [
+        StopForm(),
+        Respond("utter_form_stopped"),
     ]
 
 
-def test_deny_stops_the_form(policy: Policy) -> None:
-    in_form = [active_loop_event("order_status_form"), slot_event("requested_slot", "email")]
-    p = parse("deny", 0.95, text="never mind")
-    assert policy.decide(with_user(in_form, p), p) == [StopForm(), Respond("utter_form_stopped")]
-
-
-def test_no_at_a_confirmation_is_the_forms_answer_not_a_stop(policy: Policy) -> None:
-    """ "No, to my PayPal" may correct a detail; the form reads it and sets confirmed=false."""
-    asking = [active_loop_event("return_form"), slot_event("requested_slot", "confirmed")]
-    p = parse("deny", 0.95, text="no, refund it to my PayPal")
-    view = with_user(asking, p)
-    assert policy.decide(view, p) == [RunForm("return_form", "action_return_items")]
-    events = policy.slot_events(view, p)
-    assert [(e["name"], e["value"]) for e in events] == [("confirmed", False)]
-
-
 def test_no_to_another_question_of_a_write_form_stops_it(policy: Policy) -> None:
-    asking = [active_loop_event("return_form"), slot_event("requested_slot", "item_ids")]
-    p = parse("deny", 0.95, text="no")
-    assert policy.decide(with_user(asking, p), p) == [StopForm(), Respond("utter_form_stopped")]
+    r = reading("deny", 0.95, text="no", act="deny")
+    assert decide(policy, r, form("return_form", "item_ids")) == [
+        StopForm(),
+        Respond("utter_form_stopped"),
+    ]
+
+
+def confirmed(policy: Policy, r: Reading, flow: str = "return_form") -> object:
+    view = with_user(form(flow, "confirmed"), r)
+    values = [e["value"] for e in policy.slot_events(view, r) if e["name"] == "confirmed"]
+    return values[0] if values else None
+
+
+def test_at_a_confirmation_a_clear_yes_or_no_is_the_forms_answer(policy: Policy) -> None:
+    yes = reading("affirm", text="yes go ahead", act="affirm")
+    no = reading("deny", text="no, leave it", act="deny")
+    assert confirmed(policy, yes) is True
+    assert confirmed(policy, no) is False
+    # Either way the form reads it: a no ends the flow with nothing changed.
+    assert decide(policy, no, form("return_form", "confirmed")) == [RETURN]
+
+
+def test_at_a_confirmation_an_unsure_yes_or_no_asks_again(policy: Policy) -> None:
+    unsure = reading("affirm", text="hmm sure i guess?", acts={"affirm": 0.45, "inform": 0.4})
+    assert confirmed(policy, unsure) is None
+    assert decide(policy, unsure, form("return_form", "confirmed")) == [RETURN]
+
+
+def test_at_a_confirmation_a_request_for_the_same_change_is_a_yes(policy: Policy) -> None:
+    go = reading("deny", text="ok yes cancel it", acts={"request": 0.52, "affirm": 0.4})
+    assert confirmed(policy, go, "cancel_order_form") is True
+
+
+def test_at_a_confirmation_a_correction_goes_back_to_the_form(policy: Policy) -> None:
+    """ "No, to my PayPal" changes a detail: the form reads it and asks again."""
+    change = reading("deny", 0.9, text="no, refund it to my PayPal", act="correction")
+    assert confirmed(policy, change) is None
+    assert decide(policy, change, form("return_form", "confirmed")) == [RETURN]
+
+
+def test_at_a_confirmation_a_question_is_answered_then_asked_again(policy: Policy) -> None:
+    question = reading("out_of_scope", 0.4, text="do I get the shipping back?", act="question")
+    decisions = decide(policy, question, form("return_form", "confirmed"))
+    assert decisions == [
+        Answer(question.text, "return_item", min_score=policy.config.unsure_answer_min_score),
+        RETURN,
+    ]
+    assert confirmed(policy, question) is None
 
 
 def test_handoff_intent_hands_off_even_inside_a_form(policy: Policy) -> None:
-    p = parse("contact_human_agent")
-    assert policy.decide(with_user([], p), p) == [Handoff()]
-    in_form = [active_loop_event("list_orders_form")]
-    assert policy.decide(with_user(in_form, p), p) == [StopForm(), Handoff()]
+    r = reading("contact_human_agent")
+    assert decide(policy, r) == [Handoff("asked")]
+    assert decide(policy, r, [active_loop_event("list_orders_form")]) == [
+        StopForm(),
+        Handoff("asked"),
+    ]
 
 
-def test_affirming_a_handoff_offer_hands_off(policy: Policy) -> None:
-    offer = bot_event(BotMessage(text="want a person?"))
-    offer["metadata"] = {"handoff_offer": True}
-    p = parse("affirm", text="yes please")
-    assert policy.decide(with_user([offer], p), p) == [Handoff()]
+def test_yes_to_a_handoff_offer_hands_off(policy: Policy) -> None:
+    r = reading("affirm", text="yes please", act="affirm")
+    assert decide(policy, r, state=DialogueState(offer=Offer("handoff"))) == [
+        Handoff("offer_accepted")
+    ]
 
 
 def test_bare_order_id_after_a_finished_flow_resumes_it(policy: Policy) -> None:
-    earlier = parse("track_order", text="where is my order")
-    history = [user_event("where is my order", earlier, "rest"), slot_event("customer_id", "u1")]
-    p = parse("inform", text="#7654321", order_id="#7654321")
-    view = with_user(history, p)
-    filled = policy.slot_events(view, p)
-    assert policy.decide(view, p, filled) == [RunForm("order_status_form", "action_order_status")]
+    earlier = reading("track_order", text="where is my order")
+    history = [user_event("where is my order", earlier.to_rasa(), "rest")]
+    r = reading("inform", text="#7654321", act="inform", order_id="#7654321")
+    assert decide(policy, r, history) == [ORDER_STATUS]
 
 
 def test_out_of_scope_answers_only_clearly_relevant_knowledge(policy: Policy) -> None:
-    p = parse("out_of_scope", 0.3, text="tell me a joke")
-    (decision,) = policy.decide(with_user([], p), p)
+    (decision,) = decide(
+        policy, reading("out_of_scope", 0.3, text="tell me a joke", act="chitchat")
+    )
     assert isinstance(decision, Answer)
     assert decision.min_score == policy.config.unsure_answer_min_score
     assert decision.min_score > policy.config.answer_min_score
-    bare = parse("inform", text="blue")
-    assert policy.decide(with_user([], bare), bare) == [Fallback()]
+    assert decide(policy, reading("inform", text="blue", act="inform")) == [Fallback()]
 
 
 def test_complaint_is_answered_with_a_handoff_offer(policy: Policy) -> None:
-    p = parse("complaint", text="this is unacceptable")
-    (decision,) = policy.decide(with_user([], p), p)
+    (decision,) = decide(policy, reading("complaint", text="the zip broke", act="inform"))
     assert isinstance(decision, Answer)
     assert decision.offer_handoff
 
 
-def test_fallbacks_in_a_row_are_counted(policy: Policy) -> None:
-    fallback = bot_event(BotMessage(text="sorry?"))
-    fallback["metadata"] = {"fallback": True}
-    ok = bot_event(BotMessage(text="answer"))
-    assert policy.fallbacks_in_a_row(tracker(ok, fallback, fallback)) == 2
-    assert policy.fallbacks_in_a_row(tracker(fallback, ok)) == 0
+def test_an_upset_message_is_acknowledged_handled_and_offered_a_person(policy: Policy) -> None:
+    r = reading("track_order", text="third time I ask, WHERE is my parcel???", feeling="angry")
+    assert decide(policy, r) == [Empathize(), OfferHandoff(), ORDER_STATUS]
+    answer = reading("delivery_period", text="why is it taking so long??", act="question",
+                     feeling="frustrated")  # fmt: skip
+    decisions = decide(policy, answer)
+    assert isinstance(decisions[0], Empathize)
+    assert isinstance(decisions[1], Answer)
+    assert decisions[-1] == OfferHandoff()
+
+
+def test_upset_twice_in_a_row_hands_over(policy: Policy) -> None:
+    r = reading("track_order", text="still nothing. useless.", feeling="angry")
+    before = DialogueState(upset_in_a_row=1)
+    assert decide(policy, r, state=before) == [Empathize(), Handoff("frustration")]
+    assert decide(policy, r, form("order_status_form", "email"), before) == [
+        Empathize(),
+        StopForm(),
+        Handoff("frustration"),
+    ]
 
 
 def test_from_intent_mapping_sets_its_value_only_where_its_conditions_hold(
@@ -185,7 +271,7 @@ def test_from_intent_mapping_sets_its_value_only_where_its_conditions_hold(
         """
 intents: [affirm, deny, cancel_order]
 slots:
-  confirmed:
+  picked:
     type: bool
     mappings:
       - type: from_intent
@@ -193,19 +279,19 @@ slots:
         value: true
         conditions:
           - active_loop: cancel_form
-            requested_slot: confirmed
+            requested_slot: picked
 forms:
   cancel_form:
-    required_slots: [confirmed]
+    required_slots: [picked]
 """,
         encoding="utf-8",
     )
     domain = RasaDomain.load(path)
     custom = Policy(domain, policy.flows, policy.config, policy.handoff)
-    asking = [active_loop_event("cancel_form"), slot_event("requested_slot", "confirmed")]
-    yes = parse("affirm", text="yes please")
+    asking = form("cancel_form", "picked")
+    yes = reading("affirm", text="yes please", act="affirm")
     assert [(e["name"], e["value"]) for e in custom.slot_events(with_user(asking, yes), yes)] == [
-        ("confirmed", True)
+        ("picked", True)
     ]
     assert custom.slot_events(with_user([], yes), yes) == []
 
@@ -219,27 +305,19 @@ def test_from_intent_mapping_needs_intent_and_value(tmp_path: Path) -> None:
         RasaDomain.load(path)
 
 
-def answered(question: str) -> list[Event]:
-    """A knowledge answer to ``question``, as the pipeline stores it (with its topic)."""
-    answer = bot_event(BotMessage(text="Returns are free for exchanges."))
-    answer["metadata"] = {"topic": [question]}
-    return [user_event(question, parse("check_refund_policy", text=question), "rest"), answer]
-
-
 def test_a_question_about_an_action_is_answered_and_otherwise_starts_it(policy: Policy) -> None:
-    question = parse("cancel_order", 0.9, text="can I cancel an order after it has shipped?")
-    form = RunForm("cancel_order_form", "action_cancel_order")
-
-    assert policy.decide(with_user([], question), question) == [
-        Answer(
-            question["text"],
-            "cancel_order",
-            otherwise=(form,),
-            offer_action="utter_offer_cancel_order",
-        )
+    text = "can I cancel an order after it has shipped?"
+    question = reading("cancel_order", 0.9, text=text, act="question")
+    assert decide(policy, question) == [
+        Answer(text, "cancel_order", otherwise=(CANCEL,), offer_action="utter_offer_cancel_order")
     ]
-    request = parse("cancel_order", 0.6, text="I want to cancel my order")
-    assert policy.decide(with_user([], request), request) == [form]
+    request = reading("cancel_order", 0.6, text="I want to cancel my order")
+    assert decide(policy, request) == [CANCEL]
+
+
+def test_a_question_about_a_product_is_what_product_info_answers(policy: Policy) -> None:
+    question = reading("product_info", text="is the tent waterproof?", act="question")
+    assert decide(policy, question) == [RunForm("product_info_form", "action_product_info")]
 
 
 def test_questions_about_actions_can_be_left_to_the_forms() -> None:
@@ -248,52 +326,51 @@ def test_questions_about_actions_can_be_left_to_the_forms() -> None:
         env={"CONCIERGE__POLICY__ANSWER_QUESTIONS_ABOUT_ACTIONS": "false"},
     )
     policy = Dialogue.from_settings(settings).policy
-    question = parse("cancel_order", 0.9, text="can I cancel an order after it has shipped?")
-
-    assert policy.decide(with_user([], question), question) == [
-        RunForm("cancel_order_form", "action_cancel_order")
-    ]
+    question = reading("cancel_order", 0.9, text="can I cancel it once shipped?", act="question")
+    assert decide(policy, question) == [CANCEL]
 
 
 def test_a_follow_up_of_an_answer_stays_with_the_knowledge_base(policy: Policy) -> None:
-    earlier = answered("how do I send a return back?")
-    shorthand = parse("recommend_product", 0.8, text="and gift cards")
-    decided = policy.decide(with_user(earlier, shorthand), shorthand)
-    assert [type(d) for d in decided] == [Answer]
-
-    # Without the answer before it, the same words are a request for recommendations.
-    assert [type(d) for d in policy.decide(with_user([], shorthand), shorthand)] == [RunAction]
+    after = DialogueState(topic=("how do I send a return back?",), topic_kind="knowledge")
+    shorthand = reading("out_of_scope", 0.4, text="and gift cards", act="question",
+                        follow_up=True)  # fmt: skip
+    assert [type(d) for d in decide(policy, shorthand, state=after)] == [Answer]
 
 
 def test_a_question_read_as_yes_or_no_after_an_answer_is_answered(policy: Policy) -> None:
-    earlier = answered("how do I send a return back?")
-    question = parse("deny", 0.55, text="is that free?")
-
-    assert policy.decide(with_user(earlier, question), question) == [
+    after = DialogueState(topic=("how do I send a return back?",), topic_kind="knowledge")
+    question = reading("deny", 0.55, text="is that free?", act="question")
+    assert decide(policy, question, state=after) == [
         Answer("is that free?", "deny", min_score=policy.config.unsure_answer_min_score)
     ]
-    assert policy.decide(with_user([], question), question) == [Fallback()]
-    no = parse("deny", 0.9, text="no")
-    assert policy.decide(with_user(earlier, no), no) == [Fallback()]
+    assert decide(policy, question) == [Fallback()]
+    no = reading("deny", 0.9, text="no", act="deny")
+    assert decide(policy, no, state=after) == [Fallback()]
 
 
-def offered(intent: str) -> list[Event]:
-    question = "can I cancel an order after it has shipped?"
-    offer = bot_event(BotMessage(text="Would you like me to cancel an order for you?"))
-    offer["metadata"] = {"action_offer": intent}
-    return [*answered(question), offer]
+def test_a_question_about_the_product_just_shown_shows_it_again(policy: Policy) -> None:
+    about = Reference("product", "Ultralight Tent 2P")
+    weight = reading("out_of_scope", 0.4, text="what does it weigh?", act="question",
+                     follow_up=True, refers_to=about, product="Ultralight Tent 2P")  # fmt: skip
+    assert decide(policy, weight) == [RunForm("product_info_form", "action_product_info")]
+    view = with_user([], weight)
+    assert ("product", "Ultralight Tent 2P") in [
+        (e["name"], e["value"]) for e in policy.slot_events(view, weight)
+    ]
+
+
+def test_a_question_about_the_order_just_shown_shows_it_again(policy: Policy) -> None:
+    about = Reference("order", "#4977043")
+    when = reading("delivery_period", text="and when does it get here?", act="question",
+                   refers_to=about, order_id="#4977043")  # fmt: skip
+    assert decide(policy, when) == [ORDER_STATUS]
 
 
 def test_yes_to_an_offered_action_starts_it_and_no_closes_it(policy: Policy) -> None:
-    yes = parse("affirm", 0.9, text="yes please")
-    assert policy.decide(with_user(offered("cancel_order"), yes), yes) == [
-        RunForm("cancel_order_form", "action_cancel_order")
-    ]
-    button = parse("cancel_order", 1.0, text="/cancel_order")
-    assert policy.decide(with_user(offered("cancel_order"), button), button) == [
-        RunForm("cancel_order_form", "action_cancel_order")
-    ]
-    no = parse("deny", 1.0, text="/deny")
-    assert policy.decide(with_user(offered("cancel_order"), no), no) == [
-        Respond("utter_anything_else")
-    ]
+    offered = DialogueState(offer=Offer("action", "cancel_order"))
+    yes = reading("affirm", 0.9, text="yes please", act="affirm")
+    assert decide(policy, yes, state=offered) == [CANCEL]
+    button = reading("cancel_order", 1.0, text="/cancel_order", rule="payload")
+    assert decide(policy, button, state=offered) == [CANCEL]
+    no = reading("deny", 1.0, text="/deny", act="deny", rule="payload")
+    assert decide(policy, no, state=offered) == [Respond("utter_anything_else")]

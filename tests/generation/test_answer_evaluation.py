@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.generation.evaluation import (
+from bot.generation.guard import GuardVerdict, check_answer
+from training.answer_evaluation import (
     AnswerCase,
     AnswerOutcome,
     AnswerReport,
@@ -20,7 +21,6 @@ from bot.generation.evaluation import (
     load_cases,
     normalize,
 )
-from bot.generation.guard import GuardVerdict, check_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 

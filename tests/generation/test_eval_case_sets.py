@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.generation.evaluation import AnswerCase, contains, load_cases, normalize
 from bot.knowledge import fill_placeholders, split_markdown
 from bot.nlu.training_data import load_nlu_yaml
+from training.answer_evaluation import AnswerCase, contains, load_cases, normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_FILE = ROOT / "data" / "eval" / "answers.yml"

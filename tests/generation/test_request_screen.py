@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.generation.screening import RequestVerdict, screen_request
+from bot.nlu.screening import RequestVerdict, screen_request
 
 DATA: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent / "injection_cases.yml").read_text(encoding="utf-8")

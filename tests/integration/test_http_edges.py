@@ -152,7 +152,9 @@ async def test_conversation_admin_api(make_client: AppClient, settings: Settings
         await client.get("/conversations/admin-1", headers=auth)
     ).json()
     assert [e["text"] for e in exported["events"] if e["event"] == "user"] == ["hi"]
-    assert exported["slots"] == {}
+    # A greeting fills nothing but the bot's own bookkeeping: the language and its state.
+    assert set(exported["slots"]) == {"language", "dialogue_state"}
+    assert exported["slots"]["language"] == "en"
     mode = await client.put("/conversations/admin-1/mode", json={"mode": "human"}, headers=auth)
     assert mode.status == 200
     bad = await client.put("/conversations/admin-1/mode", json={"mode": "robot"}, headers=auth)

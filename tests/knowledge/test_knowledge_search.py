@@ -225,9 +225,7 @@ async def test_intent_hint_adds_the_boost_to_declaring_passages(kb: KnowledgeBas
 async def test_a_follow_up_is_searched_with_the_question_it_follows(kb: KnowledgeBase) -> None:
     topic = Topic(("can I pay with paypal?",))
     alone = await kb.search("what about klarna?", k=1)
-    followed = await kb.search(
-        "what about klarna?", k=1, context=topic.context_for("what about klarna?")
-    )
+    followed = await kb.search("what about klarna?", k=1, context=topic.context(follow_up=True))
 
     assert alone[0].passage.id != "payments.md#accepted-payment-methods"
     assert followed[0].passage.id == "payments.md#accepted-payment-methods"
@@ -264,9 +262,8 @@ async def test_the_context_joins_the_query_vector_with_its_weight(
 async def test_a_topic_does_not_make_an_unrelated_message_relevant(kb: KnowledgeBase) -> None:
     topic = Topic(("how long does shipping take?",))
     message = "who won the game last night?"
-    context = topic.context_for(message)
+    context = topic.context(follow_up=False)
     assert context is not None
-    assert not context.elliptic
 
     (hit,) = await kb.search(message, k=1, context=context)
     assert hit.passage.source == "shipping.md"  # the topic pulls the ranking ...
@@ -280,7 +277,7 @@ async def test_a_topic_does_not_make_an_unrelated_message_relevant(kb: Knowledge
 
 async def test_a_topic_never_loses_an_answer_the_message_alone_gets(kb: KnowledgeBase) -> None:
     message = "how quickly do you answer on live chat?"
-    context = Topic(("whats the best way to look after a merino top?",)).context_for(message)
+    context = Topic(("whats the best way to look after a merino top?",)).context(follow_up=False)
     alone = await kb.search_relevant(message, 3, min_similarity=0.40)
     with_topic = await kb.search_relevant(message, 3, min_similarity=0.40, context=context)
 

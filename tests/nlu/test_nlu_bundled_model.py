@@ -1,4 +1,5 @@
-"""The model shipped in models/nlu loads with MiniLM and gets clear utterances right."""
+"""The model shipped in models/nlu loads with the multilingual encoder and gets clear
+utterances right, in English and in the other shipped languages."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import pytest
 import yaml
 
 from bot.nlu.classifier import IntentClassifier
-from bot.nlu.encoder import BatchingEncoder, MiniLMEncoder
+from bot.nlu.encoder import BatchingEncoder
 from bot.nlu.interpreter import Interpreter, load_interpreter
+from bot.nlu.multilingual import UseEncoder
 
 from .conftest import REPO
 
@@ -20,15 +22,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def minilm() -> MiniLMEncoder:
-    encoder = MiniLMEncoder()
+def use() -> UseEncoder:
+    encoder = UseEncoder()
     encoder.load()
     return encoder
 
 
 @pytest.fixture
-async def bundled(minilm: MiniLMEncoder) -> AsyncIterator[Interpreter]:
-    batching = BatchingEncoder(minilm)
+async def bundled(use: UseEncoder) -> AsyncIterator[Interpreter]:
+    batching = BatchingEncoder(use)
     yield load_interpreter(MODEL, CATALOG if CATALOG.exists() else None, batching)
     await batching.aclose()
 
@@ -52,6 +54,10 @@ def test_bundled_model_is_small_and_knows_the_domain_intents() -> None:
         ("what payment methods do you accept", "check_payment_methods"),
         ("can you recommend a warm jacket for winter hiking", "recommend_product"),
         ("what's the weather going to be like tomorrow", "out_of_scope"),
+        ("¿dónde está mi pedido?", "track_order"),
+        ("ich möchte meine Bestellung stornieren", "cancel_order"),
+        ("je voudrais retourner ces chaussures", "return_item"),
+        ("我想和人工客服说话", "contact_human_agent"),
     ],
 )
 async def test_clear_utterances(bundled: Interpreter, text: str, intent: str) -> None:

@@ -133,8 +133,11 @@ async def test_only_entities_while_a_slot_is_requested_is_inform(
 
 
 def test_only_entities_helper() -> None:
+    """A bare answer is its entities and at most three other words, in any language."""
     assert only_entities("it's #4821937", [make_entity("order_id", "#4821937", 5, 13)])
-    assert not only_entities("cancel #4821937", [make_entity("order_id", "#4821937", 7, 15)])
+    assert only_entities("订单号 #5422823", [make_entity("order_id", "#5422823", 4, 12)])
+    request = "please cancel the one I placed #4821937"
+    assert not only_entities(request, [make_entity("order_id", "#4821937", 31, 39)])
     assert not only_entities("hello", [])
 
 

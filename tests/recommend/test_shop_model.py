@@ -49,7 +49,7 @@ def test_a_trained_shop_model_predicts_the_next_purchase(tmp_path: Path) -> None
     )  # fmt: skip
     (first,) = recommender.recommend(["p2", "p3"], "", k=1)
     assert first.product.product_id == "p4"
-    assert first.reason == "Often the next buy of shoppers with orders like yours"
+    assert first.reason == "Often bought next by shoppers like you"
 
 
 def test_no_model_folder_means_no_sequence_signal(tmp_path: Path) -> None:

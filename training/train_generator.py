@@ -11,15 +11,15 @@ import argparse
 import json
 import logging
 import random
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import ROOT, Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from bot.generation.training_data import ChatExample, Retrieved
     from bot.nlu.encoder import TextEncoder
 
@@ -248,3 +248,22 @@ def retrieve(settings: Settings, encoder: TextEncoder, texts: Sequence[str]) -> 
             await batcher.aclose()
 
     return asyncio.run(search_all())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bot train-generator [options]``."""
+    from bot.config import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m bot train-generator", description=__doc__)
+    parser.add_argument("--config", type=Path, default=None, help="config file (config.yml)")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    if not args.bitext.exists():
+        print(f"error: {args.bitext} not found (pass --bitext)", file=sys.stderr)
+        return 1
+    run(load_settings(args.config), args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

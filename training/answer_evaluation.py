@@ -41,7 +41,16 @@ Guard = Callable[[str, Sequence[str]], GuardVerdict]
 _ANSWERED = frozenset({"generated", "passage"})
 _DECLINED = frozenset({"handoff", "deflected", "fallback"})
 _EXPECTS: dict[object, Expect] = {"answer": "answer", "handoff": "handoff", "deflect": "deflect"}
-_FIELDS = ("id", "before", "question", "expect", "must_include", "must_not_include", "source")
+_FIELDS = (
+    "id",
+    "before",
+    "question",
+    "expect",
+    "must_include",
+    "must_not_include",
+    "source",
+    "language",
+)
 _STRAIGHTEN = str.maketrans(
     {**dict.fromkeys("‘’‚‛′", "'"), **dict.fromkeys("“”„‟″", '"'), **dict.fromkeys("‐‑‒–—―−", "-")}
 )
