@@ -23,8 +23,8 @@ What it measures:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import asyncio
+import dataclasses
 import json
 import platform
 import random
@@ -41,9 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.nlu.classifier import HeadConfig, IntentClassifier, fit_head  # noqa: E402
 from bot.nlu.encoder import BatchingEncoder  # noqa: E402
-from bot.nlu.multilingual import UseEncoder  # noqa: E402
 from bot.nlu.evaluation import score_intents, stratified_split  # noqa: E402
 from bot.nlu.interpreter import DEFAULT_THRESHOLD, OUT_OF_SCOPE, load_interpreter  # noqa: E402
+from bot.nlu.multilingual import UseEncoder  # noqa: E402
 from bot.nlu.train import BITEXT_PER_INTENT, embed, sample_per_intent  # noqa: E402
 from bot.nlu.training_data import Example, load_bitext_csv, load_nlu_yaml  # noqa: E402
 from bot.stats import percentile  # noqa: E402

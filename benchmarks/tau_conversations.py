@@ -12,6 +12,11 @@ this process (``bot.action_inprocess``) so that each task can have its own shop.
     python benchmarks/tau_conversations.py                      # the 20 dev tasks
     python benchmarks/tau_conversations.py --split train --limit 100
     python benchmarks/tau_conversations.py --transcripts benchmarks/results/tau_transcripts
+    python benchmarks/tau_conversations.py --style all        # every wording style, per style
+    python benchmarks/tau_conversations.py --style terse --style chatty
+
+``--style`` words the same tasks as one of the styles of ``benchmarks/tau_wordings.yml``
+(written by a helper who never saw the bot's parser); ``own`` is the project's own shopper.
 
 Prints a table and writes JSON (default ``benchmarks/results/tau_conversations_<split>.json``).
 """
@@ -34,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
-from tau_shopper import WRITE_ACTIONS, ScriptedShopper, build_shopper  # noqa: E402
+from tau_shopper import WRITE_ACTIONS, ScriptedShopper, Style, build_shopper, load_styles  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from actions.base import install_shop_backend  # noqa: E402
@@ -121,10 +126,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     encoder = MiniLMEncoder()
     encoder.load()
     settings = tau_settings(tau_dir)
+    styles: dict[str, Style | None] = {"own": None, **load_styles()}
+    chosen = list(styles) if "all" in args.style else (args.style or ["own"])
+    unknown = [name for name in chosen if name not in styles]
+    if unknown:
+        raise SystemExit(f"unknown style(s) {unknown}; known: {', '.join(styles)}")
     results = []
     if args.transcripts:
         args.transcripts.mkdir(parents=True, exist_ok=True)
-    for task in tqdm(tasks, desc=f"tau-bench {args.split}", unit="task"):
+    runs = [(name, task) for name in chosen for task in tasks]
+    for name, task in tqdm(runs, desc=f"tau-bench {args.split}", unit="task"):
         shop = base_shop.copy()
         install_shop_backend(shop)
         store = MemorySessionStore()
@@ -137,8 +148,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         try:
             async with TestClient(TestServer(app)) as client:
-                shopper = build_shopper(task, users, orders, products)
-                sender = f"tau-{args.split}-{task['index']}"
+                shopper = build_shopper(task, users, orders, products, styles[name])
+                sender = f"tau-{args.split}-{name}-{task['index']}"
                 transcript, ending = await play(client, store, sender, shopper)
             final_hash = hasher.hash(shop)
         finally:
@@ -147,6 +158,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         expected = gold[task["index"]]["data_hash"]
         results.append(
             {
+                "style": name,
                 "index": task["index"],
                 "writes": [a["name"] for a in task["actions"] if a["name"] in WRITE_ACTIONS],
                 "passed": final_hash == expected,
@@ -156,7 +168,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
         if args.transcripts:
-            path = args.transcripts / f"{args.split}-{task['index']:03d}.json"
+            path = args.transcripts / f"{args.split}-{name}-{task['index']:03d}.json"
             path.write_text(json.dumps({**results[-1], "transcript": transcript}, indent=1))
     base_shop.close()
     return summarise(args.split, results)
@@ -168,8 +180,12 @@ def summarise(split: str, results: list[dict[str, Any]]) -> dict[str, Any]:
         for name in set(result["writes"]) or {"(no write)"}:
             by_action.setdefault(name, []).append(result["passed"])
     seconds = [r["seconds"] for r in results]
+    by_style: dict[str, list[bool]] = {}
+    for result in results:
+        by_style.setdefault(result["style"], []).append(result["passed"])
     return {
         "split": split,
+        "by_style": {k: {"tasks": len(v), "passed": sum(v)} for k, v in by_style.items()},
         "tasks": len(results),
         "passed": sum(r["passed"] for r in results),
         "pass_rate": sum(r["passed"] for r in results) / len(results) if results else 0.0,
@@ -187,12 +203,16 @@ def print_table(summary: dict[str, Any]) -> None:
         f"{summary['shopper_turns_mean']:.1f} shopper messages and "
         f"{summary['seconds_per_task_mean']:.2f} s per task"
     )
-    print(f"{'write action in task':34} {'tasks':>6} {'passed':>7}")
+    print(f"{'wording style':34} {'tasks':>6} {'passed':>7} {'rate':>7}")
+    for name, row in summary["by_style"].items():
+        rate = 100 * row["passed"] / row["tasks"] if row["tasks"] else 0.0
+        print(f"{name:34} {row['tasks']:>6} {row['passed']:>7} {rate:>6.1f}%")
+    print(f"\n{'write action in task':34} {'tasks':>6} {'passed':>7}")
     for name, row in summary["by_action"].items():
         print(f"{name:34} {row['tasks']:>6} {row['passed']:>7}")
     failed = [r for r in summary["results"] if not r["passed"]]
     if failed:
-        print("failed: " + ", ".join(f"{r['index']} ({r['ending']})" for r in failed))
+        print("failed: " + ", ".join(f"{r['style']}:{r['index']} ({r['ending']})" for r in failed))
 
 
 def main() -> int:
@@ -202,6 +222,12 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N tasks")
     parser.add_argument("--json", type=Path, default=None, help="where to write the results")
     parser.add_argument("--transcripts", type=Path, default=None, help="folder for transcripts")
+    parser.add_argument(
+        "--style",
+        action="append",
+        default=[],
+        help="wording style (own, a name in benchmarks/tau_wordings.yml, or all); repeatable",
+    )
     args = parser.parse_args()
     if not (args.data / "orders.json").is_file():
         print(f"tau-bench retail data not found at {args.data}", file=sys.stderr)

@@ -1,5 +1,10 @@
 """A scripted shopper for tau-bench retail tasks: what to say, built from the task's gold actions.
 
+The words come from a wording style: the project's own (``style=None``, below), or one of the
+styles in ``benchmarks/tau_wordings.yml``, written by someone who never saw the bot's parser
+(plain, terse, chatty, formal, non-native, storyteller, all-in-one, step-by-step, impatient),
+so that the same tasks are asked the way different people would ask them.
+
 tau-bench's tasks are written for a simulated user (an LLM reading the task's instruction).
 Here the shopper is scripted instead: each gold write action becomes one request, opened in
 plain words ("I want to return the Gaming Mouse (black, optical, wired) from order #W7273336,
@@ -14,7 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+WORDINGS = Path(__file__).resolve().parent / "tau_wordings.yml"
 
 WRITE_ACTIONS = frozenset(
     {
@@ -133,13 +143,23 @@ def variant_words(products: Mapping[str, Any], product_id: str, item_id: str) ->
     return f"I'd like it in {options_words(variant['options'])}"
 
 
+def load_styles(path: Path = WORDINGS) -> dict[str, Style]:
+    """The wording styles of ``benchmarks/tau_wordings.yml`` by name."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(s["name"]): Style(s) for s in raw["styles"]}
+
+
 def build_shopper(
     task: Mapping[str, Any],
     users: Mapping[str, Any],
     orders: Mapping[str, Any],
     products: Mapping[str, Any],
+    style: Style | None = None,
 ) -> ScriptedShopper:
-    """The shopper of one tau-bench task, from its user and its gold write actions."""
+    """The shopper of one tau-bench task, from its user and its gold write actions, worded in
+    ``style`` (the project's own wording when None)."""
+    if style is not None:
+        return style.shopper(task, users, orders, products)
     user = users[task["user_id"]]
     name = f"{user['name']['first_name']} {user['name']['last_name']}"
     if "email" in str(task.get("instruction", "")).lower():
@@ -202,3 +222,154 @@ def _request(
     verb = "exchange" if action == "exchange_delivered_order_items" else "change"
     opener = f"I want to {verb} {items} in order {order_id}."
     return Request(action, opener, answers, new_options)
+
+
+class Style:
+    """One wording style of ``benchmarks/tau_wordings.yml``: templates around the task's facts."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self.name = str(spec["name"])
+        self.spec = spec
+
+    def _t(self, key: str, **values: Any) -> str:
+        return str(self.spec[key]).format(**values)
+
+    def options(self, options: Mapping[str, Any]) -> str:
+        parts = [
+            self._t("size_option", value=v)
+            if k.lower() == "size"
+            else self._t("option", key=k, value=v)
+            for k, v in options.items()
+        ]
+        return str(self.spec["options_join"]).join(parts)
+
+    def _join(self, named: Sequence[str]) -> str:
+        if len(named) == 1:
+            return named[0]
+        if len(named) == 2:
+            return self._t("items_two", first=named[0], second=named[1])
+        return self._t("items_many", all_but_last=", ".join(named[:-1]), last=named[-1])
+
+    def items(self, order: Mapping[str, Any], item_ids: Sequence[str]) -> str:
+        everything = sorted(i["item_id"] for i in order["items"])
+        if self.spec.get("all_items") and sorted(item_ids) == everything and len(everything) > 1:
+            return str(self.spec["all_items"])
+        by_id = {item["item_id"]: item for item in order["items"]}
+        named = [
+            self._t("item", name=by_id[i]["name"], options=self.options(by_id[i]["options"]))
+            for i in item_ids
+            if i in by_id
+        ]
+        return self._join(named)
+
+    def method(self, user: Mapping[str, Any], method_id: str) -> str:
+        method = user["payment_methods"].get(method_id) or {}
+        source = method.get("source", "")
+        if source == "paypal":
+            return self._t("method_paypal")
+        if source == "gift_card":
+            return self._t("method_gift_card")
+        brand = str(method.get("brand", "credit")).capitalize()
+        return self._t("method_card", brand=brand, last_four=method.get("last_four", ""))
+
+    def address(self, fields: Mapping[str, Any]) -> str:
+        values = {k: fields.get(k, "") for k in ("address1", "address2", "city", "state", "zip")}
+        key = "address" if str(values["address2"]).strip() else "address_no_line2"
+        return self._t(key, **values)
+
+    def shopper(
+        self,
+        task: Mapping[str, Any],
+        users: Mapping[str, Any],
+        orders: Mapping[str, Any],
+        products: Mapping[str, Any],
+    ) -> ScriptedShopper:
+        user = users[task["user_id"]]
+        first, last = user["name"]["first_name"], user["name"]["last_name"]
+        if "email" in str(task.get("instruction", "")).lower():
+            identity = self._t("identity_email", email=user["email"])
+        else:
+            identity = self._t(
+                "identity_name", first_name=first, last_name=last, zip=user["address"]["zip"]
+            )
+        requests = [
+            self._request(action["name"], action["kwargs"], user, orders, products)
+            for action in task["actions"]
+            if action["name"] in WRITE_ACTIONS
+        ]
+        return ScriptedShopper(identity=identity, requests=requests)
+
+    def _request(
+        self,
+        action: str,
+        kwargs: Mapping[str, Any],
+        user: Mapping[str, Any],
+        orders: Mapping[str, Any],
+        products: Mapping[str, Any],
+    ) -> Request:
+        openers, answers_spec = self.spec["openers"], self.spec["answers"]
+        confirmed = str(answers_spec["confirmed"])
+        if action == "modify_user_address":
+            line = self.address(kwargs)
+            answers = {"new_address": answers_spec["new_address"].format(address=line)}
+            return Request(action, openers[action].format(address=line),
+                           {**answers, "confirmed": confirmed})  # fmt: skip
+        order_id = str(kwargs["order_id"])
+        order = orders[order_id]
+        answers: dict[str, str] = {
+            "order_id": answers_spec["order_id"].format(order_id=order_id),
+            "confirmed": confirmed,
+        }
+        if action == "cancel_pending_order":
+            key = (
+                "reason_no_longer_needed"
+                if kwargs["reason"] == "no longer needed"
+                else ("reason_ordered_by_mistake")
+            )
+            reason = self._t(key)
+            answers["cancel_reason"] = answers_spec["cancel_reason"].format(reason=reason)
+            return Request(
+                action, openers[action].format(order_id=order_id, reason=reason), answers
+            )
+        if action == "modify_pending_order_address":
+            line = self.address(kwargs)
+            answers["new_address"] = answers_spec["new_address"].format(address=line)
+            return Request(action, openers[action].format(order_id=order_id, address=line), answers)
+        method = self.method(user, str(kwargs["payment_method_id"]))
+        answers["payment_method_id"] = answers_spec["payment_method_id"].format(method=method)
+        if action == "modify_pending_order_payment":
+            return Request(
+                action, openers[action].format(order_id=order_id, method=method), answers
+            )
+        item_ids = [str(i) for i in kwargs["item_ids"]]
+        items = self.items(order, item_ids)
+        answers["item_ids"] = answers_spec["item_ids"].format(items=items)
+        if action == "return_delivered_order_items":
+            opener = openers[action].format(order_id=order_id, items=items, method=method)
+            return Request(action, opener, answers)
+        by_id = {item["item_id"]: item for item in order["items"]}
+        new_options: dict[str, str] = {}
+        named_variants = []
+        for old, new in zip(item_ids, kwargs["new_item_ids"], strict=True):
+            if old not in by_id:
+                continue
+            product = products[by_id[old]["product_id"]]
+            options = self.options(product["variants"][str(new)]["options"])
+            named_variants.append(f"{product['name']} in {options}")
+            new_options[old] = (
+                self._t("same_variant")
+                if old == str(new)
+                else self._t("variant", name=product["name"], options=options)
+            )
+        with_variants = (
+            "exchange_with_variants"
+            if action == "exchange_delivered_order_items"
+            else "modify_with_variants"
+        )
+        if with_variants in openers:
+            opener = openers[with_variants].format(
+                order_id=order_id, items=items, variants=self._join(named_variants)
+            )
+        else:
+            opener = openers[action].format(order_id=order_id, items=items)
+        return Request(action, opener, answers, new_options)

@@ -106,7 +106,9 @@ def build_parts(
         reading_batcher,
         ReadingHeads.load(settings.path(nlu.reading_dir)),
         detector,
-        ReadingSettings(choice_min=nlu.choice_min, follow_up_min=nlu.follow_up_min),
+        ReadingSettings(
+            choice_min=nlu.choice_min, follow_up_min=nlu.follow_up_min, upset_min=nlu.upset_min
+        ),
     )
     vector_cache = None
     if settings.knowledge.cache_dir and encoder is None:

@@ -128,11 +128,15 @@ class NLUConfig:
     follow_up_min: float = field(
         default=0.5, metadata={"help": "probability that makes a message a follow-up"}
     )
+    upset_min: float = field(
+        default=0.65,
+        metadata={"help": "probability of frustrated or angry that makes a message upset"},
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError("nlu.threshold", "must be between 0 and 1")
-        for key in ("choice_min", "follow_up_min"):
+        for key in ("choice_min", "follow_up_min", "upset_min"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ConfigError(f"nlu.{key}", "must be between 0 and 1")
         if not self.languages:
@@ -157,6 +161,16 @@ class PolicyConfig:
     switch_confidence: float = field(
         default=0.7, metadata={"help": "confidence needed to leave a form for another topic"}
     )
+    request_min_confidence: float = field(
+        default=0.9,
+        metadata={"help": "a request the act head is less sure of is answered first, its "
+                  "flow offered; 0 = act on every request"},
+    )  # fmt: skip
+    show_min_confidence: float = field(
+        default=0.9,
+        metadata={"help": "intent confidence at which a flow that only shows the shop "
+                  "(recommendations) runs before the knowledge base is asked"},
+    )  # fmt: skip
     confirmation_min_confidence: float = field(
         default=0.6,
         metadata={"help": "a yes or no to 'shall I go ahead?' needs this act probability"},
@@ -217,15 +231,15 @@ class KnowledgeConfig:
         metadata={"help": "passage vectors kept between starts; empty = embed at every start"},
     )
     multilingual_answer_min_score: float = field(
-        default=0.35,
+        default=0.15,
         metadata={"help": "answer bar for questions in another language (multilingual encoder)"},
     )
     multilingual_unsure_min_score: float = field(
-        default=0.45,
+        default=0.20,
         metadata={"help": "the same when the intent is unknown"},
     )
     multilingual_question_match: float = field(
-        default=0.7,
+        default=0.55,
         metadata={"help": "an example question this near (multilingual encoder) makes its "
                   "section relevant; above 1 = never"},
     )  # fmt: skip

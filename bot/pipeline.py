@@ -259,6 +259,12 @@ class Pipeline:
             return source, decision.min_score or policy.answer_min_score
         return source, source.bars.unsure if decision.min_score is not None else source.bars.answer
 
+    @staticmethod
+    def _retrieval_intent(decision: Answer, context: FollowUpContext | None) -> str | None:
+        """The intent that steers retrieval: none for a follow-up, whose own words ("and if
+        it's been 6 weeks?") say little of its topic; the topic beside it says more."""
+        return None if context is not None and context.elliptic else decision.intent
+
     async def _answer(self, decision: Answer, turn: Turn) -> None:
         source, min_score = self._source(decision, turn)
         context, next_topic = self._topic(decision, turn)
@@ -270,7 +276,7 @@ class Pipeline:
             decision.query,
             self._settings.knowledge.top_k,
             min_similarity=min_score,
-            intent=decision.intent,
+            intent=self._retrieval_intent(decision, context),
             context=context,
         )
         if not hits:
@@ -315,7 +321,7 @@ class Pipeline:
         assert self._answerer is not None
         result = await self._answerer.answer(
             decision.query,
-            intent=decision.intent,
+            intent=self._retrieval_intent(decision, context),
             history=recent_turns(turn.tracker, skip_last_user=True),
             facts=known_facts(turn.tracker),
             sink=turn.sink,

@@ -62,7 +62,7 @@ async def route(parts: Parts, question: str, topic: Sequence[str]) -> Route:
     """The reading and the real policy's first decision for ``question`` after ``topic``."""
     from bot.dialogue_state import DialogueState
     from bot.domain import ConversationId, TrackerView, user_event
-    from bot.policy.decisions import Answer, Fallback, Handoff, OfferHandoff, StopForm
+    from bot.policy.decisions import Answer, Empathize, Fallback, Handoff, OfferHandoff, StopForm
 
     state = DialogueState(topic=tuple(topic), topic_kind="knowledge" if topic else None)
     reading = await parts.reader.read(question, state)
@@ -73,7 +73,7 @@ async def route(parts: Parts, question: str, topic: Sequence[str]) -> Route:
     tracker = TrackerView.replay(ConversationId("search"), events, slots)
     policy = parts.dialogue.policy
     decisions = policy.decide(reading, state, tracker, policy.slot_events(tracker, reading))
-    first = next((d for d in decisions if not isinstance(d, OfferHandoff)), Fallback())
+    first = next((d for d in decisions if not isinstance(d, OfferHandoff | Empathize)), Fallback())
     intent = reading.intent.name
     match first:
         case Answer():
@@ -105,8 +105,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         context = topic.context(follow_up=routed.follow_up)
         policy = settings.policy
         bar = policy.unsure_answer_min_score if routed.unsure else policy.answer_min_score
+        intent = None if routed.follow_up else (routed.intent or None)
         explained = await parts.knowledge.explain(
-            args.text, args.k, intent=routed.intent or None, context=context, min_similarity=bar
+            args.text, args.k, intent=intent, context=context, min_similarity=bar
         )
     finally:
         for close in parts.lifecycle.closers:

@@ -62,7 +62,7 @@ class ReadingSettings:
 
     choice_min: float = 0.5
     follow_up_min: float = 0.5
-    upset_min: float = 0.5
+    upset_min: float = 0.65
 
 
 class Understander:

@@ -185,8 +185,7 @@ class Policy:
         # A follow-up of a knowledge answer ("and gift cards?" after a returns answer) stays
         # with the knowledge base even when its words resemble a flow's.
         follows_answer = reading.follow_up and state.topic_kind == "knowledge" and act != "request"
-        asks_about = self._acts_for_the_shopper(flow) and self._asks_about(reading)
-        if (flow.form or flow.then) and (asks_about or follows_answer):
+        if (flow.form or flow.then) and (self._asks_about(reading, flow) or follows_answer):
             # "Can I cancel an order?" wants the rules, not the cancellation form; the form
             # starts only when the knowledge base has nothing relevant to say.
             offer = f"utter_offer_{intent}"
@@ -200,18 +199,40 @@ class Policy:
             ]
         return served
 
-    def _acts_for_the_shopper(self, flow: Flow) -> bool:
-        """Whether the flow acts on the shopper's own account or orders (its form asks who
-        they are): a question about it ("can I cancel an order?") wants the rules. A flow
-        that only shows the shop (a product's details) is what a question about it wants."""
-        if flow.form is None:
-            return False
-        required = self.domain.forms.get(flow.form, ())
-        return any(slot in IDENTITY_SLOTS for slot in required)
+    def _asks_about(self, reading: Reading, flow: Flow) -> bool:
+        """Whether the knowledge base should answer a message on a flow's topic first.
 
-    def _asks_about(self, reading: Reading) -> bool:
-        """Whether a message on a business topic asks about it (a question) or for it."""
-        return self.config.answer_questions_about_actions and reading.act == "question"
+        For a flow that acts on the shopper's own orders or account (its form asks who they
+        are), a question wants the rules ("can I cancel an order?"), and so does a request the
+        act head is not sure of against a question (``policy.request_min_confidence``) unless
+        it names the shopper's order or email: starting a form asks for an email out of the
+        blue, while answering first leaves the flow one tap away (the offer). A flow that only
+        shows the shop (recommendations, a product's details) is what a question about it
+        wants, when the intent model is sure of it (``policy.show_min_confidence``) or a
+        product is named; otherwise the pages answer first, and the flow runs when they have
+        nothing.
+        """
+        if not self.config.answer_questions_about_actions or reading.rule == "payload":
+            return False
+        if self._acts_for_the_shopper(flow):
+            if reading.act == "question":
+                return True
+            if reading.act != "request":
+                return False
+            own = any(reading.entity(name) is not None for name in ("order_id", "email"))
+            # Between the two readings that matter here: the share of "request" against
+            # "question" (mass on other acts, a "correction" say, says nothing of this).
+            request = reading.act_probability("request")
+            share = request / max(request + reading.act_probability("question"), 1e-9)
+            return not own and share < self.config.request_min_confidence
+        if flow.form == PRODUCT_FORM and reading.entity("product") is not None:
+            return False
+        return reading.intent.confidence < self.config.show_min_confidence
+
+    def _acts_for_the_shopper(self, flow: Flow) -> bool:
+        """Whether the flow's form asks who the shopper is (it acts on their orders)."""
+        required = self.domain.forms.get(flow.form or "", ())
+        return any(slot in IDENTITY_SLOTS for slot in required)
 
     def _referred(
         self, reading: Reading, state: DialogueState, flow: Flow

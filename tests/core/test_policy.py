@@ -315,9 +315,29 @@ def test_a_question_about_an_action_is_answered_and_otherwise_starts_it(policy: 
     assert decide(policy, request) == [CANCEL]
 
 
-def test_a_question_about_a_product_is_what_product_info_answers(policy: Policy) -> None:
-    question = reading("product_info", text="is the tent waterproof?", act="question")
-    assert decide(policy, question) == [RunForm("product_info_form", "action_product_info")]
+def test_a_question_about_a_named_product_is_what_product_info_answers(policy: Policy) -> None:
+    product = RunForm("product_info_form", "action_product_info")
+    named = reading("product_info", text="is the Ultralight Tent 2P waterproof?", act="question",
+                    product="Ultralight Tent 2P")  # fmt: skip
+    assert decide(policy, named) == [product]
+    # Without a product named and with an intent model unsure of it, the shop's pages answer
+    # first (care, warranty, sizing); the product flow runs when they have nothing.
+    general = reading("product_info", 0.6, text="is my backpack strap covered if it rips?",
+                      act="question")  # fmt: skip
+    assert decide(policy, general) == [Answer(general.text, "product_info", otherwise=(product,))]
+
+
+def test_a_request_the_act_head_is_unsure_of_is_answered_first(policy: Policy) -> None:
+    unsure = reading("cancel_order", text="the order is pending and I changed my mind",
+                     acts={"request": 0.6, "question": 0.35, "inform": 0.05})  # fmt: skip
+    assert decide(policy, unsure) == [
+        Answer(unsure.text, "cancel_order", otherwise=(CANCEL,),
+               offer_action="utter_offer_cancel_order")
+    ]  # fmt: skip
+    # ... unless it names the shopper's own order: then it is theirs to act on.
+    own = reading("cancel_order", text="the order #1234567 is pending, I changed my mind",
+                  acts={"request": 0.6, "question": 0.35}, order_id="#1234567")  # fmt: skip
+    assert decide(policy, own) == [CANCEL]
 
 
 def test_questions_about_actions_can_be_left_to_the_forms() -> None:

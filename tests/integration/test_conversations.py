@@ -204,7 +204,7 @@ async def test_my_order_inside_a_question_about_the_rules_is_answered(
     # The ask comes after the context: a request, so the exchange form starts.
     started = texts(
         await say(
-            client, "f5", "the boots pinch at the toes, could you exchange them for a half size up?"
+            client, "f5", "the boots pinch at the toes, I want to exchange them for a half size up"
         )
     )
     assert "email address on your account" in started

@@ -22,7 +22,7 @@ pytestmark = [
 
 
 async def test_first_dev_tasks_end_with_the_gold_database() -> None:
-    args = argparse.Namespace(data=TAU_DIR, split="dev", limit=6, transcripts=None)
+    args = argparse.Namespace(data=TAU_DIR, split="dev", limit=6, transcripts=None, style=[])
     summary = await run(args)
     failed = [(r["index"], r["ending"]) for r in summary["results"] if not r["passed"]]
     assert failed == []
