@@ -26,6 +26,12 @@ from typing import Any, get_type_hints
 import yaml
 
 from bot.channels.settings import ChannelsConfig
+from bot.console.settings import (
+    ConsoleConfig,
+    HandoffRule,
+    SupportHours,
+    check_mode,
+)
 from bot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -302,6 +308,33 @@ class HandoffConfig:
     offer_on_intents: tuple[str, ...] = field(
         default=("complaint",), metadata={"help": "intents answered with a person offered"}
     )
+    # Each trigger below is recorded as the handoff's reason; "offer" asks first, "off" never.
+    on_misunderstood: str = field(
+        default="offer",
+        metadata={
+            "help": "after policy.fallbacks_before_handoff_offer misunderstood turns in a row"
+        },
+    )
+    on_frustration: str = field(
+        default="handoff", metadata={"help": "the shopper is upset twice in a row"}
+    )
+    on_unanswerable: str = field(
+        default="offer", metadata={"help": "the answer guard found no answer in the shop's pages"}
+    )
+    on_action_failure: str = field(
+        default="offer", metadata={"help": "an action failed (the shop's systems did not answer)"}
+    )
+    rules: tuple[HandoffRule, ...] = field(
+        default=(), metadata={"help": "shop rules that hand off at once (reason, intents, amount)"}
+    )
+    hours: SupportHours = field(
+        default_factory=SupportHours,
+        metadata={"help": "support hours: outside them the shopper is told when to expect a reply"},
+    )
+
+    def __post_init__(self) -> None:
+        for key in ("on_misunderstood", "on_frustration", "on_unanswerable", "on_action_failure"):
+            check_mode(f"handoff.{key}", getattr(self, key))
 
 
 @dataclass(frozen=True)
@@ -455,6 +488,7 @@ class Settings:
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     widget: WidgetConfig = field(default_factory=WidgetConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
     @property
     def language_dir(self) -> Path:
