@@ -49,6 +49,7 @@ from bot.composition import build_app  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.domain import ConversationId, TrackerView  # noqa: E402
 from bot.nlu.encoder import CachedEncoder, MiniLMEncoder  # noqa: E402
+from bot.nlu.multilingual import UseEncoder  # noqa: E402
 from bot.sessions.memory import MemorySessionStore  # noqa: E402
 
 logging.getLogger("rasa_sdk").setLevel(logging.ERROR)  # "Skipping validation for ..." per turn
@@ -125,6 +126,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     hasher = DataHasher()
     encoder = MiniLMEncoder()
     encoder.load()
+    # One multilingual encoder for every task's app (an app per task keeps each shop apart).
+    reading_encoder = UseEncoder()
+    reading_encoder.load()
     settings = tau_settings(tau_dir)
     styles: dict[str, Style | None] = {"own": None, **load_styles()}
     chosen = list(styles) if "all" in args.style else (args.style or ["own"])
@@ -142,6 +146,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         app = build_app(
             settings,
             encoder=CachedEncoder(encoder),
+            reading_encoder=reading_encoder,
             store=store,
             actions=InProcessActionExecutor("actions"),
         )

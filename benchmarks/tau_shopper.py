@@ -231,8 +231,8 @@ class Style:
         self.name = str(spec["name"])
         self.spec = spec
 
-    def _t(self, key: str, **values: Any) -> str:
-        return str(self.spec[key]).format(**values)
+    def _t(self, template: str, /, **values: Any) -> str:
+        return str(self.spec[template]).format(**values)
 
     def options(self, options: Mapping[str, Any]) -> str:
         parts = [

@@ -323,7 +323,8 @@ def train(out: Path, seed: int) -> dict[str, Any]:
     metrics["follow_up"] = {"examples": len(follow), "validation": round(follow_val, 4)}
 
     choices: list[ChoiceExample] = list(load_training("choices"))
-    common = common_words([e.text for e in acts] + [e.text for e in feelings])
+    texts = [e.text for e in acts] + [e.text for e in feelings] + [e.text for e in choices]
+    common = common_words(texts)
     metrics["choice_common_words"] = len(common)
     kept, held = split([e.language for e in choices], 0.1, seed)
     probe = fit_choice(

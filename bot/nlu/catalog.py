@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -28,6 +28,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9']*")
 _GENERIC_TEXT = "the a an and of for with in men mens women womens kids unisex pack set size color"
 _GENERIC = frozenset(_GENERIC_TEXT.split())
 _COLOUR = frozenset({"color", "colour", "lens", "flavor", "flavour", "pattern"})
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _SMALL_SIZE = re.compile(r"^(?:X{0,3}[SML]|XX?L|\d{1,2}(?:\.5)?)$", re.IGNORECASE)
 
 
@@ -84,6 +85,36 @@ def load_catalog(path: Path) -> Catalog:
     return Catalog.of(products)
 
 
+def load_glossary(language_dir: Path, languages: Sequence[str]) -> dict[str, str]:
+    """How shoppers name the catalog's option values in the shop's other languages.
+
+    Reads ``<language_dir>/<code>/catalog.yml`` (``options: {black: [noir, noire], ...}``) for
+    each language that has one: a shop's own glossary, as its catalog is its own.
+
+    Raises:
+        ConfigError: a glossary file is not YAML of that shape.
+    """
+    import yaml
+
+    glossary: dict[str, str] = {}
+    for code in languages:
+        path = language_dir / code / "catalog.yml"
+        if not path.is_file():
+            continue
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError("nlu.catalog", f"{path} is not valid YAML: {exc}") from exc
+        options = raw.get("options") if isinstance(raw, dict) else None
+        if not isinstance(options, dict):
+            raise ConfigError("nlu.catalog", f"{path} needs an `options` mapping")
+        for value, words in options.items():
+            for word in words if isinstance(words, list) else [words]:
+                if isinstance(word, str) and word.strip():
+                    glossary[word.strip()] = str(value)
+    return glossary
+
+
 def _options(item: dict[str, Any]) -> Iterator[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     sources: list[Any] = [item.get("options")]
@@ -123,8 +154,16 @@ class _Phrase:
 class CatalogExtractor:
     """Finds ``product`` and ``product_option`` entities; call it like a function."""
 
-    def __init__(self, catalog: Catalog, *, min_token_similarity: float = 0.8) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        min_token_similarity: float = 0.8,
+        glossary: Mapping[str, str] | None = None,
+    ) -> None:
         self._catalog = catalog
+        # How shoppers of the shop's other languages name its option values ("noir" -> black).
+        self._glossary = {word.lower(): value for word, value in (glossary or {}).items()}
         self._min_similarity = min_token_similarity
         self._phrases = _phrases(catalog)
         # Every word of a match must be similar to the text, the first one included, so only
@@ -160,6 +199,8 @@ class CatalogExtractor:
         values = {**self._sizes, **self._colours}
         for product in products:
             values.update(self._options_of.get(product["value"], {}))
+        known = {v.lower() for v in values.values()}
+        values.update({w: v for w, v in self._glossary.items() if v.lower() in known})
         return products + self._option_values(text, values)
 
     def _products(
@@ -218,7 +259,9 @@ class CatalogExtractor:
         found: list[RasaEntity] = []
         # Longer values first so "sky blue" is taken before "blue".
         for value_lower, value in sorted(values.items(), key=lambda kv: -len(kv[0])):
-            pattern = r"(?<![\w-])" + re.escape(value_lower) + r"(?![\w-])"
+            pattern = re.escape(value_lower)
+            if not _CJK.search(value_lower):  # CJK scripts have no spaces between words
+                pattern = r"(?<![\w-])" + pattern + r"(?![\w-])"
             for m in re.finditer(pattern, text, re.IGNORECASE):
                 needs_context = _SMALL_SIZE.match(value) or value_lower in self._sizes
                 if needs_context and not _size_context(text, m.start(), m.group()):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -255,6 +256,7 @@ def load_interpreter(
     encoder: BatchingEncoder,
     *,
     threshold: float = DEFAULT_THRESHOLD,
+    glossary: Mapping[str, str] | None = None,
 ) -> Interpreter:
     """Loads the intent head and the catalog and wires an :class:`Interpreter` (blocking I/O).
 
@@ -263,6 +265,7 @@ def load_interpreter(
         catalog_path: The shop's ``products.json``; ``None`` disables product entities.
         encoder: The shared batching encoder (not closed by the interpreter).
         threshold: Confidence below which the intent becomes ``out_of_scope``.
+        glossary: other languages' words for the catalog's option values ("noir" -> black).
 
     Raises:
         ModelNotTrained: If the model folder is missing or corrupt.
@@ -270,5 +273,9 @@ def load_interpreter(
             model was trained for an encoder of another dimension.
     """
     classifier = IntentClassifier.load(model_dir)
-    catalog = CatalogExtractor(load_catalog(catalog_path)) if catalog_path is not None else None
+    catalog = (
+        CatalogExtractor(load_catalog(catalog_path), glossary=glossary)
+        if catalog_path is not None
+        else None
+    )
     return Interpreter(encoder, classifier, EntityExtractor(catalog), threshold=threshold)

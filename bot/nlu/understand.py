@@ -12,12 +12,14 @@ order or topic last discussed. The policy gets the result and never reads the te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.dialogue_state import DialogueState, Option
+from bot.nlu.choice import tokens
 from bot.nlu.encoder import BatchingEncoder
 from bot.nlu.entities import make_entity
 from bot.nlu.heads import FloatArray, ReadingHeads, best, pair_features
@@ -30,6 +32,8 @@ from bot.nlu.screening import screen_request
 _YES_NO_PAYLOADS = ("/affirm", "/deny", "/contact_human_agent")
 _PAYLOAD_ACTS: dict[str, DialogueAct] = {"affirm": "affirm", "deny": "deny", "inform": "inform"}
 _ASKING_ACTS = ("question", "request")
+# Acts with which a reply can pick an offered option without naming its words.
+_PICKING_ACTS = ("inform", "correction", "request")
 # Intents that are about one product, or about one of the shopper's orders: a message with
 # one of them that names no product (order) means the one last discussed.
 PRODUCT_INTENTS = frozenset({"product_info"})
@@ -170,18 +174,23 @@ class Understander:
         options = [o for o in offered if not o.payload.startswith(_YES_NO_PAYLOADS)]
         if len(options) < 1 or reading.screening is not None or reading.rule == "inform":
             return None
+        # The catalog's words it names (a glossary maps "noir" to black), as whole words.
         named = [
-            text[e["start"] : e["end"]].casefold()
+            re.compile(rf"(?<![\w/]){re.escape(str(e['value']))}(?![\w/])", re.IGNORECASE)
             for e in reading.entities
             if e["entity"] in ("product", "product_option") and e["end"] > e["start"]
         ]
-        fitting = [o for o in options if named and all(n in o.title.casefold() for n in named)]
+        fitting = [o for o in options if named and all(n.search(o.title) for n in named)]
         if len(fitting) > 1:
             # The shop's words it names fit several options ("L/XL" of two colours): the
             # form reads the details itself rather than guess among them.
             return None
         if fitting:
             option, probability = fitting[0], 1.0
+        elif reading.act not in _PICKING_ACTS:
+            # "yes, that's fine" or a question at a list of payment methods picks none of them
+            # unless it names one.
+            return None
         else:
             vectors = np.stack([await self._vector(o.title) for o in options])
             pick, probability = self._heads.choice.pick(
@@ -190,6 +199,8 @@ class Understander:
             if pick == 0 or probability < self._settings.choice_min:
                 return None
             option = options[pick - 1]
+            if self._contradicts(text, option, options):
+                return None
         chosen = parse_payload(option.payload)
         if chosen is None:
             return None
@@ -202,6 +213,15 @@ class Understander:
             refers_to=Reference("option", option.payload, probability),
             rule="choice",
         )
+
+    def _contradicts(self, text: str, option: Option, options: Sequence[Option]) -> bool:
+        """Whether the message names words of the other options that the pick lacks ("plain"
+        when the pick says "custom"): it then means an option not on screen, or another one,
+        and the form, which knows every variant, reads it instead of a near miss."""
+        common = self._heads.choice.common
+        said = tokens(text) - common
+        offered = set().union(*(tokens(o.title) for o in options)) - common
+        return bool((said & offered) - tokens(option.title))
 
     async def _vector(self, text: str) -> FloatArray:
         if not text.strip():
