@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from bot.errors import ConfigError
 from bot.nlu.catalog import CatalogExtractor, load_catalog
+from bot.nlu.choice import tokens
 from bot.nlu.classifier import IntentClassifier
 from bot.nlu.encoder import BatchingEncoder
 from bot.nlu.entities import EntityExtractor, RasaEntity, make_entity
@@ -180,6 +181,15 @@ class Interpreter:
     def intents(self) -> tuple[str, ...]:
         """Intents the model knows."""
         return self._classifier.intents
+
+    @property
+    def catalog_words(self) -> frozenset[str]:
+        """The words of the shop's product names and option values (empty without a catalog)."""
+        catalog = self._extractor.catalog
+        if not isinstance(catalog, CatalogExtractor):
+            return frozenset()
+        names = [p.name for p in catalog.catalog.products]
+        return frozenset().union(*(tokens(t) for t in (*names, *catalog.catalog.option_values)))
 
     async def parse(self, text: str, *, requested_slot: str | None = None) -> ParseResult:
         """Understands one message.

@@ -41,6 +41,7 @@ ORDER_INTENTS = frozenset(
     {
         "track_order",
         "delivery_period",
+        "delivery_options",
         "cancel_order",
         "change_order",
         "change_shipping_address",
@@ -89,6 +90,7 @@ class Understander:
         settings: ReadingSettings = ReadingSettings(),
     ) -> None:
         self.interpreter = interpreter
+        self._catalog_words = interpreter.catalog_words
         self._encoder = encoder
         self._heads = heads
         self._detector = detector
@@ -126,6 +128,10 @@ class Understander:
         message = await self._encoder.encode_one(text)
         context = await self._vector(state.last_prompt)
         act, act_p, act_probabilities = best(self._heads.act, pair_features(message, context))
+        if requested_slot is not None and act == "inform":
+            # An answer to the bot's question (an address, a name, a size) says little of the
+            # language the shopper speaks ("118 State St, Madison" in a French conversation).
+            language = current or language
         act_ranking = sorted(
             (
                 (_act(label), float(p))
@@ -199,8 +205,8 @@ class Understander:
             if pick == 0 or probability < self._settings.choice_min:
                 return None
             option = options[pick - 1]
-            if self._contradicts(text, option, options):
-                return None
+        if self._contradicts(text, option, options):
+            return None
         chosen = parse_payload(option.payload)
         if chosen is None:
             return None
@@ -215,13 +221,14 @@ class Understander:
         )
 
     def _contradicts(self, text: str, option: Option, options: Sequence[Option]) -> bool:
-        """Whether the message names words of the other options that the pick lacks ("plain"
-        when the pick says "custom"): it then means an option not on screen, or another one,
-        and the form, which knows every variant, reads it instead of a near miss."""
+        """Whether the message names words of the other options, or of the shop's catalog,
+        that the pick lacks ("plain" when the pick says "custom", "stainless steel" when it
+        says "glass"): it then means an option not on screen, or another one, and the form,
+        which knows every variant, reads it instead of taking a near miss."""
         common = self._heads.choice.common
         said = tokens(text) - common
-        offered = set().union(*(tokens(o.title) for o in options)) - common
-        return bool((said & offered) - tokens(option.title))
+        offered = set().union(*(tokens(o.title) for o in options)) | self._catalog_words
+        return bool((said & (offered - common)) - tokens(option.title))
 
     async def _vector(self, text: str) -> FloatArray:
         if not text.strip():
