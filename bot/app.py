@@ -13,23 +13,38 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import http_api
+from bot import http_api, openapi
 from bot.action_client import ActionExecutor
-from bot.appkeys import ACTIONS, OUTBOUND, PIPELINE, READY, SETTINGS, STATS, STORE, TURNS
+from bot.appkeys import (
+    ACTIONS,
+    OUTBOUND,
+    PIPELINE,
+    RATE_LIMITS,
+    READY,
+    SETTINGS,
+    STATS,
+    STORE,
+    TURNS,
+)
 from bot.channels.background import ConversationTasks
 from bot.channels.base import InputChannel
 from bot.channels.messaging import outbound_client
 from bot.channels.registry import messaging_channels
 from bot.channels.rest import RestChannel
+from bot.channels.rest_limits import RestRateLimits
 from bot.channels.stream import StreamChannel
 from bot.channels.webchat import WebChatChannel
 from bot.config import Settings
+from bot.console.service import ConsoleFactory, install
 from bot.generation.answerer import GroundedAnswerer
 from bot.http_errors import error_middleware
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.languages import KnowledgeByLanguage
 from bot.nlu.external import ParseReader, RasaParser
-from bot.pipeline import Pipeline, Reader
+from bot.observability.metrics import Metrics
+from bot.observability.observers import MeteredActions, MeteredPipeline, ObservedSessionStore
+from bot.observability.wiring import install_metrics
+from bot.pipeline import Reader
 from bot.policy.flows import Flows
 from bot.policy.policy import Policy
 from bot.policy.rasa_domain import RasaDomain
@@ -77,6 +92,8 @@ def create_app(
     answerer: GroundedAnswerer | None = None,
     parser: RasaParser | None = None,
     languages: KnowledgeByLanguage | None = None,
+    console: ConsoleFactory | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
     """Builds the bot's web application.
 
@@ -93,6 +110,8 @@ def create_app(
         channels: input channels; REST, streaming and the widget's socket when empty.
         answerer: generative answers (None: answers are the best retrieved passage).
         languages: the knowledge of each language the shop speaks (None: ``knowledge`` for all).
+        console: builds the agent console (bot/console/) around the store (None: no console).
+        metrics: the Prometheus registry the parts record into (None: a new one), /metrics.
     """
     app = web.Application(
         client_max_size=settings.server.max_body_bytes, middlewares=[error_middleware]
@@ -105,23 +124,36 @@ def create_app(
     turns = ConversationTasks(max_pending=settings.channels.max_pending_turns)
     outbound = outbound_client(settings.channels)
     app[TURNS], app[OUTBOUND] = turns, outbound
+    metrics = metrics or Metrics()
+    app[RATE_LIMITS] = RestRateLimits(settings.server.rate_limit)
+    desk = None
+    if console is not None:
+        # The console records every append for analytics and queues handoffs.
+        parts = console(settings, store, outbound)
+        store = app[STORE] = parts.sessions
+        desk = parts.desk
+        install(parts, app)
     app[STATS] = lambda: {
         **lifecycle.stats(),
         "outbound": outbound.counters.to_dict(),
         "background_turns": turns.stats(),
     }
-    app[PIPELINE] = Pipeline(
+    # Measured: each turn by channel, its intents and handoffs, every action call.
+    app[PIPELINE] = MeteredPipeline(
+        metrics=metrics,
         settings=settings,
-        store=store,
+        store=ObservedSessionStore(store, metrics),
         reader=_reader(reader, parser),
         knowledge=knowledge,
-        actions=actions,
+        actions=MeteredActions(actions, metrics),
         domain=dialogue.domain,
         policy=dialogue.policy,
         answerer=answerer,
         languages=languages,
+        desk=desk,
     )
     app.add_routes(http_api.routes())
+    app.add_routes(openapi.routes())
     for channel in messaging_channels(settings):  # Telegram, WhatsApp when enabled
         app.add_routes(channel.routes())
 
@@ -136,6 +168,7 @@ def create_app(
     serving = tuple(channels) or (RestChannel(), StreamChannel(), WebChatChannel())
     for channel in serving:
         app.add_routes(channel.routes())
+    install_metrics(app, metrics, turns=turns, outbound=outbound, channels=serving)
 
     async def close_channels(app: web.Application) -> None:
         for channel in serving:

@@ -1,4 +1,5 @@
-"""Command line: ``python -m bot run|chat|train|parse|search|config|actions|telegram``.
+"""Command line: ``python -m bot run|chat|train|parse|search|config|actions|telegram|agents|
+console``.
 
 No logic here.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib
 import json
 import logging
@@ -15,9 +17,14 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ROOT, Settings, describe, load_settings
 from bot.errors import ConciergeError
+from bot.observability.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.action_server_process import ActionServerProcess
 
 log = logging.getLogger("bot")
 
@@ -59,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings(args.config)
+        configure_logging(settings.logging, verbose=args.verbose)
         if args.command == "config":
             print(describe(settings), end="")
             return 0
@@ -122,6 +130,10 @@ def _parser() -> argparse.ArgumentParser:
     from bot.channels.telegram_cli import add_arguments as add_telegram_arguments
 
     add_telegram_arguments(telegram)
+    from bot.console.cli import add_agent_arguments, add_console_arguments
+
+    add_agent_arguments(sub.add_parser("agents", help="support agent accounts (add, list …)"))
+    add_console_arguments(sub.add_parser("console", help="the agent console's database"))
     sub.add_parser("config", help="print the effective settings")
     sub.add_parser("actions", help="run only the rasa-sdk action server")
     return parser
@@ -130,20 +142,21 @@ def _parser() -> argparse.ArgumentParser:
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.action_server_process import ActionServerProcess
+    from bot.appkeys import EMBEDDED_ACTIONS
     from bot.composition import build_app
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     action_server = None
+    embedded = None
     if settings.action_server.embedded and not args.no_actions:
-        action_server = ActionServerProcess(
-            settings.action_server.url,
-            cwd=ROOT,
-            env=settings.shop_store.environment(settings),
-        )
-        await action_server.start()
-    runner = web.AppRunner(build_app(settings), access_log=None)
+        action_server = _action_server(settings)
+        embedded = await action_server.start()
+        settings = _talking_to(settings, embedded.url)
+    app = build_app(settings)
+    if embedded is not None:
+        app[EMBEDDED_ACTIONS] = embedded  # GET /ready names it
+    runner = web.AppRunner(app, access_log=None)
     try:
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
@@ -165,21 +178,16 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.action_server_process import ActionServerProcess
     from bot.composition import build_parts
     from bot.domain import ConversationId, IncomingMessage
     from bot.pipeline import Pipeline
 
     logging.getLogger().setLevel(logging.WARNING)
-    parts = build_parts(settings)
     action_server = None
     if settings.action_server.embedded and not args.no_actions:
-        action_server = ActionServerProcess(
-            settings.action_server.url,
-            cwd=ROOT,
-            env=settings.shop_store.environment(settings),
-        )
-        await action_server.start()
+        action_server = _action_server(settings)
+        settings = _talking_to(settings, (await action_server.start()).url)
+    parts = build_parts(settings)
     pipeline = Pipeline(
         settings=settings,
         store=parts.store,
@@ -266,8 +274,34 @@ def _train(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _action_server(settings: Settings) -> ActionServerProcess:
+    from bot.action_server_process import ActionServerProcess
+
+    return ActionServerProcess(
+        settings.action_server.url,
+        cwd=ROOT,
+        env=settings.shop_store.environment(settings),
+        pick_free_port=settings.action_server.pick_free_port,
+    )
+
+
+def _talking_to(settings: Settings, url: str) -> Settings:
+    """``settings`` with the action client pointed at the server that was started."""
+    return dataclasses.replace(
+        settings, action_server=dataclasses.replace(settings.action_server, url=url)
+    )
+
+
 def _run_action_server(settings: Settings) -> int:
+    from bot import ports
+
     port = settings.action_server.url.rsplit(":", 1)[-1].split("/")[0]
+    if port.isdigit() and not ports.is_free("0.0.0.0", int(port)):
+        print(
+            f"error: port {port} is already taken by {ports.describe_holders(int(port))}",
+            file=sys.stderr,
+        )
+        return 1
     os.chdir(ROOT)
     os.environ.update(settings.shop_store.environment(settings))
     os.execv(
@@ -289,8 +323,22 @@ async def _telegram(settings: Settings, args: argparse.Namespace) -> int:
     return await run(settings, args)
 
 
+async def _agents(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console.cli import run_agents
+
+    return await run_agents(settings, args)
+
+
+async def _console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console.cli import run_console
+
+    return await run_console(settings, args)
+
+
 _COMMANDS = {
     "run": _serve,
+    "agents": _agents,
+    "console": _console,
     "chat": _chat,
     "parse": _parse,
     "search": _search,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.action_client import ActionExecutor, HttpActionExecutor
 from bot.app import Dialogue, Hook, Lifecycle, create_app
 from bot.config import Settings
+from bot.console.service import build_console
 from bot.generation.answerer import AnswerSettings, GroundedAnswerer
 from bot.generation.backend import TextGenerator
 from bot.generation.factory import create_generator
@@ -27,6 +28,8 @@ from bot.nlu.interpreter import load_interpreter
 from bot.nlu.language import LanguageDetector
 from bot.nlu.multilingual import UseEncoder
 from bot.nlu.understand import ReadingSettings, Understander
+from bot.observability.metrics import Metrics
+from bot.observability.observers import TimedGenerator
 from bot.retry import Backoff
 from bot.sessions import create_session_store
 from bot.sessions.base import SessionStore
@@ -43,6 +46,8 @@ class Parts:
     lifecycle: Lifecycle
     answerer: GroundedAnswerer | None = None
     languages: KnowledgeByLanguage | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    """The app's Prometheus registry; the generator is timed into it."""
 
     def app_kwargs(self) -> dict[str, Any]:
         return {
@@ -54,6 +59,7 @@ class Parts:
             "lifecycle": self.lifecycle,
             "answerer": self.answerer,
             "languages": self.languages,
+            "metrics": self.metrics,
         }
 
 
@@ -161,9 +167,11 @@ def build_parts(
     ]
     closers: list[Hook] = [batcher.aclose, reading_batcher.aclose]
     answerer = None
+    metrics = Metrics()
     if generator is None and settings.generator.enabled:
         generator = create_generator(settings)
     if generator is not None:
+        generator = TimedGenerator(generator, metrics)  # model latency in /metrics
         config = settings.generator
         answerer = GroundedAnswerer(
             knowledge,
@@ -196,6 +204,7 @@ def build_parts(
         lifecycle,
         answerer,
         languages,
+        metrics,
     )
 
 
@@ -229,4 +238,5 @@ def knowledge_by_language(
 
 def build_app(settings: Settings, **overrides: Any) -> web.Application:
     parts = build_parts(settings, **overrides)
-    return create_app(settings, **parts.app_kwargs())
+    console = build_console if settings.console.enabled else None
+    return create_app(settings, **parts.app_kwargs(), console=console)

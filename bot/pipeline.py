@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from bot.action_client import ActionExecutor
 from bot.config import Settings
+from bot.console.triggers import HandoffDesk, agent_connected, matching_rule, trigger_mode
 from bot.dialogue_state import LANGUAGE_SLOT, STATE_SLOT, DialogueState, TurnOutcome, advance
 from bot.domain import (
     ACTION_LISTEN,
@@ -93,8 +94,10 @@ class Pipeline:
         policy: Policy,
         answerer: GroundedAnswerer | None = None,
         languages: KnowledgeByLanguage | None = None,
+        desk: HandoffDesk | None = None,
     ) -> None:
         self._settings = settings
+        self._desk = desk
         self._languages = languages
         self._answerer = answerer
         self._store = store
@@ -142,13 +145,24 @@ class Pipeline:
                 # A person has the conversation: the message is kept for them, not read.
                 turn.add(user_event(message.text, {"text": message.text}, message.channel,
                                     **dict(message.metadata)))  # fmt: skip
-                self._respond(turn, "utter_in_handoff")
+                if not agent_connected(history):
+                    # Still in the queue: the shopper hears that someone will come. Once a
+                    # person has joined, the bot says nothing at all.
+                    self._respond(turn, "utter_in_handoff")
             else:
                 await self._bot_turn(message, turn)
+                if turn.handoff and self._desk is not None:
+                    notice = await self._desk.away_notice(turn.language)
+                    if notice:
+                        turn.say(BotMessage(text=notice), handoff_notice=True)
             turn.add(action_event(ACTION_LISTEN))
             await self._store.append(cid, turn.new_events)
             if turn.handoff:
                 await self._store.set_mode(cid, "human")
+                if self._desk is not None:
+                    await self._desk.queued(cid, reason=turn.handoff_reason or "asked",
+                                            channel=message.channel,
+                                            language=turn.language)  # fmt: skip
         return turn.messages
 
     async def _bot_turn(self, message: IncomingMessage, turn: Turn) -> None:
@@ -176,7 +190,13 @@ class Pipeline:
         else:
             turn.pending_slots = self._policy.slot_events(turn.tracker, reading)
             filled = list(turn.pending_slots)
-            for decision in self._policy.decide(reading, state, turn.tracker, filled):
+            rule = matching_rule(self._settings.handoff, reading.intent.name, reading.text)
+            decisions = (
+                [Handoff(rule.reason)]  # a shop rule: a person decides, not the bot
+                if rule is not None
+                else self._policy.decide(reading, state, turn.tracker, filled)
+            )
+            for decision in decisions:
                 await self._carry_out(decision, turn)
             turn.flush_slots()
         report = next((_REPORTS[name] for name in reversed(turn.ran) if name in _REPORTS), None)
@@ -219,9 +239,7 @@ class Pipeline:
                 self._respond(turn, "utter_empathy", empathy=True)
                 turn.empathized = True
             case Handoff(reason=reason):
-                turn.add(action_event("action_handoff"))
-                self._respond(turn, "utter_handoff", handoff_reason=reason)
-                turn.handoff, turn.handoff_reason = True, reason
+                self._escalate(turn, reason)
             case OfferHandoff():
                 self._respond(turn, "utter_offer_handoff", handoff_offer=True)
             case Fallback():
@@ -232,11 +250,21 @@ class Pipeline:
         turn.add(action_event(name))
         turn.say(self._domain.render(name, values, language=turn.language), **metadata)
 
+    def _escalate(self, turn: Turn, reason: str) -> None:
+        """A handoff trigger fired: hand off, offer a person, or nothing (``handoff.on_*``)."""
+        mode = trigger_mode(self._settings.handoff, reason)
+        if mode == "handoff" and not turn.handoff:
+            turn.add(action_event("action_handoff"))
+            self._respond(turn, "utter_handoff", handoff_reason=reason)
+            turn.handoff, turn.handoff_reason = True, reason
+        elif mode == "offer":
+            self._respond(turn, "utter_offer_handoff", handoff_offer=True)
+
     def _fallback(self, turn: Turn) -> None:
         in_a_row = DialogueState.of(turn.tracker).misunderstood_in_a_row + 1
         self._respond(turn, "utter_default", fallback=True)
         if in_a_row >= self._settings.policy.fallbacks_before_handoff_offer:
-            self._respond(turn, "utter_offer_handoff", handoff_offer=True)
+            self._escalate(turn, "misunderstood")
 
     def _topic(self, decision: Answer, turn: Turn) -> tuple[FollowUpContext | None, list[str]]:
         """What the question is searched with beside itself, and the topic after the answer.
@@ -350,7 +378,7 @@ class Pipeline:
         turn.say(BotMessage(text=result.text), **metadata)
         turn.answered_topic = tuple(next_topic)
         if result.offer_handoff and not decision.offer_handoff:
-            self._respond(turn, "utter_offer_handoff", handoff_offer=True)
+            self._escalate(turn, "unanswerable")
         self._offer_after_answer(decision, turn)
 
     async def _run_form(self, form: str, then: str, turn: Turn) -> None:
@@ -426,7 +454,11 @@ class Pipeline:
             log.error("action %s is not registered on the action server (configuration)", name)
         else:
             log.warning("action server failed for %s: %s", name, exc)
-        self._respond(turn, "utter_action_failed", handoff_offer=True)
+        mode = trigger_mode(self._settings.handoff, "action_failed")
+        # The apology itself offers a person (its button); "handoff" also hands off at once.
+        self._respond(turn, "utter_action_failed", handoff_offer=mode == "offer")
+        if mode == "handoff":
+            self._escalate(turn, "action_failed")
 
     def _message_from_action(self, response: Mapping[str, Any], turn: Turn) -> BotMessage | None:
         template = response.get("response") or response.get("template")

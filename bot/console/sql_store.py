@@ -309,6 +309,13 @@ class SqlConsoleStore(ConsoleStore):
         )
         return [_handoff(row) for row in rows]
 
+    async def handoffs_since(self, since: float) -> list[Handoff]:
+        rows = await self._fetch(
+            f"SELECT {_HANDOFF_COLUMNS} FROM handoffs WHERE created >= :since ORDER BY created, id",
+            {"since": since},
+        )
+        return [_handoff(row) for row in rows]
+
     async def handoffs_of(self, conversation_id: str) -> list[Handoff]:
         rows = await self._fetch(
             f"SELECT {_HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = :cid "

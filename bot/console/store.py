@@ -274,6 +274,10 @@ class ConsoleStore(abc.ABC):
         """Handoffs in these statuses, oldest first (the queue's order)."""
 
     @abc.abstractmethod
+    async def handoffs_since(self, since: float) -> list[Handoff]:
+        """Handoffs queued from ``since`` on, any status, oldest first (for analytics)."""
+
+    @abc.abstractmethod
     async def handoffs_of(self, conversation_id: str) -> list[Handoff]:
         """Every handoff of the conversation, oldest first."""
 
