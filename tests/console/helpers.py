@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -32,8 +33,12 @@ CONSOLE_SCRIPT = {
 PASSWORD = "correct horse battery"
 
 
-def console_settings(database: str, **console: Any) -> Settings:
-    base = load_settings(ROOT / "config.yml", env={"CONCIERGE__POLICY__ANSWER_MIN_SCORE": "0.1"})
+def console_settings(
+    database: str, env: Mapping[str, str] | None = None, **console: Any
+) -> Settings:
+    """Test settings: the console on ``database``, support hours always open."""
+    variables = {"CONCIERGE__POLICY__ANSWER_MIN_SCORE": "0.1", **(env or {})}
+    base = load_settings(ROOT / "config.yml", env=variables)
     hours = dataclasses.replace(
         base.handoff.hours, days=("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
         open="00:00", close="23:59",
