@@ -8,9 +8,12 @@ from typing import Any
 from aiohttp import web
 
 from bot.action_client import ActionExecutor
+from bot.action_server_process import EmbeddedActionServer
 from bot.channels.background import ConversationTasks
 from bot.channels.outbound import OutboundClient
+from bot.channels.rest_limits import RestRateLimits
 from bot.config import Settings
+from bot.observability.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.sessions.base import SessionStore
 
@@ -24,3 +27,9 @@ TURNS = web.AppKey("turns", ConversationTasks)
 """Turns run after their webhook was acknowledged (messaging apps), in order per conversation."""
 OUTBOUND = web.AppKey("outbound", OutboundClient)
 """The one client replies to messaging platforms go through."""
+METRICS = web.AppKey("metrics", Metrics)
+"""The application's Prometheus metrics (GET /metrics)."""
+RATE_LIMITS = web.AppKey("rate_limits", RestRateLimits)
+"""Per-sender and per-address buckets of the REST endpoints."""
+EMBEDDED_ACTIONS = web.AppKey("embedded_actions", EmbeddedActionServer)
+"""The action server `bot run` started for this app (absent when it runs elsewhere)."""

@@ -25,6 +25,7 @@ from typing import Any, get_type_hints
 
 import yaml
 
+from bot.channels.rest_limits import RateLimitConfig
 from bot.channels.settings import ChannelsConfig
 from bot.console.settings import (
     ConsoleConfig,
@@ -33,6 +34,7 @@ from bot.console.settings import (
     check_mode,
 )
 from bot.errors import ConfigError
+from bot.observability.settings import LoggingConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 """The repository root: relative paths in config.yml are resolved against it."""
@@ -94,6 +96,10 @@ class ServerConfig:
     )
     api_token: str = field(
         default="", metadata={"help": "bearer token for /conversations admin API; empty = disabled"}
+    )
+    rate_limit: RateLimitConfig = field(
+        default_factory=RateLimitConfig,
+        metadata={"help": "per-sender and per-address limits of the REST endpoints (429)"},
     )
 
     def __post_init__(self) -> None:
@@ -292,6 +298,13 @@ class ActionServerConfig:
     timeout_s: float = field(default=10.0, metadata={"help": "per-call timeout"})
     attempts: int = field(default=3, metadata={"help": "tries for a failing call"})
     backoff_base_s: float = field(default=0.1, metadata={"help": "first retry delay"})
+    pick_free_port: bool = field(
+        default=False,
+        metadata={
+            "help": "embedded: when the url's port is taken, start on a free port instead of "
+            "refusing to start (the process holding it is named either way)"
+        },
+    )
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -489,6 +502,7 @@ class Settings:
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     widget: WidgetConfig = field(default_factory=WidgetConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
     def language_dir(self) -> Path:

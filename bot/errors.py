@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class ConciergeError(Exception):
     """Base of every error the bot raises on purpose."""
@@ -22,6 +24,15 @@ class BadRequest(ConciergeError):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+class RateLimited(ConciergeError):
+    """A client sent faster than ``server.rate_limit`` allows (429 with ``Retry-After``)."""
+
+    def __init__(self, scope: str, retry_after_s: float) -> None:
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
+        super().__init__(f"too many requests from this {scope}: retry in {self.retry_after_s} s")
+        self.scope = scope
 
 
 class ConversationBusy(ConciergeError):

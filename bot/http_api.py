@@ -7,7 +7,16 @@ import hmac
 from aiohttp import web
 
 import bot
-from bot.appkeys import ACTIONS, PIPELINE, READY, SETTINGS, STATS, STORE
+from bot.appkeys import (
+    ACTIONS,
+    EMBEDDED_ACTIONS,
+    PIPELINE,
+    RATE_LIMITS,
+    READY,
+    SETTINGS,
+    STATS,
+    STORE,
+)
 from bot.channels.rest import read_json_object
 from bot.domain import ConversationId, TrackerView
 from bot.errors import BadRequest
@@ -27,14 +36,25 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    """Readiness: models loaded, session store and action server reachable."""
+    """Readiness: models loaded, session store and action server reachable.
+
+    Also says which action server the bot talks to: its URL and, when ``bot run`` started
+    it, the pid of that process (a stale server on the same port is never used instead).
+    """
     checks = {
         "models": all(request.app[READY].values()),
         "sessions": await request.app[STORE].ping(),
         "action_server": await request.app[ACTIONS].health(),
     }
     status = 200 if all(checks.values()) else 503
-    return web.json_response({"ready": status == 200, "checks": checks}, status=status)
+    embedded = request.app.get(EMBEDDED_ACTIONS)
+    action_server = {
+        "url": embedded.url if embedded else request.app[SETTINGS].action_server.url,
+        "embedded": embedded is not None,
+        "pid": embedded.pid if embedded else None,
+    }
+    body = {"ready": status == 200, "checks": checks, "action_server": action_server}
+    return web.json_response(body, status=status)
 
 
 async def stats(request: web.Request) -> web.Response:
@@ -44,6 +64,7 @@ async def stats(request: web.Request) -> web.Response:
 
 async def parse(request: web.Request) -> web.Response:
     """Rasa's ``POST /model/parse``: intent, ranking and entities for a text."""
+    request.app[RATE_LIMITS].check_address(request)
     body = await read_json_object(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -59,7 +80,8 @@ def _authorise(request: web.Request) -> None:
     if not token:
         raise web.HTTPForbidden(reason="the conversations API is disabled: set server.api_token")
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    # aiohttp keeps a header's non-UTF-8 bytes as surrogate escapes: encode them back.
+    if not hmac.compare_digest(given.encode(errors="surrogateescape"), token.encode()):
         raise web.HTTPUnauthorized(reason="missing or wrong bearer token")
 
 

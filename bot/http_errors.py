@@ -7,7 +7,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.errors import BadRequest, ConciergeError, ConversationBusy, SessionStoreError
+from bot.errors import (
+    BadRequest,
+    ConciergeError,
+    ConversationBusy,
+    RateLimited,
+    SessionStoreError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +25,8 @@ def status_for(exc: ConciergeError) -> int:
         return exc.status
     if isinstance(exc, ConversationBusy):
         return 409
+    if isinstance(exc, RateLimited):
+        return 429
     if isinstance(exc, SessionStoreError):
         return 503
     return 500
@@ -38,9 +46,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.path, exc)
         headers = {"Retry-After": "1"} if isinstance(exc, ConversationBusy) else None
-        return web.json_response(
-            {"error": str(exc), "status": status}, status=status, headers=headers
-        )
+        body: dict[str, object] = {"error": str(exc), "status": status}
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after_s)}
+            body["retry_after_s"] = exc.retry_after_s
+        return web.json_response(body, status=status, headers=headers)
     except Exception:
         log.exception("unexpected error in %s %s", request.method, request.path)
         return web.json_response({"error": "internal error", "status": 500}, status=500)

@@ -4,6 +4,9 @@ Request ``{"sender": "...", "message": "...", "metadata": {...}?}``; response a 
 ``{"recipient_id", "text"?, "buttons"?, "image"?, "custom"?}``, exactly as Rasa's ``rest``
 channel, so existing Rasa front ends and test tools work unchanged.
 
+Requests over ``server.rate_limit`` (per sender, per client address) are answered 429 with
+``Retry-After`` (bot/channels/rest_limits.py).
+
 An optional ``"message_id"`` (a string or number, at most 256 characters) makes a retry safe:
 a message id already handled in this conversation (within ``sessions.ttl_s``) is answered
 ``200 []`` and nothing runs again. When the turn fails (409 busy, 503), the id is released, so
@@ -13,23 +16,30 @@ the client's retry of the same id runs.
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any, ClassVar
 
 from aiohttp import web
 
-from bot.appkeys import PIPELINE, SETTINGS, STORE
+from bot.appkeys import PIPELINE, RATE_LIMITS, SETTINGS, STORE
 from bot.channels.base import InputChannel
 from bot.domain import ConversationId, IncomingMessage
 from bot.errors import BadRequest, SessionStoreError
+from bot.input_checks import SurrogatePolicy, parse_json, require_unicode
 from bot.pipeline import rest_messages
 from bot.sessions.base import MAX_DELIVERY_ID_CHARS
 
 MAX_SENDER_CHARS = 256
 
 
-async def read_json_object(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object, or a :class:`BadRequest` that says what is wrong."""
+async def read_json_object(
+    request: web.Request, *, surrogates: SurrogatePolicy = "reject"
+) -> dict[str, Any]:
+    """The request body as a JSON object, or a :class:`BadRequest` that says what is wrong.
+
+    The body is checked where it enters (:mod:`bot.input_checks`): nesting is bounded and
+    every string, keys included, is valid Unicode (``surrogates="replace"`` repairs lone
+    surrogates instead, for platforms that would only deliver the same update again).
+    """
     max_bytes = request.app[SETTINGS].server.max_body_bytes
     if request.content_length is not None and request.content_length >= max_bytes:
         raise BadRequest(f"body too large: at most {max_bytes - 1} bytes", status=413)
@@ -38,14 +48,7 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         raise BadRequest(f"body too large: at most {max_bytes - 1} bytes", status=413)
     if not raw.strip():
         raise BadRequest("empty body: send a JSON object")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("body is not UTF-8") from None
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"body is not JSON: {exc.msg} at position {exc.pos}") from None
+    body = parse_json(raw, surrogates=surrogates)
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     return body
@@ -55,12 +58,13 @@ def incoming_message(body: dict[str, Any], channel: str, max_chars: int) -> Inco
     sender = body.get("sender", "default")
     if isinstance(sender, bool) or not isinstance(sender, str | int):
         raise BadRequest("`sender` must be a string")
-    sender = str(sender).strip()
+    sender = require_unicode(str(sender).strip(), "sender")
     if not sender or len(sender) > MAX_SENDER_CHARS:
         raise BadRequest(f"`sender` must be 1 to {MAX_SENDER_CHARS} characters")
     message = body.get("message")
     if not isinstance(message, str):
         raise BadRequest("`message` must be a string")
+    require_unicode(message, "message")
     if not message.strip():
         raise BadRequest("`message` is empty")
     if len(message) > max_chars:
@@ -97,9 +101,12 @@ class RestChannel(InputChannel):
         return web.json_response({"status": "ok"})
 
     async def receive(self, request: web.Request) -> web.Response:
+        limits = request.app[RATE_LIMITS]
+        limits.check_address(request)  # before the body is read: floods are refused cheaply
         body = await read_json_object(request)
         settings = request.app[SETTINGS]
         message = incoming_message(body, self.name, settings.server.max_message_chars)
+        limits.check_sender(message.sender)
         delivery = delivery_id(body)
         if delivery is None:
             replies = await self.handle(request.app[PIPELINE], message)

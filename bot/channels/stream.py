@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from bot.appkeys import PIPELINE, SETTINGS
+from bot.appkeys import PIPELINE, RATE_LIMITS, SETTINGS
 from bot.channels.base import InputChannel
 from bot.channels.rest import incoming_message, read_json_object
 from bot.errors import ConciergeError
@@ -40,9 +40,12 @@ class StreamChannel(InputChannel):
 
     async def receive(self, request: web.Request) -> web.StreamResponse:
         # Everything that can be refused is checked before the 200 is sent.
+        limits = request.app[RATE_LIMITS]
+        limits.check_address(request)
         body = await read_json_object(request)
         settings = request.app[SETTINGS]
         message = incoming_message(body, self.name, settings.server.max_message_chars)
+        limits.check_sender(message.sender)
         response = web.StreamResponse(
             headers={"Content-Type": "application/x-ndjson", "Cache-Control": "no-cache"}
         )

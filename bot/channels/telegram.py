@@ -54,7 +54,8 @@ def check_secret(request: web.Request, secret: str) -> None:
     given = request.headers.get(SECRET_HEADER)
     if given is None:
         raise web.HTTPUnauthorized(reason=f"missing {SECRET_HEADER}")
-    if not hmac.compare_digest(given.encode(), secret.encode()):
+    # aiohttp keeps a header's non-UTF-8 bytes as surrogate escapes: encode them back.
+    if not hmac.compare_digest(given.encode(errors="surrogateescape"), secret.encode()):
         raise web.HTTPForbidden(reason=f"wrong {SECRET_HEADER}")
 
 
@@ -68,7 +69,8 @@ class TelegramChannel(InputChannel):
         app = request.app
         config = app[SETTINGS].channels.telegram
         check_secret(request, config.secret_token)
-        update = read_update(await read_json_object(request))
+        # Lone surrogates are repaired, not refused: Telegram would only deliver it again.
+        update = read_update(await read_json_object(request, surrogates="replace"))
         if update.kind == "ignore" or update.chat_id is None:
             return web.Response()
         cid = conversation_id(update.chat_id)

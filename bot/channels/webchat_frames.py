@@ -8,7 +8,6 @@ index and a client that has seen an index never shows it again.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -17,6 +16,8 @@ from typing import Any, Literal, TypedDict
 
 from bot.channels.webchat_events import AGENT_EVENTS, MAX_COMMENT_CHARS, FeedbackValue
 from bot.domain import ConversationId, Event
+from bot.errors import BadRequest
+from bot.input_checks import parse_json
 
 LOCALES = ("en", "zh", "es", "de", "fr")
 """Languages the widget is written in (bot/static/locales/)."""
@@ -113,9 +114,9 @@ def parse_frame(raw: str, max_chars: int) -> ClientFrame:
             than ``max_chars`` (code ``too_large``).
     """
     try:
-        body = json.loads(raw)
-    except json.JSONDecodeError:
-        raise FrameError("bad_frame", "frames are JSON objects") from None
+        body = parse_json(raw)
+    except BadRequest as exc:  # not JSON, nested too deeply, or not valid Unicode
+        raise FrameError("bad_frame", f"frames are JSON objects: {exc}") from None
     if not isinstance(body, dict):
         raise FrameError("bad_frame", "frames are JSON objects")
     kind = body.get("type")

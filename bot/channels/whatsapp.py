@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import logging
 from functools import partial
 from typing import Any, ClassVar
@@ -34,6 +33,7 @@ from bot.channels.whatsapp_events import WhatsAppMessage, read_delivery
 from bot.channels.whatsapp_render import WhatsAppBody, render, text_body
 from bot.domain import ConversationId, IncomingMessage
 from bot.errors import BadRequest
+from bot.input_checks import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,9 @@ def check_signature(request: web.Request, body: bytes, app_secret: str) -> None:
     if given is None:
         raise web.HTTPUnauthorized(reason=f"missing {SIGNATURE_HEADER}")
     expected = signature(body, app_secret)
-    if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
+    # aiohttp keeps a header's non-UTF-8 bytes as surrogate escapes: encode them back.
+    given_bytes = given.strip().lower().encode(errors="surrogateescape")
+    if not hmac.compare_digest(given_bytes, expected.encode()):
         raise web.HTTPForbidden(reason=f"wrong {SIGNATURE_HEADER}")
 
 
@@ -134,10 +136,8 @@ async def _send(
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadRequest("body is not UTF-8 JSON") from None
+    # Lone surrogates are repaired, not refused: Meta would only deliver the body again.
+    body = parse_json(raw, surrogates="replace")
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     return body
