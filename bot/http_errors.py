@@ -39,8 +39,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        # aiohttp's own refusals (413 for bodies over client_max_size, 404, 405) as JSON too.
-        return web.json_response({"error": exc.reason, "status": exc.status}, status=exc.status)
+        # aiohttp's own refusals (413 for bodies over client_max_size, 404, 405) as JSON too,
+        # keeping the headers that say what to do next (405's Allow, 503's Retry-After).
+        kept = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        return web.json_response(
+            {"error": exc.reason, "status": exc.status}, status=exc.status, headers=kept or None
+        )
     except ConciergeError as exc:
         status = status_for(exc)
         if status >= 500:

@@ -158,3 +158,11 @@ async def test_telegram_refuses_bodies_it_cannot_read_with_400(
         headers={"X-Telegram-Bot-Api-Secret-Token": "s3cr3t-Token_1"},
     )
     assert response.status == 400
+
+
+async def test_a_wrong_method_is_405_with_allow(client_for: Any, settings: Settings) -> None:
+    client = await client_for(quick_app(settings))
+    response = await client.put(REST, json={"sender": "x", "message": "hi"})
+    assert response.status == 405
+    assert response.headers["Allow"] == "POST"
+    assert (await response.json())["status"] == 405
