@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 import redis
+
+from tests.redis_cluster import LocalCluster, redis_server_missing
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +23,17 @@ def redis_url() -> str:
     finally:
         client.close()
     return url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A 3-master Redis Cluster (each master with a replica) on free loopback ports, started
+    for this test session in a temporary folder and stopped after it."""
+    missing = redis_server_missing()
+    if missing is not None:
+        pytest.skip(missing)
+    cluster = LocalCluster.start(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

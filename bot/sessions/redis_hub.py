@@ -10,6 +10,14 @@ followers of its channel.
 If the connection breaks, every follower's iterator raises :class:`SessionStoreError` (what
 was published meanwhile is lost to them: they resubscribe and read the gap from the store, as
 the port says), and the next follower opens a fresh connection.
+
+On a Redis Cluster (``sharded=True``) the feeds are shard channels: the append script
+SPUBLISHes on the conversation's own slot, and the hub SSUBSCRIBEs through redis-py's
+``ClusterPubSub``, which keeps one connection per node serving a followed slot. When a slot
+moves (migration, failover) its node ends the subscription with an unrequested
+``sunsubscribe``; what is published before the subscription is back on the new owner is lost,
+so that channel's followers get :class:`SessionStoreError` as for a broken connection and
+follow again.
 """
 
 from __future__ import annotations
@@ -20,13 +28,14 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+from redis.asyncio.cluster import ClusterPubSub
+from redis.exceptions import RedisClusterException, RedisError
 
 from bot.domain import ConversationId
 from bot.errors import SessionStoreError
 from bot.sessions.base import NewEvents
+from bot.sessions.redis_client import RedisClient
 
 _Item = NewEvents | SessionStoreError
 
@@ -38,12 +47,24 @@ class FeedHub:
         client: the store's Redis client (connections come from its pool).
         timeout_s: how long a subscription may take to be confirmed.
         describe: the server, for error messages (without credentials).
+        sharded: shard channels (SSUBSCRIBE) on a Redis Cluster client.
     """
 
-    def __init__(self, client: Callable[[], Redis], timeout_s: float, describe: str) -> None:
+    def __init__(
+        self,
+        client: Callable[[], RedisClient],
+        timeout_s: float,
+        describe: str,
+        *,
+        sharded: bool = False,
+    ) -> None:
         self._client = client
         self._timeout_s = timeout_s
         self._describe = describe
+        self._sharded = sharded
+        self._leaving: dict[bytes, int] = {}
+        """Our own sunsubscribes not yet confirmed, per channel (sharded only)."""
+        self._cleanups: set[asyncio.Task[None]] = set()
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._followers: dict[bytes, set[asyncio.Queue[_Item]]] = {}
@@ -66,7 +87,7 @@ class FeedHub:
         except SessionStoreError:
             self._discard(channel, queue)
             raise
-        except (RedisError, OSError, TimeoutError) as exc:
+        except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
             self._discard(channel, queue)
             raise SessionStoreError(
                 f"session store: subscribe for conversation {cid!r:.200} failed on "
@@ -84,7 +105,10 @@ class FeedHub:
         if confirmed is None:
             confirmed = self._confirmed[channel] = asyncio.get_running_loop().create_future()
             pubsub = self._connection()
-            await pubsub.subscribe(channel)
+            if isinstance(pubsub, ClusterPubSub):
+                await pubsub.ssubscribe(channel)
+            else:
+                await pubsub.subscribe(channel)
             if self._reader is None or self._reader.done():
                 self._reader = asyncio.create_task(self._read(pubsub))
         await asyncio.wait_for(asyncio.shield(confirmed), self._timeout_s)
@@ -105,29 +129,42 @@ class FeedHub:
         return True
 
     async def _remove(self, channel: bytes, queue: asyncio.Queue[_Item]) -> None:
-        if self._discard(channel, queue) and self._pubsub is not None:
-            # Best effort: a broken connection has forgotten the channel anyway.
-            with contextlib.suppress(RedisError, OSError):
-                await self._pubsub.unsubscribe(channel)
+        pubsub = self._pubsub
+        if not self._discard(channel, queue) or pubsub is None:
+            return
+        # Best effort: a broken connection has forgotten the channel anyway.
+        with contextlib.suppress(RedisError, RedisClusterException, OSError):
+            if isinstance(pubsub, ClusterPubSub):
+                self._leaving[channel] = self._leaving.get(channel, 0) + 1
+                await pubsub.sunsubscribe(channel)
+            else:
+                await pubsub.unsubscribe(channel)
 
     def _connection(self) -> PubSub:
         if self._pubsub is None:
             self._pubsub = self._client().pubsub()
+            if self._sharded != isinstance(self._pubsub, ClusterPubSub):
+                raise SessionStoreError("session store: sharded feeds need a cluster client")
         return self._pubsub
 
     async def _read(self, pubsub: PubSub) -> None:
         """The one reader: confirmations and batches, to the followers of each channel."""
         try:
             while self._pubsub is pubsub:
-                message = await pubsub.get_message(timeout=1.0)
+                if isinstance(pubsub, ClusterPubSub):
+                    message = await pubsub.get_sharded_message(timeout=1.0)
+                else:
+                    message = await pubsub.get_message(timeout=1.0)
                 if message is None:
                     continue
                 channel = message["channel"]
-                if message["type"] == "subscribe":
+                if message["type"] in ("subscribe", "ssubscribe"):
                     confirmed = self._confirmed.get(channel)
                     if confirmed is not None and not confirmed.done():
                         confirmed.set_result(None)
-                elif message["type"] == "message" and channel in self._followers:
+                elif message["type"] == "sunsubscribe":
+                    self._unsubscribed(channel)
+                elif message["type"] in ("message", "smessage") and channel in self._followers:
                     payload = json.loads(message["data"])
                     batch = NewEvents(
                         self._conversations[channel],
@@ -136,10 +173,47 @@ class FeedHub:
                     )
                     for queue in self._followers[channel]:
                         queue.put_nowait(batch)
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             self._break(pubsub, exc)
         except asyncio.CancelledError:
             raise
+
+    def _unsubscribed(self, channel: bytes) -> None:
+        """A shard channel's subscription ended: ours, or its slot moved to another node."""
+        leaving = self._leaving.get(channel, 0)
+        if leaving:
+            if leaving == 1:
+                del self._leaving[channel]
+            else:
+                self._leaving[channel] = leaving - 1
+            return
+        followers = self._followers.pop(channel, set())
+        cid = self._conversations.pop(channel, None)
+        confirmed = self._confirmed.pop(channel, None)
+        if not followers:
+            return
+        # Their feed has a gap from here until they follow again on the slot's new owner.
+        error = SessionStoreError(
+            f"session store: the feed of conversation {cid!r:.200} moved to another node of "
+            f"{self._describe}"
+        )
+        for queue in followers:
+            queue.put_nowait(error)
+        if confirmed is not None and not confirmed.done():
+            confirmed.set_exception(error)
+        # ClusterPubSub moves the subscription to the new owner by itself; leave it unless
+        # someone follows again meanwhile.
+        task = asyncio.get_running_loop().create_task(self._leave_if_unfollowed(channel))
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+
+    async def _leave_if_unfollowed(self, channel: bytes) -> None:
+        pubsub = self._pubsub
+        if channel in self._followers or not isinstance(pubsub, ClusterPubSub):
+            return
+        self._leaving[channel] = self._leaving.get(channel, 0) + 1
+        with contextlib.suppress(RedisError, RedisClusterException, OSError):
+            await pubsub.sunsubscribe(channel)
 
     def _break(self, pubsub: PubSub, exc: BaseException) -> None:
         """Tells every follower the feed broke; the next follower reconnects."""
@@ -154,6 +228,7 @@ class FeedHub:
             if confirmed is not None and not confirmed.done():
                 confirmed.set_exception(error)
         self._confirmed.clear()
+        self._leaving.clear()
         asyncio.get_running_loop().create_task(_quietly_close(pubsub))
 
     @staticmethod
@@ -169,10 +244,10 @@ class FeedHub:
         pubsub, reader = self._pubsub, self._reader
         if pubsub is not None:
             self._break(pubsub, ConnectionError("the store was closed"))
-        if reader is not None:
-            reader.cancel()
+        for task in [*self._cleanups, *([reader] if reader is not None else [])]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await reader
+                await task
         self._reader = None
 
 

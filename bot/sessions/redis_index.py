@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redis.asyncio import Redis
-
+from bot.sessions.redis_client import RedisClient
 from bot.sessions.redis_keys import id_bytes
 
 IndexEntry = tuple[bytes, float]
@@ -19,7 +18,7 @@ IndexEntry = tuple[bytes, float]
 
 
 async def entries_after(
-    redis: Redis, index: bytes, position: tuple[float, str] | None, count: int
+    redis: RedisClient, index: bytes, position: tuple[float, str] | None, count: int
 ) -> list[IndexEntry]:
     """Up to ``count`` entries strictly after ``position`` (from the top when None).
 

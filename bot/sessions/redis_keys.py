@@ -43,6 +43,9 @@ class ConversationKeys:
     feed: bytes
     deliveries: bytes
     """Sorted set of claimed delivery ids scored by claim time (``claim_delivery``)."""
+    appends: bytes
+    """Sorted set of the latest appends' tokens scored by the event count after each, so a
+    resent append is recognised (``APPEND_LUA``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,12 @@ class KeyLayout:
         """Keys of conversation ``cid``."""
         base = self.prefix.encode() + b":{" + encode_id(cid) + b"}:"
         return ConversationKeys(
-            base + b"events", base + b"meta", base + b"lock", base + b"feed", base + b"deliveries"
+            base + b"events",
+            base + b"meta",
+            base + b"lock",
+            base + b"feed",
+            base + b"deliveries",
+            base + b"appends",
         )
 
     @property
@@ -71,13 +79,24 @@ class KeyLayout:
         return self.prefix.encode() + b":conversations"
 
 
-# KEYS: events, meta. ARGV: now, ttl_ms, feed channel, event JSON...
-# Pushes in chunks because unpack() of tens of thousands of arguments overflows Lua's stack.
-# The feed message is built by concatenation: every ARGV event is already a JSON document.
-APPEND_LUA = """
+APPENDS_KEPT = 100
+"""Append tokens remembered per conversation; a resend comes within seconds of its first try."""
+
+# KEYS: events, meta, appends. ARGV: now, ttl_ms, feed channel, PUBLISH or SPUBLISH, token,
+# event JSON... Idempotent per token: a resend (the reply to the first try was lost to a
+# broken connection or a failover) returns the first try's total and pushes nothing, so the
+# store may retry appends. Pushes in chunks because unpack() of tens of thousands of arguments
+# overflows Lua's stack. The feed message is built by concatenation: every ARGV event is
+# already a JSON document. SPUBLISH (cluster): the feed channel carries the conversation's
+# hash tag, so it is in the slot of the keys and served by the node that runs this script.
+APPEND_LUA = f"""
+local done = redis.call('ZSCORE', KEYS[3], ARGV[5])
+if done then
+  return tonumber(done)
+end
 local start = redis.call('LLEN', KEYS[1])
 local total = start
-for i = 4, #ARGV, 1000 do
+for i = 6, #ARGV, 1000 do
   total = redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
 redis.call('HSETNX', KEYS[2], 'created', ARGV[1])
@@ -86,10 +105,13 @@ local updated = tonumber(redis.call('HGET', KEYS[2], 'updated') or '0')
 if tonumber(ARGV[1]) > updated then
   redis.call('HSET', KEYS[2], 'updated', ARGV[1])
 end
+redis.call('ZADD', KEYS[3], total, ARGV[5])
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -{APPENDS_KEPT + 1})
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-redis.call('PUBLISH', ARGV[3],
-  '{"start":' .. start .. ',"events":[' .. table.concat(ARGV, ',', 4) .. ']}')
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+redis.call(ARGV[4], ARGV[3],
+  '{{"start":' .. start .. ',"events":[' .. table.concat(ARGV, ',', 6) .. ']}}')
 return total
 """
 

@@ -2,8 +2,11 @@
 
 Writes that must be atomic run as Lua scripts on one conversation's keys (one Cluster slot);
 the conversation index is updated in a second call right after. Reads and other idempotent
-calls are retried on connection errors per the ``retry`` backoff; an append is never retried,
-because a reply lost after the write would otherwise duplicate the turn's events.
+calls are retried on connection errors per the ``retry`` backoff, and so is an append: it
+carries a token, and a resend of one that was stored returns its total without storing the
+events again (a lost reply would otherwise duplicate the turn's events). A delivery claim is
+never retried: a resend would find its own claim and call the delivery a repeat. With
+``cluster=True`` the same calls go to a Redis Cluster (:mod:`.redis_client`).
 """
 
 from __future__ import annotations
@@ -19,12 +22,9 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.domain import ConversationId, Event, SessionMode
@@ -47,6 +47,7 @@ from bot.sessions.base import (
     encode_cursor,
     encode_event,
 )
+from bot.sessions.redis_client import CLUSTER_TRANSIENT, RedisClient, connect
 from bot.sessions.redis_hub import FeedHub
 from bot.sessions.redis_index import entries_after
 from bot.sessions.redis_keys import (
@@ -69,9 +70,17 @@ MAX_CONNECTIONS = 100
 
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 DEFAULT_RETRY = Backoff(attempts=3, base_s=0.05, factor=4.0, cap_s=1.0, jitter=0.5)
+# A cluster's master hands over to its replica in about a second (CLUSTER FAILOVER, or a
+# crash once cluster-node-timeout has passed); these tries span about 3 s.
+CLUSTER_RETRY = Backoff(attempts=6, base_s=0.1, factor=2.0, cap_s=1.0, jitter=0.5)
+CLUSTER_SCHEMES = frozenset({"redis", "rediss"})
 # How often a waiting lock tries again; capped low because a turn usually takes under a second.
 LOCK_POLL = Backoff(attempts=1, base_s=0.01, factor=1.5, cap_s=0.1, jitter=0.5)
-TRANSIENT = (RedisConnectionError, RedisTimeoutError)
+TRANSIENT: tuple[type[Exception], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    *CLUSTER_TRANSIENT,
+)
 # Index entries older than the TTL plus this margin are certainly expired; the margin absorbs
 # clock differences between workers.
 INDEX_PRUNE_MARGIN_S = 60.0
@@ -86,10 +95,13 @@ class RedisSessionStore(SessionStore):
 
     Args:
         url: ``redis://``, ``rediss://`` or ``unix://`` URL (db and password as redis-py reads
-            them).
+            them); with ``cluster``, a ``redis://`` or ``rediss://`` node of the cluster.
+        cluster: The URL is one node of a Redis Cluster; the client finds the others, and
+            feeds use sharded pub/sub (SPUBLISH/SSUBSCRIBE) on the conversation's slot.
         ttl_s: Seconds of inactivity after which every key of a conversation expires.
         key_prefix: First part of every key, to share one Redis between deployments.
-        retry: Backoff for idempotent calls that fail to connect or time out.
+        retry: Backoff for idempotent calls that fail to connect or time out (a cluster's
+            default spans a failover).
         socket_timeout_s: Limit for connecting and for each reply, so a dead server gives
             SessionStoreError instead of a hang.
         clock: Wall-clock source for ``created``/``updated`` (the same number scores the
@@ -108,35 +120,34 @@ class RedisSessionStore(SessionStore):
         retry: Backoff | None = None,
         socket_timeout_s: float = 5.0,
         clock: Callable[[], float] = time.time,
+        cluster: bool = False,
     ) -> None:
-        if urlsplit(url).scheme not in REDIS_SCHEMES:
-            raise ConfigError("sessions.url", f"not a Redis URL: {_redact(url)!r}")
+        if urlsplit(url).scheme not in (CLUSTER_SCHEMES if cluster else REDIS_SCHEMES):
+            kind = "a Redis Cluster node URL (redis://, rediss://)" if cluster else "a Redis URL"
+            raise ConfigError("sessions.url", f"not {kind}: {_redact(url)!r}")
         if not ttl_s >= 0.001:
             raise ConfigError("sessions.ttl_s", f"must be at least 0.001, got {ttl_s}")
         self._url = url
         self._ttl_ms = int(ttl_s * 1000)
         self._keys = KeyLayout(key_prefix)
-        self._retry = retry or DEFAULT_RETRY
+        self._cluster = cluster
+        self._retry = retry or (CLUSTER_RETRY if cluster else DEFAULT_RETRY)
         self._socket_timeout_s = socket_timeout_s
         self._clock = clock
-        self._client: Redis | None = None
+        self._client: RedisClient | None = None
         self._hub: FeedHub | None = None
         self._scripts: dict[str, AsyncScript] = {}
 
-    def _redis(self) -> Redis:
+    def _redis(self) -> RedisClient:
         if self._client is None:
-            # redis-py's own retry is off: it would also repeat appends, and ours is the policy.
-            # A blocking pool: with every connection busy (more concurrent turns than
-            # MAX_CONNECTIONS) a call waits for one instead of failing "Too many connections".
-            pool = BlockingConnectionPool.from_url(
+            # redis-py's own retry is off: it would also repeat delivery claims, and ours is
+            # the policy.
+            self._client = connect(
                 self._url,
+                cluster=self._cluster,
                 max_connections=MAX_CONNECTIONS,
-                timeout=self._socket_timeout_s,
-                retry=Retry(NoBackoff(), 0),
-                socket_timeout=self._socket_timeout_s,
-                socket_connect_timeout=self._socket_timeout_s,
+                timeout_s=self._socket_timeout_s,
             )
-            self._client = Redis.from_pool(pool)
         return self._client
 
     async def _run(
@@ -151,7 +162,7 @@ class RedisSessionStore(SessionStore):
         backoff = self._retry if idempotent else NO_RETRY
         try:
             return await retry(operation, backoff, retry_on=TRANSIENT, describe=f"redis {what}")
-        except RedisError as exc:
+        except (RedisError, RedisClusterException) as exc:
             about = f" for conversation {cid!r:.200}" if cid is not None else ""
             raise SessionStoreError(
                 f"session store: {what}{about} failed on {_redact(self._url)}: {exc}"
@@ -172,12 +183,14 @@ class RedisSessionStore(SessionStore):
         if not encoded:
             return int(await self._run("llen", cid, lambda: self._redis().llen(keys.events)))
         now = self._clock()
-        args: list[Any] = [repr(now), self._ttl_ms, keys.feed, *encoded]
+        # Every try of this append sends the same token (see APPEND_LUA): retrying is safe.
+        token = secrets.token_hex(16)
+        publish = "SPUBLISH" if self._cluster else "PUBLISH"
+        args: list[Any] = [repr(now), self._ttl_ms, keys.feed, publish, token, *encoded]
         total = await self._run(
             "append",
             cid,
-            lambda: self._script(APPEND_LUA, [keys.events, keys.meta], args),
-            idempotent=False,
+            lambda: self._script(APPEND_LUA, [keys.events, keys.meta, keys.appends], args),
         )
         await self._index(cid, now)
         return int(total)
@@ -368,7 +381,7 @@ class RedisSessionStore(SessionStore):
 
         async def remove() -> int:
             async with self._redis().pipeline(transaction=False) as pipe:
-                pipe.delete(keys.events, keys.meta, keys.deliveries)
+                pipe.delete(keys.events, keys.meta, keys.deliveries, keys.appends)
                 pipe.zrem(self._keys.index, id_bytes(cid))
                 deleted, _ = await pipe.execute()
                 return int(deleted)
@@ -404,7 +417,9 @@ class RedisSessionStore(SessionStore):
         # One pub/sub connection serves every follower in this process (redis_hub.py): a
         # connection each would hold one per open widget and hit the pool's limit.
         if self._hub is None:
-            self._hub = FeedHub(self._redis, self._socket_timeout_s, _redact(self._url))
+            self._hub = FeedHub(
+                self._redis, self._socket_timeout_s, _redact(self._url), sharded=self._cluster
+            )
         async with self._hub.follow(cid, self._keys.conversation(cid).feed) as feed:
             yield feed
 

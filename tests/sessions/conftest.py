@@ -1,7 +1,8 @@
 """Fixtures for the session store contract: one `backend` per adapter.
 
 The Redis backend runs against the real server from `redis_url`, under a key prefix unique to
-the test, and deletes every key with that prefix afterwards.
+the test, and deletes every key with that prefix afterwards; `redis-cluster` runs the same
+adapter in cluster mode against the local 3-master cluster of `redis_cluster`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import redis.asyncio
 from bot.domain import ConversationId
 from bot.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from bot.sessions.base import DEFAULT_TTL_S
+from tests.redis_cluster import LocalCluster
 
 
 class FakeClock:
@@ -51,12 +53,12 @@ class Backend:
     async def advance(self, seconds: float) -> None:
         """Let `seconds` pass for created/updated times and every expiry."""
         self.clock.advance(seconds)
-        if self.name == "redis":
+        if self.name.startswith("redis"):
             # Redis expires keys by its own clock, so real time must pass too.
             await asyncio.sleep(seconds)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     clock = FakeClock()
     if request.param == "memory":
@@ -72,19 +74,29 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         yield Backend("memory", clock, make_memory)
         return
 
-    url: str = request.getfixturevalue("redis_url")
+    cluster: LocalCluster | None = None
+    if request.param == "redis-cluster":
+        cluster = request.getfixturevalue("redis_cluster")
+        url = cluster.url
+    else:
+        url = request.getfixturevalue("redis_url")
     prefix = f"concierge-test-{uuid.uuid4().hex}"
 
     def make_redis(ttl_s: float) -> SessionStore:
-        return RedisSessionStore(url, ttl_s=ttl_s, key_prefix=prefix, clock=clock)
+        return RedisSessionStore(
+            url, ttl_s=ttl_s, key_prefix=prefix, clock=clock, cluster=cluster is not None
+        )
 
-    made = Backend("redis", clock, make_redis)
+    made = Backend(request.param, clock, make_redis)
     try:
         yield made
     finally:
         for store in made.opened:
             await store.aclose()
-        await delete_prefix(url, prefix)
+        if cluster is None:
+            await delete_prefix(url, prefix)
+        else:
+            cluster.delete_prefix(prefix)
 
 
 async def delete_prefix(url: str, prefix: str) -> None:
