@@ -17,6 +17,7 @@ from bot import http_api, openapi
 from bot.action_client import ActionExecutor
 from bot.appkeys import (
     ACTIONS,
+    ERASER,
     OUTBOUND,
     PIPELINE,
     RATE_LIMITS,
@@ -48,6 +49,7 @@ from bot.pipeline import Reader
 from bot.policy.flows import Flows
 from bot.policy.policy import Policy
 from bot.policy.rasa_domain import RasaDomain
+from bot.privacy.erase import Eraser, forget_nothing, nothing_queued
 from bot.sessions.base import SessionStore
 from bot.web import routes as web_routes
 
@@ -77,6 +79,8 @@ class Lifecycle:
     warmups: Sequence[tuple[str, Hook]] = ()
     closers: Sequence[Hook] = field(default_factory=tuple)
     stats: Callable[[], dict[str, Any]] = dict
+    forget: Callable[[Sequence[str]], int] = forget_nothing
+    """Drops shoppers' texts from the encoder caches (erasure); returns how many were cached."""
 
 
 def create_app(
@@ -133,6 +137,14 @@ def create_app(
         store = app[STORE] = parts.sessions
         desk = parts.desk
         install(parts, app)
+    app[ERASER] = Eraser(
+        store,
+        parts.db if console is not None else None,
+        flush_recorder=parts.sessions.recorder.flush if console is not None else nothing_queued,
+        forget=lifecycle.forget,
+        lock_ttl_s=settings.sessions.lock_ttl_s,
+        lock_wait_s=settings.sessions.lock_wait_s,
+    )
     app[STATS] = lambda: {
         **lifecycle.stats(),
         "outbound": outbound.counters.to_dict(),

@@ -15,6 +15,7 @@ from bot.channels.rest_limits import RestRateLimits
 from bot.config import Settings
 from bot.observability.metrics import Metrics
 from bot.pipeline import Pipeline
+from bot.privacy.erase import Eraser
 from bot.sessions.base import SessionStore
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -33,3 +34,5 @@ RATE_LIMITS = web.AppKey("rate_limits", RestRateLimits)
 """Per-sender and per-address buckets of the REST endpoints."""
 EMBEDDED_ACTIONS = web.AppKey("embedded_actions", EmbeddedActionServer)
 """The action server `bot run` started for this app (absent when it runs elsewhere)."""
+ERASER = web.AppKey("eraser", Eraser)
+"""Erases conversations and shoppers everywhere (DELETE /conversations/…, /shoppers/…)."""

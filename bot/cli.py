@@ -1,5 +1,5 @@
 """Command line: ``python -m bot run|chat|train|parse|search|config|actions|telegram|agents|
-console``.
+console|erase``.
 
 No logic here.
 """
@@ -131,9 +131,13 @@ def _parser() -> argparse.ArgumentParser:
 
     add_telegram_arguments(telegram)
     from bot.console.cli import add_agent_arguments, add_console_arguments
+    from bot.privacy.cli import add_erase_arguments
 
     add_agent_arguments(sub.add_parser("agents", help="support agent accounts (add, list …)"))
     add_console_arguments(sub.add_parser("console", help="the agent console's database"))
+    add_erase_arguments(
+        sub.add_parser("erase", help="erase a conversation or a shopper everywhere (privacy)")
+    )
     sub.add_parser("config", help="print the effective settings")
     sub.add_parser("actions", help="run only the rasa-sdk action server")
     return parser
@@ -335,10 +339,17 @@ async def _console(settings: Settings, args: argparse.Namespace) -> int:
     return await run_console(settings, args)
 
 
+async def _erase(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.privacy.cli import run_erase
+
+    return await run_erase(settings, args)
+
+
 _COMMANDS = {
     "run": _serve,
     "agents": _agents,
     "console": _console,
+    "erase": _erase,
     "chat": _chat,
     "parse": _parse,
     "search": _search,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,7 +194,15 @@ def build_parts(
         )
         warmups.append(("generator", generator.start))
         closers.insert(0, generator.aclose)
-    lifecycle = Lifecycle(warmups=tuple(warmups), closers=tuple(closers), stats=stats)
+
+    def forget(texts: Sequence[str]) -> int:
+        # Both caches may hold a shopper's message: USE reads it, MiniLM ranks pages for it.
+        caches = [c for c in (base, multilingual) if isinstance(c, CachedEncoder)]
+        return max((cache.forget(texts) for cache in caches), default=0)
+
+    lifecycle = Lifecycle(
+        warmups=tuple(warmups), closers=tuple(closers), stats=stats, forget=forget
+    )
     return Parts(
         settings,
         store,

@@ -1,4 +1,5 @@
-"""Service endpoints beside the channels: health, readiness, parse, conversation admin."""
+"""Service endpoints beside the channels: health, readiness, parse, conversation admin and
+erasure (bot/privacy/erase.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import bot
 from bot.appkeys import (
     ACTIONS,
     EMBEDDED_ACTIONS,
+    ERASER,
     PIPELINE,
     RATE_LIMITS,
     READY,
@@ -114,11 +116,25 @@ async def export_conversation(request: web.Request) -> web.Response:
 
 
 async def delete_conversation(request: web.Request) -> web.Response:
+    """Erases the conversation from the session store, the console's database and caches."""
     _authorise(request)
     cid = ConversationId(request.match_info["conversation_id"])
-    if not await request.app[STORE].delete(cid):
+    report = await request.app[ERASER].erase_conversation(cid)
+    if not report.found:
         raise web.HTTPNotFound(reason="no such conversation")
-    return web.json_response({"deleted": cid})
+    return web.json_response({"deleted": cid, "erased": report.to_dict()})
+
+
+async def delete_shopper(request: web.Request) -> web.Response:
+    """Erases every conversation of a shopper, named by a conversation id or an email."""
+    _authorise(request)
+    shopper = request.match_info["shopper"].strip()
+    if not shopper:
+        raise BadRequest("name the shopper by a conversation id or an email address")
+    report = await request.app[ERASER].erase_shopper(shopper)
+    if not report.found:
+        raise web.HTTPNotFound(reason="nothing is stored about this shopper")
+    return web.json_response({"shopper": shopper, "erased": report.to_dict()})
 
 
 async def set_mode(request: web.Request) -> web.Response:
@@ -144,4 +160,5 @@ def routes() -> list[web.RouteDef]:
         web.get("/conversations/{conversation_id}", export_conversation),
         web.delete("/conversations/{conversation_id}", delete_conversation),
         web.put("/conversations/{conversation_id}/mode", set_mode),
+        web.delete("/shoppers/{shopper}", delete_shopper),
     ]

@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from bot.console.store import AgentId, ConsoleStore
+from bot.privacy.redact import redact
 
 
 def _day(at: float) -> str:
@@ -53,8 +54,9 @@ async def figures(db: ConsoleStore, *, days: int, now: float) -> dict[str, Any]:
     for handoff in handoffs:
         if handoff.first_response_at is not None and handoff.agent_id:
             waits[handoff.agent_id].append(handoff.first_response_at - handoff.created)
+    # Redacted when recorded; again here for entries written before redaction existed.
     unanswered = Counter(
-        " ".join(str(e.data.get("text") or "").lower().split())
+        " ".join(redact(str(e.data.get("text") or "")).lower().split())
         for e in events
         if e.kind == "unanswered" and e.data.get("text")
     )

@@ -1,4 +1,5 @@
-"""``python -m bot agents add|list|disable|enable|password`` and ``python -m bot console migrate``.
+"""``python -m bot agents add|list|disable|enable|password`` and ``python -m bot console
+migrate|revision|purge``.
 
 The first admin account, on a fresh install::
 
@@ -42,6 +43,7 @@ def add_console_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="console_command", required=True)
     sub.add_parser("migrate", help="apply the schema migrations to console.database")
     sub.add_parser("revision", help="print the database's schema revision")
+    sub.add_parser("purge", help="delete what is past console.retention_days now")
 
 
 def _password() -> str:
@@ -100,6 +102,10 @@ async def run_agents(settings: Settings, args: argparse.Namespace) -> int:
 async def run_console(settings: Settings, args: argparse.Namespace) -> int:
     """Runs one ``console`` command."""
     database = settings.console.database
+    if args.console_command == "purge":
+        from bot.privacy.cli import run_purge
+
+        return await run_purge(settings)
     if args.console_command == "migrate":
         migrate.upgrade(database)
     print(

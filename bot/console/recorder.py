@@ -5,6 +5,11 @@ and, after it is stored, its events are read into the console's database in a ba
 (the turn never waits for the analytics, and a database hiccup never fails a turn). So every
 channel's conversations are counted the same way, CSAT answers from the widget are copied
 before their conversation expires, and a waiting shopper's email reaches the queue.
+
+Shopper text kept here outlives the conversation, so it is redacted first
+(:mod:`bot.privacy.redact`): the unanswered questions and CSAT comments hold ``[email]``,
+``[phone]``, ``[card]`` and ``[address]`` instead. The email a waiting shopper leaves on the
+queue is kept as written: it is how the team replies (erasure and retention remove it).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from bot.console.store import AgentId, AnalyticsEvent, ConsoleStore, CsatCopy
 from bot.console.triggers import email_in
 from bot.domain import ConversationId, Event, SessionMode
 from bot.errors import ConciergeError
+from bot.privacy.redact import redact
 from bot.sessions.base import ConversationExport, ConversationSummary, NewEvents, SessionStore
 
 log = logging.getLogger(__name__)
@@ -60,7 +66,7 @@ def analytics_of(cid: str, start: int, events: Sequence[Event], now: float) -> l
                     AnalyticsEvent("handoff", cid, at, {"reason": metadata["handoff_reason"]})
                 )
             if metadata.get("fallback") or metadata.get("fallback_reason") == _NO_ANSWER:
-                out.append(AnalyticsEvent("unanswered", cid, at, {"text": last_user[:300]}))
+                out.append(AnalyticsEvent("unanswered", cid, at, {"text": redact(last_user)[:300]}))
             custom = (event.get("data") or {}).get("custom") or {}
             if isinstance(custom, dict) and custom.get("type") == "product_cards":
                 out.append(AnalyticsEvent("recommendation_shown", cid, at,
@@ -140,7 +146,7 @@ class Recorder:
                     CsatCopy(
                         cid,
                         int(event.get("score") or 0),
-                        event.get("comment"),
+                        redact(str(event["comment"])) if event.get("comment") else None,
                         float(event.get("timestamp") or now),
                         AgentId(agent) if agent else None,
                     )

@@ -2,13 +2,15 @@
 
 :func:`build_console` does no I/O (the app factory's rule); :func:`install` adds the routes and
 the start and close hooks: migrations at start when ``console.migrate_on_start`` is set, and
-the database, the bus and the shop connection closed with the app.
+the database, the bus and the shop connection closed with the app; while it serves, what is
+past retention is purged (:mod:`bot.privacy.retention`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -27,6 +29,7 @@ from bot.console.factory import create_console_store
 from bot.console.recorder import Recorder, RecordingSessionStore
 from bot.console.store import ConsoleStore
 from bot.knowledge import KnowledgeBase
+from bot.privacy.retention import purging
 from bot.sessions.base import SessionStore
 
 log = logging.getLogger(__name__)
@@ -98,7 +101,9 @@ def install(console: Console, app: web.Application) -> None:
         if console.settings.console.migrate_on_start:
             await asyncio.to_thread(migrate.upgrade, console.settings.console.database)
         console.knowledge = app[PIPELINE].knowledge
-        yield
+        # Retention (bot/privacy/retention.py): past-retention rows go now and then regularly.
+        async with purging(console.db, console.settings.console, time.time):
+            yield
         await socket.close_all(console)
         for close in (console.bus.aclose, console.db.aclose,
                       *([console.orders.aclose] if console.orders else [])):  # fmt: skip

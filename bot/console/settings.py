@@ -134,6 +134,25 @@ class ConsoleConfig:
         default=60.0, metadata={"help": "an agent counts as online this long after a heartbeat"}
     )
     analytics_days: int = field(default=30, metadata={"help": "days the analytics page shows"})
+    retention_days: float = field(
+        default=180.0,
+        metadata={
+            "help": "notes, CSAT copies, customer links and finished handoffs older than this "
+            "are deleted (0 = kept until erased)"
+        },
+    )
+    analytics_retention_days: float = field(
+        default=400.0,
+        metadata={
+            "help": "analytics log entries older than this are deleted (0 = kept); at least "
+            "analytics_days"
+        },
+    )
+    purge_interval_hours: float = field(
+        default=6.0,
+        metadata={"help": "how often each worker deletes what is past retention (0 = never; "
+                  "`python -m bot console purge` does it once)"},
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         if not self.database.startswith(("sqlite://", "postgresql://", "postgres://")):
@@ -148,3 +167,14 @@ class ConsoleConfig:
             raise ConfigError("console.lockout_minutes", "must be positive")
         if self.analytics_days < 1:
             raise ConfigError("console.analytics_days", "must be at least 1")
+        if self.retention_days < 0:
+            raise ConfigError("console.retention_days", "must be 0 (keep) or positive")
+        if self.analytics_retention_days < 0 or (
+            0 < self.analytics_retention_days < self.analytics_days
+        ):
+            raise ConfigError(
+                "console.analytics_retention_days",
+                f"must be 0 (keep) or at least analytics_days ({self.analytics_days})",
+            )
+        if self.purge_interval_hours < 0:
+            raise ConfigError("console.purge_interval_hours", "must be 0 (off) or positive")

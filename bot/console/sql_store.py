@@ -37,6 +37,9 @@ _HANDOFF_COLUMNS = (
     "first_response_at, closed_at, email"
 )
 
+_CONVERSATION_TABLES = ("handoffs", "notes", "csat", "analytics_events", "customer_conversations")
+"""Every table with rows about one conversation (all keyed by ``conversation_id``)."""
+
 
 class SqlConsoleStore(ConsoleStore):
     """Everything but the connection; see the module docstring."""
@@ -258,6 +261,59 @@ class SqlConsoleStore(ConsoleStore):
             {"customer": customer_id, "limit": limit},
         )
         return [(r["conversation_id"], float(r["first_seen"])) for r in rows]
+
+    async def customer_of(self, conversation_id: str) -> str | None:
+        rows = await self._fetch(
+            "SELECT customer_id FROM customer_conversations WHERE conversation_id = :cid",
+            {"cid": conversation_id},
+        )
+        return str(rows[0]["customer_id"]) if rows else None
+
+    # --- privacy: erasure and retention ------------------------------------------------------
+
+    async def conversations_with_email(self, email: str) -> list[str]:
+        rows = await self._fetch(
+            "SELECT DISTINCT conversation_id FROM handoffs WHERE LOWER(email) = :email "
+            "ORDER BY conversation_id",
+            {"email": email.strip().lower()},
+        )
+        return [str(r["conversation_id"]) for r in rows]
+
+    async def erase_conversation(self, conversation_id: str) -> dict[str, int]:
+        # One statement per table, each in its own transaction: a failure half way leaves
+        # the rest for the retry, which is safe because every statement is idempotent.
+        return {
+            table: await self._execute(
+                f"DELETE FROM {table} WHERE conversation_id = :cid", {"cid": conversation_id}
+            )
+            for table in _CONVERSATION_TABLES
+        }
+
+    async def purge(
+        self, *, records_before: float | None, analytics_before: float | None
+    ) -> dict[str, int]:
+        deleted: dict[str, int] = {}
+        if records_before is not None:
+            cutoff = {"before": records_before}
+            deleted["notes"] = await self._execute(
+                "DELETE FROM notes WHERE created < :before", cutoff
+            )
+            deleted["csat"] = await self._execute(
+                "DELETE FROM csat WHERE created < :before", cutoff
+            )
+            deleted["handoffs"] = await self._execute(
+                "DELETE FROM handoffs WHERE created < :before "
+                "AND status NOT IN ('waiting', 'claimed')",
+                cutoff,
+            )
+            deleted["customer_conversations"] = await self._execute(
+                "DELETE FROM customer_conversations WHERE first_seen < :before", cutoff
+            )
+        if analytics_before is not None:
+            deleted["analytics_events"] = await self._execute(
+                "DELETE FROM analytics_events WHERE at < :before", {"before": analytics_before}
+            )
+        return deleted
 
     # --- the handoff queue -----------------------------------------------------------------------
 

@@ -250,6 +250,30 @@ class ConsoleStore(abc.ABC):
     async def conversations_of(self, customer_id: str, limit: int = 20) -> list[tuple[str, float]]:
         """(conversation id, first seen) of the customer's conversations, newest first."""
 
+    @abc.abstractmethod
+    async def customer_of(self, conversation_id: str) -> str | None:
+        """The customer the conversation was linked to, if any."""
+
+    # --- privacy: erasure and retention ------------------------------------------------------
+
+    @abc.abstractmethod
+    async def conversations_with_email(self, email: str) -> list[str]:
+        """Conversations whose handoff holds this email (any case): a waiting shopper's."""
+
+    @abc.abstractmethod
+    async def erase_conversation(self, conversation_id: str) -> dict[str, int]:
+        """Deletes every row about the conversation: its handoffs (the queue entry), notes,
+        CSAT copies, analytics entries and customer link. Returns the rows deleted per table
+        (every table named, 0 included). Idempotent: a second call deletes nothing."""
+
+    @abc.abstractmethod
+    async def purge(
+        self, *, records_before: float | None, analytics_before: float | None
+    ) -> dict[str, int]:
+        """Retention: deletes notes, CSAT copies, customer links and finished handoffs created
+        before ``records_before``, and analytics entries before ``analytics_before`` (None:
+        keep). Open handoffs are never purged. Returns the rows deleted per table."""
+
     # --- the handoff queue -----------------------------------------------------------------------
 
     @abc.abstractmethod

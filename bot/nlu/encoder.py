@@ -164,6 +164,14 @@ class CachedEncoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
 
+    def forget(self, texts: Sequence[str]) -> int:
+        """Drops these texts' vectors (a shopper's messages, when their data is erased).
+
+        Returns how many were cached.
+        """
+        with self._lock:
+            return sum(self._vectors.pop(text, None) is not None for text in set(texts))
+
 
 class BatchingEncoder:
     """Collects texts from concurrent requests and encodes them in one forward pass.

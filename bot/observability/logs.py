@@ -6,6 +6,12 @@ every record logged while it runs carries it as ``conversation_id``; a call can 
 ``extra={"conversation_id": ...}``. ``logging.format: json`` (config.yml) writes each record
 as one object with ``time``, ``level``, ``logger``, ``message``, ``conversation_id`` when
 there is one, ``exception`` with the traceback, and any other ``extra`` fields.
+
+With ``logging.redact`` (on by default) :class:`RedactingFilter` replaces emails, phone and card
+numbers and street addresses in the message, its arguments, text ``extra`` fields and the
+traceback (:mod:`bot.privacy.redact`), whatever the format. The conversation id is kept as it
+is: it is how an operator finds the conversation (a WhatsApp id is the shopper's number, so a
+log collector must be treated as holding it).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from bot.observability.settings import LoggingConfig
+from bot.privacy.redact import redact
 
 _CONVERSATION: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "concierge_conversation_id", default=None
@@ -54,6 +61,32 @@ class ConversationFilter(logging.Filter):
         return True
 
 
+class RedactingFilter(logging.Filter):
+    """Redacts personal data in each record before any handler formats it.
+
+    The message is rendered once (``msg % args``) and redacted, so a shopper's text passed as
+    an argument is caught as well as one written into the message; a traceback is rendered and
+    redacted too, since exceptions often quote the input that caused them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg, record.args = redact(message), None
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD and key != "conversation_id" and isinstance(value, str):
+                setattr(record, key, redact(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line; ASCII-escaped, so no text a client sent can break the line."""
 
@@ -70,7 +103,9 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key not in entry and key != "conversation_id":
                 entry[key] = value
-        if record.exc_info:
+        if record.exc_text:  # already rendered (and redacted) by RedactingFilter
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
@@ -100,6 +135,8 @@ def configure_logging(
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if config.format == "json" else TextFormatter())
     handler.addFilter(ConversationFilter())
+    if config.redact:
+        handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

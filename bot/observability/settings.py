@@ -21,6 +21,13 @@ class LoggingConfig:
         },
     )
     level: str = field(default="INFO", metadata={"help": "DEBUG, INFO, WARNING or ERROR"})
+    redact: bool = field(
+        default=True,
+        metadata={
+            "help": "replace emails, phone and card numbers and street addresses in log lines "
+            "with [email], [phone], [card], [address]"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.format not in ("text", "json"):

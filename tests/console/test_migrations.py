@@ -15,12 +15,12 @@ def test_sqlite_file_is_created_migrated_and_reverted(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sub' / 'console.sqlite'}"
     assert migrate.current(url) is None
     migrate.upgrade(url)
-    assert migrate.current(url) == "0001"
+    assert migrate.current(url) == "0002"
     migrate.upgrade(url)  # a second run changes nothing
     migrate.downgrade(url, "base")
     assert migrate.current(url) is None
     migrate.upgrade(url)
-    assert migrate.current(url) == "0001"
+    assert migrate.current(url) == "0002"
 
 
 def test_postgres_is_migrated_and_reverted() -> None:
@@ -29,7 +29,7 @@ def test_postgres_is_migrated_and_reverted() -> None:
         pytest.skip(reason)
     with postgres_database(migrated=False) as url:
         migrate.upgrade(url)
-        assert migrate.current(url) == "0001"
+        assert migrate.current(url) == "0002"
         with psycopg.connect(url) as conn:
             tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables "
                                                  "WHERE schemaname = 'public'")}  # fmt: skip

@@ -1,0 +1,1 @@
+"""Personal data in the bot: redaction where text leaves a conversation, erasure, retention."""
