@@ -49,7 +49,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         status = status_for(exc)
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.path, exc)
-        headers = {"Retry-After": "1"} if isinstance(exc, ConversationBusy) else None
+        # A busy conversation and an unreachable store are both passing: say when to retry
+        # (the REST channel's message_id makes the retry safe).
+        retry_soon = isinstance(exc, ConversationBusy | SessionStoreError)
+        headers = {"Retry-After": "1"} if retry_soon else None
         body: dict[str, object] = {"error": str(exc), "status": status}
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after_s)}
