@@ -150,9 +150,11 @@ class LocalCluster:
                     return int(fields[1].split("@")[0].rsplit(":", 1)[1])
         raise LookupError(f"no replica of {master_port}")
 
-    def migrate_slot(self, slot: int, *, batch: int = 10) -> int:
+    def migrate_slot(self, slot: int, *, batch: int = 10, pause_s: float = 0.0) -> int:
         """Moves ``slot`` to another master key by key (SETSLOT, MIGRATE), as ``redis-cli
-        --cluster reshard`` does; returns the new master's port."""
+        --cluster reshard`` does, ``batch`` keys at a time with ``pause_s`` between batches
+        (to stretch the migration over other clients' writes); returns the new master's
+        port."""
         source_port = self.master_of(slot)
         target_port = next(p for p in self.ports if p != source_port and self._is_master(p))
         with self.client(source_port) as source, self.client(target_port) as target:
@@ -164,6 +166,7 @@ class LocalCluster:
                 source.execute_command(
                     "MIGRATE", "127.0.0.1", target_port, "", 0, 5000, "KEYS", *keys
                 )
+                time.sleep(pause_s)
             for port in self.ports:  # the new owner first, then everyone else
                 if self._is_master(port):
                     with self.client(port) as node:

@@ -62,9 +62,6 @@ class FeedHub:
         self._timeout_s = timeout_s
         self._describe = describe
         self._sharded = sharded
-        self._leaving: dict[bytes, int] = {}
-        """Our own sunsubscribes not yet confirmed, per channel (sharded only)."""
-        self._cleanups: set[asyncio.Task[None]] = set()
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._followers: dict[bytes, set[asyncio.Queue[_Item]]] = {}
@@ -135,7 +132,6 @@ class FeedHub:
         # Best effort: a broken connection has forgotten the channel anyway.
         with contextlib.suppress(RedisError, RedisClusterException, OSError):
             if isinstance(pubsub, ClusterPubSub):
-                self._leaving[channel] = self._leaving.get(channel, 0) + 1
                 await pubsub.sunsubscribe(channel)
             else:
                 await pubsub.unsubscribe(channel)
@@ -179,41 +175,26 @@ class FeedHub:
             raise
 
     def _unsubscribed(self, channel: bytes) -> None:
-        """A shard channel's subscription ended: ours, or its slot moved to another node."""
-        leaving = self._leaving.get(channel, 0)
-        if leaving:
-            if leaving == 1:
-                del self._leaving[channel]
-            else:
-                self._leaving[channel] = leaving - 1
+        """A shard channel's subscription ended: its slot moved to another node, or this is
+        the reply to our own sunsubscribe when the last follower left."""
+        confirmed = self._confirmed.get(channel)
+        if confirmed is None or not confirmed.done():
+            # Nobody follows it, or a new follower's subscription is not confirmed yet: an
+            # unsubscribe from before that subscription was sent.
             return
         followers = self._followers.pop(channel, set())
         cid = self._conversations.pop(channel, None)
-        confirmed = self._confirmed.pop(channel, None)
-        if not followers:
-            return
+        del self._confirmed[channel]
         # Their feed has a gap from here until they follow again on the slot's new owner.
         error = SessionStoreError(
             f"session store: the feed of conversation {cid!r:.200} moved to another node of "
             f"{self._describe}"
         )
+        # They follow again, which subscribes on the slot's owner; the old subscription is
+        # redis-py's to move or drop (ClusterPubSub reconciles shard channels when it learns
+        # the new slot map).
         for queue in followers:
             queue.put_nowait(error)
-        if confirmed is not None and not confirmed.done():
-            confirmed.set_exception(error)
-        # ClusterPubSub moves the subscription to the new owner by itself; leave it unless
-        # someone follows again meanwhile.
-        task = asyncio.get_running_loop().create_task(self._leave_if_unfollowed(channel))
-        self._cleanups.add(task)
-        task.add_done_callback(self._cleanups.discard)
-
-    async def _leave_if_unfollowed(self, channel: bytes) -> None:
-        pubsub = self._pubsub
-        if channel in self._followers or not isinstance(pubsub, ClusterPubSub):
-            return
-        self._leaving[channel] = self._leaving.get(channel, 0) + 1
-        with contextlib.suppress(RedisError, RedisClusterException, OSError):
-            await pubsub.sunsubscribe(channel)
 
     def _break(self, pubsub: PubSub, exc: BaseException) -> None:
         """Tells every follower the feed broke; the next follower reconnects."""
@@ -228,7 +209,6 @@ class FeedHub:
             if confirmed is not None and not confirmed.done():
                 confirmed.set_exception(error)
         self._confirmed.clear()
-        self._leaving.clear()
         asyncio.get_running_loop().create_task(_quietly_close(pubsub))
 
     @staticmethod
@@ -244,10 +224,10 @@ class FeedHub:
         pubsub, reader = self._pubsub, self._reader
         if pubsub is not None:
             self._break(pubsub, ConnectionError("the store was closed"))
-        for task in [*self._cleanups, *([reader] if reader is not None else [])]:
-            task.cancel()
+        if reader is not None:
+            reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await reader
         self._reader = None
 
 
