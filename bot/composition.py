@@ -135,7 +135,10 @@ def build_parts(
     if store is None:
         sessions = settings.sessions
         store = create_session_store(
-            sessions.url, ttl_s=sessions.ttl_s, key_prefix=sessions.key_prefix
+            sessions.url,
+            ttl_s=sessions.ttl_s,
+            key_prefix=sessions.key_prefix,
+            cluster=sessions.cluster,
         )
     if actions is None:
         server = settings.action_server

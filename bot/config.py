@@ -276,6 +276,13 @@ class SessionsConfig:
         default=604800.0, metadata={"help": "conversation lifetime after activity"}
     )
     key_prefix: str = field(default="concierge", metadata={"help": "Redis key prefix"})
+    cluster: bool = field(
+        default=False,
+        metadata={
+            "help": "url is one node of a Redis Cluster (redis:// or rediss://); the others "
+            "are discovered from it"
+        },
+    )
     lock_ttl_s: float = field(default=30.0, metadata={"help": "longest a turn may hold its lock"})
     lock_wait_s: float = field(
         default=10.0, metadata={"help": "how long a message waits for the turn before it"}
@@ -285,6 +292,8 @@ class SessionsConfig:
         scheme = self.url.split("://", 1)[0] if "://" in self.url else ""
         if scheme not in ("memory", "redis", "rediss", "unix"):
             raise ConfigError("sessions.url", f"unsupported store {self.url!r}")
+        if self.cluster and scheme not in ("redis", "rediss"):
+            raise ConfigError("sessions.cluster", "needs a redis:// or rediss:// sessions.url")
         if self.ttl_s <= 0:
             raise ConfigError("sessions.ttl_s", "must be positive")
 

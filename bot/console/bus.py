@@ -4,7 +4,8 @@ and which agents are online.
 Transcripts do not travel here: a console follows a conversation through the session store's
 own feed (``SessionStore.subscribe``), as the widget does. Adapters: :class:`MemoryConsoleBus`
 (one process) and :class:`RedisConsoleBus` (one pub/sub connection per process on the session
-store's Redis; presence is a sorted set of agent id by expiry time).
+store's Redis; presence is a sorted set of agent id by expiry time). On a Redis Cluster the bus
+is a shard channel (SPUBLISH/SSUBSCRIBE), served by the node that owns its slot.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+from redis.asyncio.cluster import ClusterPubSub
+from redis.exceptions import RedisClusterException, RedisError
 
 from bot.errors import SessionStoreError
 
@@ -121,27 +123,36 @@ class RedisConsoleBus(ConsoleBus):
     Args:
         url: the Redis URL (the session store's).
         key_prefix: the session store's key prefix; the channel is ``<prefix>:console``.
+        cluster: ``url`` is a node of a Redis Cluster (``sessions.cluster``).
     """
 
-    def __init__(self, url: str, *, key_prefix: str = "concierge") -> None:
+    def __init__(self, url: str, *, key_prefix: str = "concierge", cluster: bool = False) -> None:
         self._url = url
+        self._cluster = cluster
         self._channel = f"{key_prefix}:console".encode()
         self._presence = f"{key_prefix}:console:online"
-        self._client: Redis | None = None
+        self._client: Redis | RedisCluster | None = None
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._listeners = _Listeners()
         self._subscribing = asyncio.Lock()
+        self._moved = False
 
-    def _redis(self) -> Redis:
+    def _redis(self) -> Redis | RedisCluster:
         if self._client is None:
-            self._client = Redis.from_url(self._url, socket_timeout=5, socket_connect_timeout=5)
+            kind = RedisCluster if self._cluster else Redis
+            self._client = kind.from_url(self._url, socket_timeout=5, socket_connect_timeout=5)
         return self._client
 
     async def publish(self, message: Message) -> None:
+        text = json.dumps(message, ensure_ascii=False)
         try:
-            await self._redis().publish(self._channel, json.dumps(message, ensure_ascii=False))
-        except (RedisError, OSError) as exc:
+            client = self._redis()
+            if isinstance(client, RedisCluster):
+                await client.spublish(self._channel, text)
+            else:
+                await client.publish(self._channel, text)
+        except (RedisError, RedisClusterException, OSError) as exc:
             raise SessionStoreError(f"console bus: publish failed: {exc}") from exc
 
     @asynccontextmanager
@@ -154,10 +165,17 @@ class RedisConsoleBus(ConsoleBus):
         async with self._subscribing:
             if self._pubsub is not None and self._reader is not None and not self._reader.done():
                 return
-            pubsub = self._redis().pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self._channel)
-            except (RedisError, OSError) as exc:
+                client = self._redis()
+                if isinstance(client, RedisCluster):
+                    # Subscription messages are read: an unrequested sunsubscribe says the
+                    # channel's slot moved to another node.
+                    pubsub: PubSub = client.pubsub()
+                    await pubsub.ssubscribe(self._channel)
+                else:
+                    pubsub = client.pubsub(ignore_subscribe_messages=True)
+                    await pubsub.subscribe(self._channel)
+            except (RedisError, RedisClusterException, OSError) as exc:
                 raise SessionStoreError(f"console bus: subscribe failed: {exc}") from exc
             self._pubsub = pubsub
             self._reader = asyncio.create_task(self._read(pubsub))
@@ -165,10 +183,24 @@ class RedisConsoleBus(ConsoleBus):
     async def _read(self, pubsub: PubSub) -> None:
         try:
             while True:
-                message = await pubsub.get_message(timeout=1.0)
-                if message is not None and message["type"] == "message":
+                if isinstance(pubsub, ClusterPubSub):
+                    message = await pubsub.get_sharded_message(timeout=1.0)
+                else:
+                    message = await pubsub.get_message(timeout=1.0)
+                if message is None:
+                    continue
+                kind = message["type"]
+                if kind in ("message", "smessage"):
                     self._listeners.deliver(json.loads(message["data"]))
-        except (RedisError, OSError) as exc:
+                elif kind == "sunsubscribe" and isinstance(pubsub, ClusterPubSub):
+                    # The slot moved (migration, failover): follow it to its new node, then
+                    # have the listeners reload what they show, since messages were lost.
+                    self._moved = True
+                    await pubsub.ssubscribe(self._channel)
+                elif kind == "ssubscribe" and self._moved:
+                    self._moved = False
+                    self._listeners.deliver({"type": "resync"})
+        except (RedisError, RedisClusterException, OSError) as exc:
             log.warning("console bus connection broke: %s", exc)
             # Listeners reload what they show; the next listen() resubscribes.
             self._listeners.deliver({"type": "resync"})
@@ -183,19 +215,19 @@ class RedisConsoleBus(ConsoleBus):
                 pipe.zadd(self._presence, {agent_id: now + ttl_s})
                 pipe.zremrangebyscore(self._presence, "-inf", now)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             raise SessionStoreError(f"console bus: presence failed: {exc}") from exc
 
     async def offline(self, agent_id: str) -> None:
         try:
             await self._redis().zrem(self._presence, agent_id)
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             raise SessionStoreError(f"console bus: presence failed: {exc}") from exc
 
     async def online(self) -> set[str]:
         try:
             members = await self._redis().zrangebyscore(self._presence, time.time(), "+inf")
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             raise SessionStoreError(f"console bus: presence failed: {exc}") from exc
         return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
 

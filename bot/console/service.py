@@ -60,7 +60,9 @@ def default_bus(settings: Settings) -> ConsoleBus:
     """Redis pub/sub when conversations are in Redis (several workers), else in-process."""
     url = settings.sessions.url
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisConsoleBus(url, key_prefix=settings.sessions.key_prefix)
+        return RedisConsoleBus(
+            url, key_prefix=settings.sessions.key_prefix, cluster=settings.sessions.cluster
+        )
     return MemoryConsoleBus()
 
 

@@ -39,6 +39,7 @@ def create_session_store(
     ttl_s: float = DEFAULT_TTL_S,
     key_prefix: str = "concierge",
     retry: Backoff | None = None,
+    cluster: bool = False,
 ) -> SessionStore:
     """The session store a URL names; no I/O happens here.
 
@@ -48,16 +49,21 @@ def create_session_store(
         ttl_s: Seconds of inactivity after which a conversation expires.
         key_prefix: Redis key prefix (ignored by the memory store).
         retry: Redis backoff for transient connection errors (ignored by the memory store).
+        cluster: The Redis URL is one node of a Redis Cluster (``sessions.cluster``).
 
     Raises:
-        ConfigError: The URL names no supported store (key ``sessions.url``), or ``ttl_s``
-            or ``key_prefix`` is unusable.
+        ConfigError: The URL names no supported store (key ``sessions.url``), ``cluster``
+            without a Redis node URL, or ``ttl_s`` or ``key_prefix`` is unusable.
     """
     if url is None or url == "memory://":
+        if cluster:
+            raise ConfigError("sessions.cluster", "needs a redis:// or rediss:// sessions.url")
         return MemorySessionStore(ttl_s=ttl_s)
     scheme = urlsplit(url).scheme
     if scheme in REDIS_SCHEMES:
-        return RedisSessionStore(url, ttl_s=ttl_s, key_prefix=key_prefix, retry=retry)
+        return RedisSessionStore(
+            url, ttl_s=ttl_s, key_prefix=key_prefix, retry=retry, cluster=cluster
+        )
     raise ConfigError(
         "sessions.url",
         f"unsupported scheme {scheme!r}: use memory:// or redis://, rediss://, unix://",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.sessions import MemorySessionStore, RedisSessionStore, create_session_store
 
@@ -35,3 +36,20 @@ def test_bad_ttl_is_refused() -> None:
         with pytest.raises(ConfigError) as caught:
             create_session_store(url, ttl_s=0, key_prefix="x")
         assert caught.value.key == "sessions.ttl_s"
+
+
+def test_cluster_mode_gives_the_redis_store_in_cluster_mode_and_needs_a_node_url() -> None:
+    store = create_session_store("redis://127.0.0.1:1", key_prefix="x", cluster=True)
+    assert isinstance(store, RedisSessionStore)
+    for url in (None, "memory://", "unix:///tmp/redis.sock"):
+        with pytest.raises(ConfigError):
+            create_session_store(url, key_prefix="x", cluster=True)
+
+
+def test_cluster_is_set_in_config_or_the_environment() -> None:
+    env = {"REDIS_URL": "redis://10.0.0.5:7000", "CONCIERGE__SESSIONS__CLUSTER": "true"}
+    settings = load_settings(env=env)
+    assert (settings.sessions.url, settings.sessions.cluster) == ("redis://10.0.0.5:7000", True)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"CONCIERGE__SESSIONS__CLUSTER": "true"})  # memory:// by default
+    assert caught.value.key == "sessions.cluster"
