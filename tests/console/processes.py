@@ -31,14 +31,22 @@ def free_port() -> int:
 
 
 def start_worker(
-    redis_url: str, prefix: str, database: str, log: Path, env: dict[str, str] | None = None
+    redis_url: str,
+    prefix: str,
+    database: str,
+    log: Path,
+    env: dict[str, str] | None = None,
+    *,
+    cluster: bool = False,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """One worker on a free port, in its own process group; returns it and its URL."""
+    """One worker on a free port, in its own process group; returns it and its URL.
+    ``cluster``: ``redis_url`` is a node of a Redis Cluster."""
     port = free_port()
     with log.open("ab") as errors:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.console.worker", "--port", str(port),
-             "--redis", redis_url, "--prefix", prefix, "--database", database],
+             "--redis", redis_url, "--prefix", prefix, "--database", database,
+             *(["--cluster"] if cluster else [])],
             cwd=ROOT,
             env={**os.environ, **WIDGET_LIMITS, **(env or {})},
             stdout=subprocess.DEVNULL,

@@ -1,5 +1,6 @@
 """Two bot processes on one Redis: the shopper's widget on worker A, the agent's console on
-worker B; every message crosses once, in order, both ways."""
+worker B; every message crosses once, in order, both ways. Run on a single Redis and on the
+local Redis Cluster (``redis_cluster``)."""
 
 from __future__ import annotations
 
@@ -16,25 +17,40 @@ import pytest
 from bot.console import migrate
 from tests.console.helpers import AgentClient, add_agent
 from tests.console.processes import clean_redis, start_worker, stop_workers, wait_healthy
+from tests.redis_cluster import LocalCluster
 
 pytestmark = pytest.mark.slow
 ROUNDS = 15
 
 
-@pytest.fixture
-async def workers(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, str, str]]:
+@pytest.fixture(params=["redis", "redis-cluster"])
+async def workers(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[str, str, str]]:
+    cluster: LocalCluster | None = None
+    if request.param == "redis-cluster":
+        cluster = request.getfixturevalue("redis_cluster")
+        redis_url = cluster.url
+    else:
+        redis_url = request.getfixturevalue("redis_url")
     database = f"sqlite:///{tmp_path / 'console.sqlite'}"
     migrate.upgrade(database)
     await add_agent(database, "maya@shop.example", "Maya")
     prefix = f"concierge-console-mw-{uuid.uuid4().hex[:8]}"
-    started = [start_worker(redis_url, prefix, database, tmp_path / "workers.log") for _ in "AB"]
+    log = tmp_path / "workers.log"
+    started = [
+        start_worker(redis_url, prefix, database, log, cluster=cluster is not None) for _ in "AB"
+    ]
     try:
         for process, url in started:
             await wait_healthy(url, process)
         yield started[0][1], started[1][1], database
     finally:
         stop_workers([process for process, _ in started])
-        await clean_redis(redis_url, prefix)
+        if cluster is None:
+            await clean_redis(redis_url, prefix)
+        else:
+            cluster.delete_prefix(prefix)
 
 
 async def frames_until(ws: Any, kind: str, seen: list[dict[str, Any]], **match: Any) -> None:
