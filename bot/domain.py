@@ -19,6 +19,8 @@ Event = dict[str, Any]
 """One Rasa tracker event, e.g. ``{"event": "slot", "name": "email", "value": "a@b.c"}``."""
 
 REQUESTED_SLOT = "requested_slot"
+MESSAGE_ID_KEY = "message_id"
+"""Where a stored user event keeps the client's id for its message (bot/deliveries.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,15 @@ class IncomingMessage:
     text: str
     channel: str = "rest"
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    message_id: str | None = None
+    """The client's id for this message (REST ``message_id``): a retry of a message already
+    stored in the conversation runs nothing and gets its stored replies (bot/deliveries.py)."""
+
+    def event_metadata(self) -> dict[str, Any]:
+        """What the stored user event keeps: the channel's metadata and the message id."""
+        if self.message_id is None:
+            return dict(self.metadata)
+        return {**self.metadata, MESSAGE_ID_KEY: self.message_id}
 
 
 @dataclass(frozen=True, slots=True)

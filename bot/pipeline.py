@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from bot.action_client import ActionExecutor
 from bot.config import Settings
 from bot.console.triggers import HandoffDesk, agent_connected, matching_rule, trigger_mode
+from bot.deliveries import stored_replies
 from bot.dialogue_state import LANGUAGE_SLOT, STATE_SLOT, DialogueState, TurnOutcome, advance
 from bot.domain import (
     ACTION_LISTEN,
@@ -137,6 +138,11 @@ class Pipeline:
         cid = message.sender
         async with self._store.lock(cid, ttl_s=sessions.lock_ttl_s, wait_s=sessions.lock_wait_s):
             history, mode = await self._store.snapshot(cid)
+            if message.message_id is not None:
+                # Read under the lock, from what was stored: a retry of a handled message.
+                earlier = stored_replies(history, message.message_id)
+                if earlier is not None:
+                    return earlier
             tracker = TrackerView.replay(cid, history, tuple(self._domain.slots))
             turn = Turn(tracker, sink=sink, gone=gone)
             if self._session_expired(tracker):
@@ -144,7 +150,7 @@ class Pipeline:
             if mode == "human":
                 # A person has the conversation: the message is kept for them, not read.
                 turn.add(user_event(message.text, {"text": message.text}, message.channel,
-                                    **dict(message.metadata)))  # fmt: skip
+                                    **message.event_metadata()))  # fmt: skip
                 if not agent_connected(history):
                     # Still in the queue: the shopper hears that someone will come. Once a
                     # person has joined, the bot says nothing at all.
@@ -177,7 +183,7 @@ class Pipeline:
         )
         turn.reading = reading
         turn.add(user_event(message.text, reading.to_rasa(), message.channel,
-                            **dict(message.metadata)))  # fmt: skip
+                            **message.event_metadata()))  # fmt: skip
         if turn.tracker.slots.get(LANGUAGE_SLOT) != reading.language:
             # Set before any action runs: the actions word their replies in it.
             turn.add(slot_event(LANGUAGE_SLOT, reading.language))

@@ -8,22 +8,24 @@ Requests over ``server.rate_limit`` (per sender, per client address) are answere
 ``Retry-After`` (bot/channels/rest_limits.py).
 
 An optional ``"message_id"`` (a string or number, at most 256 characters) makes a retry safe:
-a message id already handled in this conversation (within ``sessions.ttl_s``) is answered
-``200 []`` and nothing runs again. When the turn fails (409 busy, 503), the id is released, so
-the client's retry of the same id runs.
+the turn stores it on the shopper's event, in the same atomic append as the replies, and a
+message id already stored in this conversation is answered with the replies stored for it;
+nothing runs again. Whether it is stored is read under the conversation's lock
+(bot/deliveries.py), so a turn that failed or was cut off (409, 503, a killed worker) stored
+nothing and its retry runs.
 """
 
 from __future__ import annotations
 
-import contextlib
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from aiohttp import web
 
-from bot.appkeys import PIPELINE, RATE_LIMITS, SETTINGS, STORE
+from bot.appkeys import PIPELINE, RATE_LIMITS, SETTINGS
 from bot.channels.base import InputChannel
 from bot.domain import ConversationId, IncomingMessage
-from bot.errors import BadRequest, SessionStoreError
+from bot.errors import BadRequest
 from bot.input_checks import SurrogatePolicy, parse_json, require_unicode
 from bot.pipeline import rest_messages
 from bot.sessions.base import MAX_DELIVERY_ID_CHARS
@@ -107,18 +109,6 @@ class RestChannel(InputChannel):
         settings = request.app[SETTINGS]
         message = incoming_message(body, self.name, settings.server.max_message_chars)
         limits.check_sender(message.sender)
-        delivery = delivery_id(body)
-        if delivery is None:
-            replies = await self.handle(request.app[PIPELINE], message)
-            return web.json_response(rest_messages(message.sender, replies))
-        store = request.app[STORE]
-        if not await store.claim_delivery(message.sender, delivery):
-            return web.json_response([])  # a retry of a message already handled
-        try:
-            replies = await self.handle(request.app[PIPELINE], message)
-        except BaseException:
-            # The turn stored nothing (it writes only at its end): let the retry run it.
-            with contextlib.suppress(SessionStoreError):
-                await store.release_delivery(message.sender, delivery)
-            raise
+        message = replace(message, message_id=delivery_id(body))
+        replies = await self.handle(request.app[PIPELINE], message)
         return web.json_response(rest_messages(message.sender, replies))

@@ -196,9 +196,11 @@ class SessionStore(abc.ABC):
         """True the first time this id is seen for this conversation within the store's TTL.
 
         Messaging platforms deliver again when they miss an acknowledgement; a channel claims
-        each delivery's id (Telegram ``update_id``, WhatsApp message id, the REST
-        ``message_id``) before handling it and drops it when the claim fails. The claim is
-        atomic: of concurrent claims of one id, in any number of workers, exactly one wins.
+        each delivery's id (Telegram ``update_id``, WhatsApp message id, the widget's
+        ``client_message_id``; the REST ``message_id`` is checked against the stored
+        conversation instead, bot/deliveries.py) before handling it and drops it when the
+        claim fails. The claim is atomic: of concurrent claims of one id, in any number of
+        workers, exactly one wins.
 
         An id is remembered for ``ttl_s`` after its first claim, and at most the newest
         :data:`MAX_DELIVERIES` ids of a conversation are (older ones are forgotten first), so
