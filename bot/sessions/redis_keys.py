@@ -142,6 +142,14 @@ end
 return 0
 """
 
+# KEYS: lock. ARGV: token, lease_ms. Extends the lease, only for the token that holds it.
+RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
 # KEYS: lock. ARGV: token. Compare-and-delete: only the holder's token releases the lock.
 RELEASE_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then

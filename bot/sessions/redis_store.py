@@ -56,6 +56,7 @@ from bot.sessions.redis_keys import (
     CLAIM_DELIVERY_LUA,
     PRUNE_LUA,
     RELEASE_LUA,
+    RENEW_LUA,
     SET_MODE_LUA,
     KeyLayout,
     id_bytes,
@@ -76,6 +77,10 @@ CLUSTER_RETRY = Backoff(attempts=6, base_s=0.1, factor=2.0, cap_s=1.0, jitter=0.
 CLUSTER_SCHEMES = frozenset({"redis", "rediss"})
 # How often a waiting lock tries again; capped low because a turn usually takes under a second.
 LOCK_POLL = Backoff(attempts=1, base_s=0.01, factor=1.5, cap_s=0.1, jitter=0.5)
+LOCK_LEASE_S = 5.0
+"""How long a lock outlives a holder that died: the holder renews it every third of this
+while its turn runs (up to the lock's ``ttl_s``), so a killed worker's conversations are free
+again within seconds instead of after the whole ``ttl_s`` (benchmarks/chaos.py, worker-kill)."""
 TRANSIENT: tuple[type[Exception], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
@@ -84,6 +89,12 @@ TRANSIENT: tuple[type[Exception], ...] = (
 # Index entries older than the TTL plus this margin are certainly expired; the margin absorbs
 # clock differences between workers.
 INDEX_PRUNE_MARGIN_S = 60.0
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancels ``task`` and waits for it to end (a cancellation of the caller still raises)."""
+    task.cancel()
+    await asyncio.wait([task])
 
 
 def _redact(url: str) -> str:
@@ -121,6 +132,7 @@ class RedisSessionStore(SessionStore):
         socket_timeout_s: float = 5.0,
         clock: Callable[[], float] = time.time,
         cluster: bool = False,
+        lock_lease_s: float = LOCK_LEASE_S,
     ) -> None:
         if urlsplit(url).scheme not in (CLUSTER_SCHEMES if cluster else REDIS_SCHEMES):
             kind = "a Redis Cluster node URL (redis://, rediss://)" if cluster else "a Redis URL"
@@ -134,6 +146,7 @@ class RedisSessionStore(SessionStore):
         self._retry = retry or (CLUSTER_RETRY if cluster else DEFAULT_RETRY)
         self._socket_timeout_s = socket_timeout_s
         self._clock = clock
+        self._lock_lease_s = lock_lease_s
         self._client: RedisClient | None = None
         self._hub: FeedHub | None = None
         self._scripts: dict[str, AsyncScript] = {}
@@ -267,7 +280,8 @@ class RedisSessionStore(SessionStore):
         cid = check_conversation_id(cid)
         key = self._keys.conversation(cid).lock
         token = secrets.token_hex(16)
-        args: list[Any] = [token, max(1, int(ttl_s * 1000))]
+        lease_s = min(ttl_s, self._lock_lease_s)
+        args: list[Any] = [token, max(1, int(lease_s * 1000))]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         retries = 0
@@ -277,13 +291,35 @@ class RedisSessionStore(SessionStore):
                 raise ConversationBusy(cid)
             await asyncio.sleep(min(remaining, LOCK_POLL.delay(retries)))
             retries += 1
+        until = loop.time() + ttl_s  # the lock's longest life, renewals included
+        renewal = asyncio.create_task(self._renew(cid, key, token, lease_s, until))
         try:
             yield
         except BaseException:
+            await _cancel(renewal)
             await self._release(cid, key, token)
             raise
+        await _cancel(renewal)
         if not await self._release(cid, key, token) and raise_on_lost:
             raise LockLost(cid)
+
+    async def _renew(
+        self, cid: ConversationId, key: bytes, token: str, lease_s: float, until: float
+    ) -> None:
+        """Keeps the lease of a held lock until ``until``; cancelled when the turn ends."""
+        loop = asyncio.get_running_loop()
+        while until - loop.time() > lease_s:
+            await asyncio.sleep(lease_s / 3)
+            args: list[Any] = [token, max(1, int(min(lease_s, until - loop.time()) * 1000))]
+            try:
+                held = await self._run(
+                    "renew lock", cid, partial(self._script, RENEW_LUA, [key], args)
+                )
+            except SessionStoreError as exc:
+                log.warning("could not renew lock on conversation %r: %s", cid, exc)
+                continue  # the lease may still hold; the next renewal tries again
+            if not held:
+                return  # expired or taken: the release says so
 
     async def _release(self, cid: ConversationId, key: bytes, token: str) -> bool:
         try:
