@@ -134,9 +134,12 @@ class RedisSessionStore(SessionStore):
         cluster: bool = False,
         lock_lease_s: float = LOCK_LEASE_S,
     ) -> None:
-        if urlsplit(url).scheme not in (CLUSTER_SCHEMES if cluster else REDIS_SCHEMES):
+        parts = urlsplit(url)
+        if parts.scheme not in (CLUSTER_SCHEMES if cluster else REDIS_SCHEMES):
             kind = "a Redis Cluster node URL (redis://, rediss://)" if cluster else "a Redis URL"
             raise ConfigError("sessions.url", f"not {kind}: {_redact(url)!r}")
+        if cluster and parts.path not in ("", "/", "/0"):
+            raise ConfigError("sessions.url", "a Redis Cluster has only db 0")
         if not ttl_s >= 0.001:
             raise ConfigError("sessions.ttl_s", f"must be at least 0.001, got {ttl_s}")
         self._url = url
