@@ -33,8 +33,10 @@ conversation (``GET /conversations/{id}``, by the id each message carried in its
   invited); unclear: any other non-200 answer; dropped: no HTTP answer at all;
 - 5xx out: 5xx answers to attempts that began while no dependency was down;
 - p95: from a message's first send to its answer, retries included;
+- apology: answers (200, counted as answered) that were the bot's apology for an action
+  server it cannot reach (``utter_action_failed``);
 - recovery: from the dependency being back (for a worker kill: the kill) to the end of the
-  phase's last failed attempt (0 when nothing failed after it).
+  phase's last failed attempt or apology (0 when there was none after it).
 
 A message belongs to the phase in which it was first sent. Prints the table and writes JSON
 (default benchmarks/results/chaos.json). The whole run is bounded by ``--max-seconds``.
@@ -69,6 +71,7 @@ from benchmarks.chaos_cluster import (  # noqa: E402
     Service,
     action_server,
     bot_worker,
+    snapshot_code,
     wait_http,
 )
 from benchmarks.chaos_report import (  # noqa: E402
@@ -94,6 +97,7 @@ class Cluster:
     proxy: RoundRobinProxy
     action_proxy: RoundRobinProxy | None
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    incidents: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -104,9 +108,9 @@ async def start_cluster(args: argparse.Namespace, workdir: Path) -> Cluster:
     redis = RedisServer(workdir)
     await redis.start()
     prefix = f"chaos-{uuid.uuid4().hex[:6]}"
-    actions = [
-        action_server(workdir, i, workdir / "shop.sqlite") for i in range(args.action_servers)
-    ]
+    code = snapshot_code(workdir)
+    shop = workdir / "shop.sqlite"
+    actions = [action_server(workdir, code, i, shop) for i in range(args.action_servers)]
     actions[0].spawn()  # the first builds the shop's SQLite file; the others then open it
     await actions[0].wait_ready(120)
     for service in actions[1:]:
@@ -119,10 +123,13 @@ async def start_cluster(args: argparse.Namespace, workdir: Path) -> Cluster:
         action_proxy = RoundRobinProxy([Backend(s.port) for s in actions])
         await action_proxy.start()
         actions_url = f"http://127.0.0.1:{action_proxy.port}"
-    workers = [bot_worker(workdir, i, redis.url, actions_url, prefix) for i in range(args.workers)]
+    workers = [
+        bot_worker(workdir, code, i, redis.url, actions_url, prefix) for i in range(args.workers)
+    ]
+    # One after the other: the first creates the agent console's SQLite database in the
+    # fresh copy, and two workers migrating a new database at once collide.
     for worker in workers:
         worker.spawn()
-    for worker in workers:
         assert worker.process is not None
         ready = worker.health_url.replace("/health", "/ready")
         await wait_http(ready, worker.process, 600, worker.log)
@@ -164,7 +171,11 @@ async def worker_kill(cluster: Cluster) -> Fault:
 
     async def supervise() -> None:  # started again, as systemd or Kubernetes would
         service.spawn()
-        await service.wait_ready(600)
+        try:
+            await service.wait_ready(600)
+        except (RuntimeError, TimeoutError) as exc:
+            # The figures of the run still stand; the failed restart is reported beside them.
+            cluster.incidents.append(f"{service.name} did not start again: {exc}"[:2000])
 
     cluster.background.append(asyncio.create_task(supervise()))
     note = f"{service.name} SIGKILL with {in_flight} request(s) in flight, restarted"
@@ -241,6 +252,7 @@ async def run_phases(args: argparse.Namespace, cluster: Cluster) -> dict[str, An
         "Retry-After), recovery <= 5 s",
         "worker_log_errors": {w.name: _log_errors(w.log) for w in cluster.workers},
         "fault_windows": faults_at,
+        "incidents": cluster.incidents,
         "troubled_messages": troubled(shoppers.messages, stored),
     }
 
@@ -312,6 +324,8 @@ if __name__ == "__main__":
     for row in outcome["phases"]:
         if row["fault"]:
             print(f"{row['phase']}: {row['fault']}; errors {row['status_counts']}")
+    for incident in outcome["incidents"]:
+        print(f"incident: {incident}")
     print(f"goal: {outcome['goal']}")
     arguments.json.parent.mkdir(parents=True, exist_ok=True)
     arguments.json.write_text(json.dumps(outcome, indent=2))

@@ -32,6 +32,27 @@ NO_WORKER = (
 )
 
 
+SNAPSHOT = ("bot", "actions", "data", "models", "config.yml")
+
+
+def snapshot_code(workdir: Path) -> Path:
+    """A copy of the code, data and models the processes run from.
+
+    A worker or action server started again mid-run must run the code the run began with,
+    even when the working tree changes meanwhile (several people edit it).
+    """
+    code = workdir / "code"
+    code.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in SNAPSHOT:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, code / name, ignore=ignore, symlinks=True)
+        else:
+            shutil.copy2(source, code / name)
+    return code
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -241,12 +262,13 @@ class Service:
     health_url: str
     log: Path
     port: int
+    code: Path
     process: subprocess.Popen[bytes] | None = None
 
     def spawn(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                self.command, cwd=self.code, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
 
@@ -268,22 +290,24 @@ def base_env() -> dict[str, str]:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def action_server(workdir: Path, index: int, shop_db: Path) -> Service:
+def action_server(workdir: Path, code: Path, index: int, shop_db: Path) -> Service:
     port = free_port()
     env = {
         **base_env(),
-        "CONCIERGE_SHOP_DIR": str(ROOT / "data/shop"),
+        "CONCIERGE_SHOP_DIR": str(code / "data/shop"),
         "CONCIERGE_SHOP_DB": str(shop_db),
     }
     command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port),
                "--quiet"]  # fmt: skip
     return Service(
         f"actions-{index}", command, env, f"http://127.0.0.1:{port}/health",
-        workdir / f"actions-{index}.log", port,
+        workdir / f"actions-{index}.log", port, code,
     )  # fmt: skip
 
 
-def bot_worker(workdir: Path, index: int, redis_url: str, actions_url: str, prefix: str) -> Service:
+def bot_worker(
+    workdir: Path, code: Path, index: int, redis_url: str, actions_url: str, prefix: str
+) -> Service:
     port = free_port()
     env = {
         **base_env(),
@@ -297,5 +321,5 @@ def bot_worker(workdir: Path, index: int, redis_url: str, actions_url: str, pref
     command = [sys.executable, "-m", "bot", "run", "--no-actions", "--port", str(port)]
     return Service(
         f"worker-{index}", command, env, f"http://127.0.0.1:{port}/health",
-        workdir / f"worker-{index}.log", port,
+        workdir / f"worker-{index}.log", port, code,
     )  # fmt: skip

@@ -121,7 +121,9 @@ def phase_rows(
 
         latencies = [m.latency_s * 1000 for m in mine if m.latency_s is not None]
         ids = {m.message_id for m in mine}
-        failed_after = [a.ended for a in errors if fault is not None and a.ended > fault.back_at]
+        # Not recovered yet: an error answer, or the apology for an unreachable action server.
+        unwell = [a for a in attempts if a.status != 200 or a.apology]
+        failed_after = [a.ended for a in unwell if fault is not None and a.ended > fault.back_at]
         recovery = (
             max(failed_after) - fault.back_at if failed_after else 0.0
         ) if fault is not None else None  # fmt: skip
@@ -141,6 +143,7 @@ def phase_rows(
                 "server_errors_outside_outage": sum(
                     1 for a in errors if a.status >= 500 and not during_outage(a)
                 ),
+                "apologies": sum(1 for a in attempts if a.apology),
                 "empty_answers": sum(1 for m in mine if m.answered and not m.attempts[-1].replies),
                 "lost": len(ids & reconciled.lost),
                 "duplicated": sum(n for i, n in reconciled.duplicated.items() if i in ids),
@@ -193,7 +196,8 @@ COLUMNS = (
     ("gave_up", "gave up", 7), ("error_answers_clear", "clear err", 9),
     ("error_answers_unclear", "unclear", 7), ("dropped_connections", "dropped", 7),
     ("server_errors_outside_outage", "5xx out", 7), ("lost", "lost", 4),
-    ("duplicated", "dup", 3), ("out_of_order", "order", 5), ("p95_ms", "p95 ms", 8),
+    ("duplicated", "dup", 3), ("out_of_order", "order", 5), ("apologies", "apology", 7),
+    ("p95_ms", "p95 ms", 8),
     ("recovery_s", "recov s", 7),
 )  # fmt: skip
 

@@ -28,6 +28,14 @@ QUESTIONS = ("how do I send a return back?", "does the label cost anything?",
 SMALL_TALK = ("hello", "how long does shipping take?", "thanks, bye")
 
 
+def apology_texts() -> frozenset[str]:
+    """The bot's apology when the action server cannot be reached (``utter_action_failed``)."""
+    import yaml
+
+    domain = yaml.safe_load((ROOT / "data/domain.yml").read_text())
+    return frozenset(v["text"] for v in domain["responses"]["utter_action_failed"])
+
+
 def conversation_mix() -> list[tuple[str, ...]]:
     """Order status (the action server), questions from the shop's pages, greetings.
 
@@ -50,6 +58,7 @@ class Attempt:
     clear: bool  # a JSON body with an "error", and Retry-After where one must be retried
     replies: int
     detail: str
+    apology: bool = False  # answered, but with the apology for an unreachable action server
 
 
 @dataclass
@@ -74,7 +83,11 @@ class Message:
 
 
 async def _attempt(
-    session: aiohttp.ClientSession, url: str, body: dict[str, Any], timeout_s: float
+    session: aiohttp.ClientSession,
+    url: str,
+    body: dict[str, Any],
+    timeout_s: float,
+    apologies: frozenset[str],
 ) -> tuple[Attempt, float]:
     """One POST; the attempt and how long to wait before the next (Retry-After or 0.5 s)."""
     started = time.monotonic()
@@ -94,8 +107,9 @@ async def _attempt(
     except ValueError:
         parsed = None
     if status == 200:
-        replies = len(parsed) if isinstance(parsed, list) else 0
-        return Attempt(started, ended, 200, True, replies, ""), 0.0
+        replies = parsed if isinstance(parsed, list) else []
+        apology = any(isinstance(r, dict) and r.get("text") in apologies for r in replies)
+        return Attempt(started, ended, 200, True, len(replies), "", apology), 0.0
     error = parsed.get("error") if isinstance(parsed, dict) else None
     clear = isinstance(error, str) and bool(error.strip())
     if status in RETRIED:
@@ -119,6 +133,7 @@ class Shoppers:
     give_up_s: float = 60.0
     attempt_timeout_s: float = 30.0
     messages: list[Message] = field(default_factory=list)
+    apologies: frozenset[str] = field(default_factory=apology_texts)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def stop(self) -> None:
@@ -164,7 +179,9 @@ class Shoppers:
                 "metadata": {"chaos_message_id": message_id}}  # fmt: skip
         deadline = time.monotonic() + self.give_up_s
         while True:
-            attempt, wait = await _attempt(session, self.url, body, self.attempt_timeout_s)
+            attempt, wait = await _attempt(
+                session, self.url, body, self.attempt_timeout_s, self.apologies
+            )
             message.attempts.append(attempt)
             if attempt.status == 200 or time.monotonic() + wait > deadline:
                 return
