@@ -9,7 +9,8 @@ an Origin, the console's own (403). Frames, JSON, server to client:
 - ``note``: ``{conversation_id, note}``;
 - ``events``: ``{conversation_id, items, next}``: transcript items (bot/console/transcript.py)
   of a followed conversation, each with its event index, sent once per socket;
-- ``resync``: reload the queue (the bus lost messages).
+- ``resync``: reload the queue (the bus lost messages; or, with ``conversation_id``, that
+  conversation's feed broke: the socket follows it again by itself and sends what it missed).
 
 Client to server: ``watch {conversation_id, after}`` follows a conversation (items after
 index ``after`` are sent first, read from the store), ``unwatch {conversation_id}``.
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 PATH = "/console/ws"
 MAX_WATCHED = 50
+FOLLOW_AGAIN_S = 0.5
+"""Pause before following a conversation again after its feed broke (Redis down, a Redis
+Cluster slot that moved), so a store that stays down is not hammered."""
 SIGNED_OUT = 4401
 
 
@@ -119,14 +123,20 @@ class ConsoleSocket:
 
     async def _follow(self, cid: ConversationId) -> None:
         store = self._console.sessions
-        try:
-            async with store.subscribe(cid) as feed:
-                await self._deliver(cid, self._next[cid], await store.events(cid, self._next[cid]))
-                async for batch in feed:
-                    await self._deliver(cid, batch.start, list(batch.events))
-        except ConciergeError as exc:
-            log.warning("console feed of %s broke: %s", cid, exc)
-            await self.send({"type": "resync", "conversation_id": cid})
+        while True:
+            try:
+                async with store.subscribe(cid) as feed:
+                    # From the last event sent: after a break this reads what the feed lost.
+                    start = self._next[cid]
+                    await self._deliver(cid, start, await store.events(cid, start))
+                    async for batch in feed:
+                        await self._deliver(cid, batch.start, list(batch.events))
+            except ConciergeError as exc:
+                log.warning("console feed of %s broke: %s", cid, exc)
+                await self.send({"type": "resync", "conversation_id": cid})
+            # The conversation stays watched (a later watch frame would be ignored), so
+            # follow it again rather than leave the agent looking at a frozen transcript.
+            await asyncio.sleep(FOLLOW_AGAIN_S)
 
     async def _deliver(self, cid: str, start: int, events: list[Any]) -> None:
         expected = self._next.get(cid, 0)
