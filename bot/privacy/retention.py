@@ -22,6 +22,7 @@ from bot.errors import ConciergeError
 
 log = logging.getLogger(__name__)
 DAY_S = 86400.0
+STOP_WAIT_S = 10.0
 
 
 async def purge(db: ConsoleStore, config: ConsoleConfig, now: float) -> dict[str, int]:
@@ -44,8 +45,10 @@ async def purging(
         yield None
         return
 
+    stop = asyncio.Event()
+
     async def loop() -> None:
-        while True:
+        while not stop.is_set():
             try:
                 deleted = await purge(db, config, clock())
                 if any(deleted.values()):
@@ -54,12 +57,17 @@ async def purging(
                 log.warning("retention purge failed: %s", exc)
             except Exception:
                 log.exception("retention purge failed")
-            await asyncio.sleep(config.purge_interval_hours * 3600)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), config.purge_interval_hours * 3600)
 
     task = asyncio.get_running_loop().create_task(loop(), name="console-retention")
     try:
         yield task
     finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        # A purge under way is let finish (cancelled half way, a database connection being
+        # opened would be left unclosed); one that hangs is cancelled after a while.
+        stop.set()
+        try:
+            await asyncio.wait_for(task, STOP_WAIT_S)
+        except TimeoutError:
+            log.warning("retention purge did not stop in %s s; cancelled", STOP_WAIT_S)
