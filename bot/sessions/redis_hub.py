@@ -138,9 +138,10 @@ class FeedHub:
 
     def _connection(self) -> PubSub:
         if self._pubsub is None:
-            self._pubsub = self._client().pubsub()
-            if self._sharded != isinstance(self._pubsub, ClusterPubSub):
+            pubsub = self._client().pubsub()
+            if self._sharded != isinstance(pubsub, ClusterPubSub):
                 raise SessionStoreError("session store: sharded feeds need a cluster client")
+            self._pubsub = pubsub
         return self._pubsub
 
     async def _read(self, pubsub: PubSub) -> None:
