@@ -42,7 +42,12 @@ async def run_erase(settings: Settings, args: argparse.Namespace) -> int:
             "only its DELETE endpoints erase them; this erases the console's database only",
             file=sys.stderr,
         )
-    store = create_session_store(sessions.url, ttl_s=sessions.ttl_s, key_prefix=sessions.key_prefix)
+    store = create_session_store(
+        sessions.url,
+        ttl_s=sessions.ttl_s,
+        key_prefix=sessions.key_prefix,
+        cluster=sessions.cluster,
+    )
     console = None
     if settings.console.enabled:
         migrate.upgrade(settings.console.database)
