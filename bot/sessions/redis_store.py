@@ -91,10 +91,15 @@ TRANSIENT: tuple[type[Exception], ...] = (
 INDEX_PRUNE_MARGIN_S = 60.0
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
-    """Cancels ``task`` and waits for it to end (a cancellation of the caller still raises)."""
-    task.cancel()
-    await asyncio.wait([task])
+async def _stop_renewing(renewal: asyncio.Task[None], turn_over: asyncio.Event) -> None:
+    """Ends a lock's renewal and waits for it (at most the renewal call in flight).
+
+    Told by an event, not by cancelling the task: a cancellation that lands inside a redis-py
+    call can be lost, and the renewal then went on to the lock's ttl with the turn waiting
+    for it (a 30 s stall, seen by benchmarks/chaos.py and tests/sessions).
+    """
+    turn_over.set()
+    await asyncio.wait([renewal])
 
 
 def _redact(url: str) -> str:
@@ -295,24 +300,36 @@ class RedisSessionStore(SessionStore):
             await asyncio.sleep(min(remaining, LOCK_POLL.delay(retries)))
             retries += 1
         until = loop.time() + ttl_s  # the lock's longest life, renewals included
-        renewal = asyncio.create_task(self._renew(cid, key, token, lease_s, until))
+        turn_over = asyncio.Event()
+        renewal = asyncio.create_task(self._renew(cid, key, token, lease_s, until, turn_over))
         try:
             yield
         except BaseException:
-            await _cancel(renewal)
+            await _stop_renewing(renewal, turn_over)
             await self._release(cid, key, token)
             raise
-        await _cancel(renewal)
+        await _stop_renewing(renewal, turn_over)
         if not await self._release(cid, key, token) and raise_on_lost:
             raise LockLost(cid)
 
     async def _renew(
-        self, cid: ConversationId, key: bytes, token: str, lease_s: float, until: float
+        self,
+        cid: ConversationId,
+        key: bytes,
+        token: str,
+        lease_s: float,
+        until: float,
+        turn_over: asyncio.Event,
     ) -> None:
-        """Keeps the lease of a held lock until ``until``; cancelled when the turn ends."""
+        """Keeps the lease of a held lock until ``until`` or until ``turn_over`` is set."""
         loop = asyncio.get_running_loop()
         while until - loop.time() > lease_s:
-            await asyncio.sleep(lease_s / 3)
+            try:
+                async with asyncio.timeout(lease_s / 3):
+                    await turn_over.wait()
+                return
+            except TimeoutError:
+                pass  # time to renew
             args: list[Any] = [token, max(1, int(min(lease_s, until - loop.time()) * 1000))]
             try:
                 held = await self._run(
