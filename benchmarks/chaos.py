@@ -104,13 +104,19 @@ class Cluster:
         return f"http://127.0.0.1:{self.proxy.port}"
 
 
-async def start_cluster(args: argparse.Namespace, workdir: Path) -> Cluster:
+async def start_cluster(
+    args: argparse.Namespace, workdir: Path, stack: contextlib.AsyncExitStack
+) -> Cluster:
+    """Starts everything; ``stack`` stops what was started, also when a start fails."""
     redis = RedisServer(workdir)
+    stack.callback(redis.stop)
     await redis.start()
     prefix = f"chaos-{uuid.uuid4().hex[:6]}"
     code = snapshot_code(workdir)
     shop = workdir / "shop.sqlite"
     actions = [action_server(workdir, code, i, shop) for i in range(args.action_servers)]
+    for service in actions:
+        stack.callback(service.stop)
     actions[0].spawn()  # the first builds the shop's SQLite file; the others then open it
     await actions[0].wait_ready(120)
     for service in actions[1:]:
@@ -121,11 +127,14 @@ async def start_cluster(args: argparse.Namespace, workdir: Path) -> Cluster:
         actions_url = f"http://127.0.0.1:{actions[0].port}"
     else:
         action_proxy = RoundRobinProxy([Backend(s.port) for s in actions])
+        stack.push_async_callback(action_proxy.aclose)
         await action_proxy.start()
         actions_url = f"http://127.0.0.1:{action_proxy.port}"
     workers = [
         bot_worker(workdir, code, i, redis.url, actions_url, prefix) for i in range(args.workers)
     ]
+    for worker in workers:
+        stack.callback(worker.stop)
     # One after the other: the first creates the agent console's SQLite database in the
     # fresh copy, and two workers migrating a new database at once collide.
     for worker in workers:
@@ -134,6 +143,7 @@ async def start_cluster(args: argparse.Namespace, workdir: Path) -> Cluster:
         ready = worker.health_url.replace("/health", "/ready")
         await wait_http(ready, worker.process, 600, worker.log)
     proxy = RoundRobinProxy([Backend(w.port) for w in workers])
+    stack.push_async_callback(proxy.aclose)
     await proxy.start()
     return Cluster(workdir, redis, actions, workers, proxy, action_proxy)
 
@@ -265,27 +275,25 @@ def _log_errors(log: Path) -> int:
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="concierge-chaos-"))
-    cluster: Cluster | None = None
     try:
-        async with asyncio.timeout(args.max_seconds):
-            cluster = await start_cluster(args, workdir)
-            result = await run_phases(args, cluster)
+        async with contextlib.AsyncExitStack() as stack:
+            async with asyncio.timeout(args.max_seconds):
+                cluster = await start_cluster(args, workdir, stack)
+                stack.push_async_callback(_cancel_all, cluster.background)
+                result = await run_phases(args, cluster)
         result["workdir"] = str(workdir) if args.keep else None
         return result
     finally:
-        if cluster is not None:
-            for task in cluster.background:
-                task.cancel()
-            await cluster.proxy.aclose()
-            if cluster.action_proxy is not None:
-                await cluster.action_proxy.aclose()
-            for service in (*cluster.workers, *cluster.actions):
-                service.stop()
-            cluster.redis.stop()
         if args.keep:
             print(f"logs kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

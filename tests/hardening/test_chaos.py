@@ -9,10 +9,15 @@ harness's own ``--max-seconds`` and this test's timeout. The full run is
 from __future__ import annotations
 
 import shutil
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from benchmarks import chaos
 from benchmarks.chaos import main, parse_args
+from benchmarks.chaos_cluster import RedisServer, Service, bot_worker
 from benchmarks.chaos_report import Fault, phase_rows, reconcile
 from benchmarks.chaos_shoppers import Attempt, Message
 
@@ -80,3 +85,32 @@ async def test_a_worker_killed_mid_turn_loses_and_duplicates_nothing() -> None:
         assert row["server_errors_outside_outage"] == 0, row["error_samples"]
     assert killed["recovery_s"] <= 5.0
     assert result["incidents"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+async def test_a_failed_start_stops_what_it_had_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[RedisServer | Service] = []
+    make_actions = chaos.action_server
+
+    def redis_server(workdir: Path) -> RedisServer:
+        started.append(server := RedisServer(workdir))
+        return server
+
+    def actions(workdir: Path, code: Path, index: int, shop_db: Path) -> Service:
+        started.append(service := make_actions(workdir, code, index, shop_db))
+        return service
+
+    def broken_worker(*args: Any) -> Service:
+        worker = bot_worker(*args)
+        worker.command = [sys.executable, "-c", "raise SystemExit(3)"]
+        return worker
+
+    monkeypatch.setattr(chaos, "RedisServer", redis_server)
+    monkeypatch.setattr(chaos, "action_server", actions)
+    monkeypatch.setattr(chaos, "bot_worker", broken_worker)
+    with pytest.raises(RuntimeError, match="exited with 3"):
+        await chaos.main(parse_args(["--shoppers", "1", "--minutes", "0.01"]))
+    assert [type(s).__name__ for s in started] == ["RedisServer", "Service"]
+    assert all(s.process is not None and s.process.poll() is not None for s in started)
