@@ -8,13 +8,15 @@ actions and the agents need it to serve the conversation.
 
 The rules are structural, not lists of known values:
 
-- a card number is 13 to 19 digits (single spaces or dashes between groups allowed) that pass
-  the Luhn check, so an order id, a tracking number or an amount almost never looks like one;
+- a card number is 13 to 19 digits starting with a card network's digit (2 to 6), single
+  spaces or dashes between groups allowed, that pass the Luhn check, so an order id, a
+  tracking number or an amount rarely looks like one (a 15-digit tracking number that happens
+  to pass the check does);
 - a phone number is ``+`` or ``00`` and a country code followed by 7 to 13 more digits, or a
   local number of 9 to 12 digits written with separators (``(555) 123-4567``, ``030 1234 5678``,
   ``06 12 34 56 78``), or a bare one with the trunk prefix 0 (``0612345678``) or a Chinese mobile
   (``13800138000``); digits fused to a ``#`` or a letter are ids, and candidates that hold a
-  date are dates;
+  date are dates and dotted quads are IPv4 addresses;
 - a street address is a house number beside a street word, in the order each language writes
   it: number first in English and French (``221B Baker Street``, ``12 rue de la Paix``), street
   first in Spanish and German (``Calle Mayor 12``, ``Hauptstraße 5``, ``Berliner Str. 12a``),
@@ -44,7 +46,9 @@ _EMAIL = re.compile(
 # checked against ASCII letters and digits only, never against \w.
 _ASCII = "A-Za-z0-9_"
 # 13-19 digits, single spaces or dashes between them; no digit, letter or '#' fused to either end.
-_CARD = re.compile(rf"(?<![{_ASCII}#.,])\d(?:[ -]?\d){{12,18}}(?![.,]?[{_ASCII}])")
+# The first digit is a card network's (2-6: Mastercard, Amex/Diners, Visa, Mastercard,
+# Discover/UnionPay), which keeps most long ids and millisecond timestamps out.
+_CARD = re.compile(rf"(?<![{_ASCII}#.,])[2-6](?:[ -]?\d){{12,18}}(?![.,]?[{_ASCII}])")
 
 # Separators inside a phone number: space, dot, dash, slash (one at a time), parentheses round
 # the area code.
@@ -57,6 +61,7 @@ _LOCAL = re.compile(
     rf"(?![{_ASCII}])"
     rf"|(?<![{_ASCII}#+.,])(?:0\d{{8,11}}|1[3-9]\d{{9}})(?![.,]?[{_ASCII}])"
 )
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|\d{1,2}:\d{2}")
 
 # --- street addresses --------------------------------------------------------------------------
@@ -142,7 +147,7 @@ def _phone(low: int, high: int) -> Callable[[re.Match[str]], str]:
     def replace(match: re.Match[str]) -> str:
         found = match.group(0)
         digits = _digits(found)
-        if not low <= len(digits) <= high or _DATE.search(found):
+        if not low <= len(digits) <= high or _DATE.search(found) or _IPV4.fullmatch(found):
             return found
         return PHONE
 

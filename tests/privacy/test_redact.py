@@ -62,6 +62,8 @@ KEPT = [
     "talla 42, 3 pares por 59,99 €",
     "la taille 38 coûte 120 €",
     "4111 1111 1111 1112 is not a valid card",
+    "client 192.168.100.200 at 1765400000123 ms",
+    "ticket 8000000000000003 (Luhn-valid, but no card network starts with 8)",
 ]
 
 
