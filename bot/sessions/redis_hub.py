@@ -67,6 +67,10 @@ class FeedHub:
         self._followers: dict[bytes, set[asyncio.Queue[_Item]]] = {}
         self._conversations: dict[bytes, ConversationId] = {}
         self._confirmed: dict[bytes, asyncio.Future[None]] = {}
+        # redis-py's PubSub opens its connection inside the first command without a lock:
+        # two subscriptions sent at once would each open one, and the confirmation of the
+        # connection that is replaced would never be read. Sends are therefore one at a time.
+        self._sending = asyncio.Lock()
 
     @asynccontextmanager
     async def follow(
@@ -88,7 +92,7 @@ class FeedHub:
             self._discard(channel, queue)
             raise SessionStoreError(
                 f"session store: subscribe for conversation {cid!r:.200} failed on "
-                f"{self._describe}: {exc or type(exc).__name__}"
+                f"{self._describe}: {str(exc) or type(exc).__name__}"
             ) from exc
         try:
             yield self._drain(queue)
@@ -101,13 +105,14 @@ class FeedHub:
         confirmed = self._confirmed.get(channel)
         if confirmed is None:
             confirmed = self._confirmed[channel] = asyncio.get_running_loop().create_future()
-            pubsub = self._connection()
-            if isinstance(pubsub, ClusterPubSub):
-                await pubsub.ssubscribe(channel)
-            else:
-                await pubsub.subscribe(channel)
-            if self._reader is None or self._reader.done():
-                self._reader = asyncio.create_task(self._read(pubsub))
+            async with self._sending:
+                pubsub = self._connection()
+                if isinstance(pubsub, ClusterPubSub):
+                    await pubsub.ssubscribe(channel)
+                else:
+                    await pubsub.subscribe(channel)
+                if self._reader is None or self._reader.done():
+                    self._reader = asyncio.create_task(self._read(pubsub))
         await asyncio.wait_for(asyncio.shield(confirmed), self._timeout_s)
 
     def _discard(self, channel: bytes, queue: asyncio.Queue[_Item]) -> bool:
@@ -131,10 +136,11 @@ class FeedHub:
             return
         # Best effort: a broken connection has forgotten the channel anyway.
         with contextlib.suppress(RedisError, RedisClusterException, OSError):
-            if isinstance(pubsub, ClusterPubSub):
-                await pubsub.sunsubscribe(channel)
-            else:
-                await pubsub.unsubscribe(channel)
+            async with self._sending:
+                if isinstance(pubsub, ClusterPubSub):
+                    await pubsub.sunsubscribe(channel)
+                else:
+                    await pubsub.unsubscribe(channel)
 
     def _connection(self) -> PubSub:
         if self._pubsub is None:
