@@ -71,6 +71,7 @@ from benchmarks.chaos_cluster import (  # noqa: E402
     Service,
     action_server,
     bot_worker,
+    migrate_console,
     snapshot_code,
     wait_http,
 )
@@ -135,17 +136,20 @@ async def start_cluster(
     ]
     for worker in workers:
         stack.callback(worker.stop)
-    # One after the other: the first creates the agent console's SQLite database in the
-    # fresh copy, and two workers migrating a new database at once collide.
+    # The agent console's database is made first: workers migrating a new one at once collide.
+    await migrate_console(workers[0])
     for worker in workers:
         worker.spawn()
-        assert worker.process is not None
-        ready = worker.health_url.replace("/health", "/ready")
-        await wait_http(ready, worker.process, 600, worker.log)
+    await asyncio.gather(*(_ready(worker) for worker in workers))
     proxy = RoundRobinProxy([Backend(w.port) for w in workers])
     stack.push_async_callback(proxy.aclose)
     await proxy.start()
     return Cluster(workdir, redis, actions, workers, proxy, action_proxy)
+
+
+async def _ready(worker: Service) -> None:
+    assert worker.process is not None
+    await wait_http(worker.health_url.replace("/health", "/ready"), worker.process, 600, worker.log)
 
 
 async def redis_restart(cluster: Cluster) -> Fault:

@@ -286,6 +286,17 @@ class Service:
         _stop(self.process)
 
 
+async def migrate_console(worker: Service) -> None:
+    """``python -m bot console migrate`` with a worker's code and settings, before any starts."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "console", "migrate", cwd=worker.code, env=worker.env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, errors = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"console migrate failed: {errors.decode(errors='replace')[-2000:]}")
+
+
 def base_env() -> dict[str, str]:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
