@@ -3,8 +3,8 @@
 The smoke run is small on purpose (10 shoppers, 2 workers, one fault: a worker SIGKILLed
 mid-turn, the fault the REST message_id and the lock lease were fixed for) and bounded by the
 harness's own ``--max-seconds`` (90) and this test's timeout: about 45 s on the 2-CPU
-development machine. The full run is
-``python benchmarks/chaos.py`` (README, "Faults under load").
+development machine. The full run is ``python benchmarks/chaos.py`` (README, "Faults under
+load").
 """
 
 from __future__ import annotations
