@@ -32,6 +32,10 @@ class OrderDirectory(abc.ABC):
     async def orders(self, customer_id: str) -> list[dict[str, Any]]:
         """``[{order_id, status, placed_on, total, items}]``; [] for an unknown customer."""
 
+    async def customer_name(self, customer_id: str) -> str | None:
+        """The customer's full name in the shop's records; None when unknown."""
+        return None
+
     async def aclose(self) -> None:  # noqa: B027 - nothing to release by default
         """Releases the shop connection."""
 
@@ -45,11 +49,20 @@ class ShopOrderDirectory(OrderDirectory):
         self._backend: ShopBackend | None = None
         self._lock = threading.Lock()
 
+    def _shop(self) -> ShopBackend:
+        """The backend, opened on first use; call with ``_lock`` held."""
+        if self._backend is None:
+            self._backend = open_shop_database(self._database, self._shop_dir)
+        return self._backend
+
+    def _name(self, customer_id: str) -> str | None:
+        with self._lock:
+            customer = self._shop().get_customer(customer_id)
+        return customer.full_name if customer is not None else None
+
     def _orders(self, customer_id: str) -> list[dict[str, Any]]:
         with self._lock:  # one SQLite connection, used from one worker thread at a time
-            if self._backend is None:
-                self._backend = open_shop_database(self._database, self._shop_dir)
-            orders = self._backend.list_orders(customer_id)
+            orders = self._shop().list_orders(customer_id)
         newest = sorted(orders, key=lambda o: (o.placed_on is not None, o.placed_on), reverse=True)
         return [
             {
@@ -64,6 +77,9 @@ class ShopOrderDirectory(OrderDirectory):
 
     async def orders(self, customer_id: str) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self._orders, customer_id)
+
+    async def customer_name(self, customer_id: str) -> str | None:
+        return await asyncio.to_thread(self._name, customer_id)
 
     async def aclose(self) -> None:
         with self._lock:
@@ -118,6 +134,9 @@ async def customer_panel(
     if isinstance(customer_id, str) and customer_id:
         if orders is not None:
             panel["orders"] = await orders.orders(customer_id)
+            # Identified by email, the conversation has no name slot: the shop knows it.
+            if not panel["name"]:
+                panel["name"] = await orders.customer_name(customer_id)
         panel["earlier"] = [
             {"conversation_id": cid, "first_seen": seen}
             for cid, seen in await db.conversations_of(customer_id)
