@@ -96,7 +96,9 @@ def _shown_products(events: Sequence[Event]) -> list[dict[str, Any]]:
         if isinstance(custom, dict) and custom.get("type") == "product_cards":
             for card in custom.get("cards") or ():
                 if isinstance(card, dict) and card.get("title"):
-                    shown.append({"title": card["title"], "price": card.get("price"),
+                    # The recommender's cards carry their price as worded text in the
+                    # subtitle ("from $48.00", in the shopper's language), as the widget reads it.
+                    shown.append({"title": card["title"], "price": card.get("subtitle"),
                                   "reason": card.get("reason")})  # fmt: skip
     return shown[:6]
 

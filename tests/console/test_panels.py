@@ -153,6 +153,9 @@ async def test_customer_panel_of_an_identified_demo_shop_customer(
     # What the recommender showed in this conversation, and the tap on it.
     titles = [c["title"] for c in cards["cards"]]
     assert [r["title"] for r in panel["recommended"]] == titles[:6]
+    prices = [c["price"] for c in cards["cards"]]  # the widget's "from $…"
+    assert [r["price"] for r in panel["recommended"]] == prices[:6]
+    assert all("$" in r["price"] for r in panel["recommended"])
     assert all(r["reason"] for r in panel["recommended"])
     assert panel["clicked"] == 1
 

@@ -351,7 +351,7 @@
     }
     if (c.recommended.length) {
       parts.push(h("h4", {}, `Recommended here${c.clicked ? ` · ${c.clicked} clicked` : ""}`),
-        h("ul", { class: "list" }, ...c.recommended.map((p) => h("li", {}, `${p.title}${p.price ? ` — $${p.price}` : ""}`))));
+        h("ul", { class: "list" }, ...c.recommended.map((p) => h("li", {}, `${p.title}${p.price ? ` — ${p.price}` : ""}`))));
     }
     if (c.earlier.length) {
       parts.push(h("h4", {}, "Earlier conversations"), h("ul", { class: "list" },
