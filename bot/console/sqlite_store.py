@@ -32,11 +32,20 @@ class SQLiteConsoleStore(SqlConsoleStore):
         if self._db is None:
             try:
                 db = await aiosqlite.connect(self._path, isolation_level=None)
-                db.row_factory = aiosqlite.Row
-                for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON"):
-                    await db.execute(f"PRAGMA {pragma}")
             except sqlite3.Error as exc:
                 raise ConsoleStoreError(f"console database {self._path}: {exc}") from exc
+            try:
+                db.row_factory = aiosqlite.Row
+                # The busy timeout first: switching to WAL takes a lock that another process
+                # opening the file at the same moment may hold ("database is locked").
+                for pragma in ("busy_timeout=5000", "journal_mode=WAL", "foreign_keys=ON"):
+                    await db.execute(f"PRAGMA {pragma}")
+            except BaseException as exc:
+                # An unclosed aiosqlite connection keeps a thread alive, and the process with it.
+                await db.close()
+                if isinstance(exc, sqlite3.Error):
+                    raise ConsoleStoreError(f"console database {self._path}: {exc}") from exc
+                raise
             self._db = db
         return self._db
 
