@@ -19,12 +19,36 @@ from bot.knowledge import KnowledgeBase, fill_placeholders
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
-def suggestion(passage_text: str, name: str | None, sentences: int = 3) -> str:
-    """A short reply from a passage: a greeting, its first sentences, an offer to help."""
+# The words around the passage, in the shopper's language (the bot's languages; the closing is
+# the one its own replies use, data/lang/<lang>/responses.yml `utter_thanks`). The passage stays
+# in the language the shop wrote it in.
+_GREETING = {
+    "en": ("Hi {name}!", "Hi!"),
+    "es": ("¡Hola, {name}!", "¡Hola!"),
+    "de": ("Hallo {name}!", "Hallo!"),
+    "fr": ("Bonjour {name} !", "Bonjour !"),
+    "zh": ("{name}，您好！", "您好！"),
+}
+_CLOSING = {
+    "en": "Is there anything else I can help with?",
+    "es": "¿Hay algo más en lo que pueda ayudarte?",
+    "de": "Kann ich sonst noch etwas für Sie tun?",
+    "fr": "Puis-je vous aider pour autre chose ?",
+    "zh": "还有什么可以帮您的吗？",
+}
+
+
+def suggestion(
+    passage_text: str, name: str | None, language: str | None = None, sentences: int = 3
+) -> str:
+    """A short reply from a passage: a greeting, its first sentences, an offer to help, the
+    greeting and the offer in ``language`` (English for one the bot does not speak)."""
+    lang = language if language in _GREETING else "en"
     lines = [line.strip().removeprefix("- ") for line in passage_text.splitlines() if line.strip()]
     body = " ".join(_SENTENCE.split(" ".join(lines))[:sentences]).strip()
-    greeting = f"Hi {name.split()[0]}!" if name else "Hi!"
-    return f"{greeting} {body} Is there anything else I can help with?"
+    named, unnamed = _GREETING[lang]
+    greeting = named.format(name=name.split()[0]) if name and name.split() else unnamed
+    return f"{greeting} {body} {_CLOSING[lang]}"
 
 
 async def assist(
@@ -51,11 +75,15 @@ async def assist(
         }
         for hit in hits
     ]
-    name = slots.get("customer_name")
+    name, language = slots.get("customer_name"), slots.get("language")
     return {
         "question": question,
         "passages": passages,
-        "suggestion": suggestion(str(passages[0]["text"]), name if isinstance(name, str) else None)
+        "suggestion": suggestion(
+            str(passages[0]["text"]),
+            name if isinstance(name, str) else None,
+            language if isinstance(language, str) else None,
+        )
         if passages
         else None,
     }
