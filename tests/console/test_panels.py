@@ -21,10 +21,12 @@ from bot.app import Dialogue, create_app
 from bot.composition import retrieval_settings
 from bot.config import ROOT, Settings
 from bot.console.service import CONSOLE, Console, build_console
+from bot.dialogue_state import DialogueState
 from bot.knowledge import KnowledgeBase
+from bot.nlu.reading import Reading
 from bot.sessions import MemorySessionStore, SessionStore
 from tests.console.helpers import AgentClient, add_agent, console_settings
-from tests.core.test_pipeline import HashEncoder, ScriptedParser
+from tests.core.test_pipeline import HashEncoder, ScriptedParser, ScriptedReader
 from tests.generation.test_answerer import PASSAGES
 from tests.webchat.conftest import Widget
 
@@ -36,7 +38,17 @@ SCRIPT = {
     "#4977043": ("inform", {"order_id": "#4977043"}),
     "recommend me something": ("recommend_product", {}),
     "I want to talk to a person": ("contact_human_agent", {}),
+    "this is taking forever, where is my order": ("track_order", {}),
 }
+UPSET = "this is taking forever, where is my order"
+
+
+class FeelingReader(ScriptedReader):
+    """The scripted reading, frustrated for :data:`UPSET` (as the feeling head reads it)."""
+
+    async def read(self, text: str, state: DialogueState, **kwargs: Any) -> Reading:
+        reading = await super().read(text, state, **kwargs)
+        return dataclasses.replace(reading, feeling="frustrated") if text == UPSET else reading
 
 
 @pytest.fixture
@@ -68,7 +80,7 @@ def real_app(settings: Settings, store: SessionStore) -> Any:
     return create_app(
         settings,
         store=store,
-        parser=ScriptedParser(SCRIPT),
+        reader=FeelingReader(ScriptedParser(SCRIPT)),
         knowledge=knowledge,
         actions=InProcessActionExecutor("actions"),
         dialogue=Dialogue.from_settings(settings),
@@ -176,3 +188,26 @@ async def test_earlier_conversations_of_the_same_customer(desk: Desk, aiohttp_cl
         await again.close()
     assert detail["conversation_id"] != first
     assert [e["conversation_id"] for e in detail["customer"]["earlier"]] == [first]
+
+
+async def test_the_transcript_shows_the_bots_reading_and_the_actions_it_ran(desk: Desk) -> None:
+    await turn(desk.widget, UPSET)
+    await turn(desk.widget, EMMA)
+    await turn(desk.widget, "#4977043")
+    await turn(desk.widget, "I want to talk to a person")
+    await turn(desk.widget, "hello? still there?")  # waiting: a person will read it
+    items = (await desk.conversation())["items"]
+    readings = {i["text"]: i["reading"] for i in items if i["kind"] == "user"}
+    upset = readings[UPSET]
+    assert (upset["intent"], upset["act"], upset["feeling"]) == (
+        "track_order", "request", "frustrated"
+    )  # fmt: skip
+    assert upset["language"] == "en"
+    assert (readings[EMMA]["act"], readings[EMMA]["feeling"]) == ("inform", "calm")
+    assert readings[EMMA]["entities"] == [{"entity": "email", "value": EMMA}]
+    assert readings["hello? still there?"] is None
+    ran = [i["name"] for i in items if i["kind"] == "action"]
+    assert "validate_order_status_form" in ran
+    assert "action_order_status" in ran
+    order_shown = next(i for i in items if i["kind"] == "bot" and "#4977043" in i["text"])
+    assert items.index(order_shown) > [i.get("name") for i in items].index("action_order_status")
