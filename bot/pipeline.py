@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from bot.action_client import ActionExecutor
@@ -125,14 +125,20 @@ class Pipeline:
         *,
         sink: DeltaSink | None = None,
         gone: Callable[[], bool] | None = None,
+        taken: Callable[[], Awaitable[None]] | None = None,
     ) -> list[BotMessage]:
         """Runs one turn and returns what to send back to the shopper.
+
+        A message whose ``message_id`` is already stored in the conversation runs nothing:
+        the replies stored for it are returned, and ``taken`` is not called.
 
         Args:
             message: the shopper's message.
             sink: receives a generated answer's text while it is produced (streaming
                 channels). What it received is a draft: the returned messages are final.
             gone: tells whether the streaming client has left (generation then stops).
+            taken: awaited under the conversation's lock once the message is known to be new,
+                before the turn runs; a channel learns from it that this is not a repeat.
         """
         sessions = self._settings.sessions
         cid = message.sender
@@ -143,6 +149,8 @@ class Pipeline:
                 earlier = stored_replies(history, message.message_id)
                 if earlier is not None:
                     return earlier
+            if taken is not None:
+                await taken()
             tracker = TrackerView.replay(cid, history, tuple(self._domain.slots))
             turn = Turn(tracker, sink=sink, gone=gone)
             if self._session_expired(tracker):

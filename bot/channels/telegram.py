@@ -3,9 +3,11 @@
 Telegram POSTs each ``Update`` with the secret given to ``setWebhook`` in the
 ``X-Telegram-Bot-Api-Secret-Token`` header (``python -m bot telegram set-webhook`` registers
 it). The handler checks the header in constant time (missing: 401, wrong: 403, nothing
-handled), claims the ``update_id`` for the chat's conversation (a redelivery is acknowledged
-and dropped), queues the work and answers 200 at once; the turn runs afterwards, in order per
-chat, and its replies go out through the shared outbound client.
+handled), queues the work and answers 200 at once; the turn runs afterwards, in order per
+chat, and its replies go out through the shared outbound client. The turn carries
+``telegram:<update_id>`` as its message id: a redelivered update whose turn was stored runs
+nothing and sends nothing (:mod:`bot.channels.messaging`). An update answered by a notice
+alone (an edit, a sticker, an expired button) is claimed before its notice goes out.
 
 A conversation is ``telegram:<chat id>``. A pressed inline button is a callback query whose
 data is a reference to a payload the bot offered (:mod:`bot.channels.buttons`): the query is
@@ -25,7 +27,7 @@ from aiohttp import web
 from bot.appkeys import OUTBOUND, PIPELINE, SETTINGS, STORE, TURNS
 from bot.channels import buttons, notices
 from bot.channels.base import InputChannel
-from bot.channels.messaging import run_turn
+from bot.channels.messaging import first_notice, run_turn
 from bot.channels.outbound import DeliveryFailed
 from bot.channels.rest import read_json_object
 from bot.channels.telegram_api import TelegramApi
@@ -75,11 +77,9 @@ class TelegramChannel(InputChannel):
             return web.Response()
         cid = conversation_id(update.chat_id)
         if not app[TURNS].has_room():
-            # Not claimed: Telegram delivers it again later.
+            # Not queued: Telegram delivers it again later.
             raise web.HTTPServiceUnavailable(reason="busy", headers={"Retry-After": "5"})
-        if not await app[STORE].claim_delivery(cid, str(update.update_id)):
-            log.info("telegram: update %d of %s was handled already", update.update_id, cid)
-            return web.Response()
+        # A redelivery is queued too: its turn finds the update stored and sends nothing.
         app[TURNS].submit(cid, partial(self._handle, app, cid, update))
         return web.Response()
 
@@ -89,9 +89,12 @@ class TelegramChannel(InputChannel):
         assert update.chat_id is not None  # receive() queues only updates of a chat
         api = TelegramApi(app[OUTBOUND], app[SETTINGS].channels.telegram)
         text = update.text
+        delivery = f"{self.name}:{update.update_id}"
         if update.kind == "button":
             payload = await buttons.resolve(app[STORE], cid, update.text)
             assert update.callback_query_id is not None
+            if payload is None and not await first_notice(app[STORE], cid, delivery):
+                return
             expired = notices.BUTTON_EXPIRED if payload is None else None
             # A failure is logged and counted; the turn still runs and is answered in the chat.
             with contextlib.suppress(DeliveryFailed):
@@ -99,16 +102,18 @@ class TelegramChannel(InputChannel):
             if payload is None:
                 return
             text = payload
-        elif update.kind == "edited":
-            await self._send(api, update.chat_id, cid, [_notice(notices.EDITED)])
-            return
-        elif update.kind == "unreadable":
-            assert update.unreadable is not None
-            notice = notices.cannot_read(update.unreadable)
+        elif update.kind in ("edited", "unreadable"):
+            if not await first_notice(app[STORE], cid, delivery):
+                return
+            if update.kind == "edited":
+                notice = notices.EDITED
+            else:
+                assert update.unreadable is not None
+                notice = notices.cannot_read(update.unreadable)
             await self._send(api, update.chat_id, cid, [_notice(notice)])
             return
         max_chars = app[SETTINGS].server.max_message_chars
-        message = IncomingMessage(cid, text[:max_chars], self.name)
+        message = IncomingMessage(cid, text[:max_chars], self.name, message_id=delivery)
         replies = await run_turn(app[PIPELINE], message)
         await self._send(api, update.chat_id, cid, render(replies))
 

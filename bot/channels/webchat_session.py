@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,16 @@ class Shared:
     ip_buckets: KeyedBuckets
     background: set[asyncio.Task[Any]]
     """Turns whose socket went away: they finish and are stored, and are kept referenced."""
+
+
+def _quiet(send: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """``send``, but a socket that went away does not stop the turn: it is stored all the same."""
+
+    async def call() -> None:
+        with contextlib.suppress(ConsumerGone):
+            await send()
+
+    return call
 
 
 def csat_pending(
@@ -281,23 +291,21 @@ class WebChatSession:
 
     async def _turn(self, message: ShopperMessage) -> None:
         cmid = message.client_message_id
-        store = self._shared.store
-        try:
-            first = await store.claim_delivery(self._cid, f"{CHANNEL}:{cmid}")
-        except ConciergeError as exc:
-            log.warning("claim of %s in %s failed: %s", cmid, self._cid, exc)
-            await self._error("unavailable", "please send that again in a moment", cmid)
-            return
-        if not first:
-            # Sent again after a reconnect: it was handled; its replies come from the store.
-            await self._send({"type": "ack", "client_message_id": cmid, "duplicate": True})
-            return
-        await self._send({"type": "ack", "client_message_id": cmid, "duplicate": False})
-        await self._send({"type": "typing", "on": True})
         metadata: dict[str, Any] = {"client_message_id": cmid, "language": self._locale}
         if message.title:
             metadata["display_text"] = message.title
-        incoming = IncomingMessage(self._cid, message.text, CHANNEL, metadata)
+        # Sent again after a reconnect, the message is recognised under the turn's lock by its
+        # stored user event (bot/deliveries.py); nothing is claimed before the turn.
+        incoming = IncomingMessage(
+            self._cid, message.text, CHANNEL, metadata, message_id=f"{CHANNEL}:{cmid}"
+        )
+        taken = False
+
+        async def ack() -> None:
+            nonlocal taken
+            taken = True
+            await self._send({"type": "ack", "client_message_id": cmid, "duplicate": False})
+            await self._send({"type": "typing", "on": True})
 
         async def sink(text: str) -> None:
             await self._send({"type": "delta", "reply_to": cmid, "text": text})
@@ -305,29 +313,38 @@ class WebChatSession:
         stored = self._awaiting[cmid] = asyncio.Event()
         # Its own task: if the socket goes mid-turn the turn still finishes and is stored.
         turn = asyncio.create_task(
-            self._shared.pipeline.handle(incoming, sink=sink, gone=lambda: self._gone)
+            self._shared.pipeline.handle(
+                incoming, sink=sink, gone=lambda: self._gone, taken=_quiet(ack)
+            )
         )
         self._shared.background.add(turn)
         turn.add_done_callback(self._shared.background.discard)
         try:
             await asyncio.shield(turn)
-            # The turn's events come through the feed (published with the append); reading
-            # them from the store is the fallback, should the feed be slow.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stored.wait(), FEED_GRACE_S)
+            if taken:
+                # The turn's events come through the feed (published with the append);
+                # reading them from the store is the fallback, should the feed be slow.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stored.wait(), FEED_GRACE_S)
         except ConversationBusy:
-            # Nothing was stored: the same message may come again and must then run.
-            with contextlib.suppress(ConciergeError):
-                await store.release_delivery(self._cid, f"{CHANNEL}:{cmid}")
+            # Nothing was stored: the same message may come again and will then run.
             await self._error("busy", "still working on your last message", cmid)
         except ConciergeError as exc:
             log.warning("widget turn in %s failed: %s", self._cid, exc)
             await self._error("unavailable", "something went wrong; please try again", cmid)
         finally:
             self._awaiting.pop(cmid, None)
+        if turn.done() and not turn.cancelled() and turn.exception() is None and not taken:
+            # A repeat of a stored message: its user event and replies are stored events,
+            # which reach this socket by their indices (history, feed or the catch-up below),
+            # so the ack carries none of them and nothing shows twice.
+            await self._send({"type": "ack", "client_message_id": cmid, "duplicate": True})
+            await self._catch_up()
+            return
         if not stored.is_set():
             await self._catch_up()
-        await self._send({"type": "typing", "on": False})
+        if taken:
+            await self._send({"type": "typing", "on": False})
 
     async def _feedback(self, frame: Feedback) -> None:
         rated = await self._shared.store.events(self._cid, frame.target)

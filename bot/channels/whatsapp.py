@@ -7,9 +7,11 @@ as plain text; anything else is 403.
 ``POST`` is a delivery. Its ``X-Hub-Signature-256`` header (``sha256=<hex>``, an HMAC-SHA256 of
 the raw body with the app secret) is checked before the body is parsed: missing is 401, wrong
 is 403, and nothing is handled. Each message of the delivery (there may be several, across
-entries) is claimed by its ``wamid`` in its sender's conversation (a redelivery is dropped) and
-queued; the answer is 200 at once. Status updates of the bot's replies are acknowledged and
-ignored. A conversation is ``whatsapp:<wa_id>``.
+entries) is queued in its sender's conversation; the answer is 200 at once. Its turn carries
+``whatsapp:<wamid>`` as its message id: a redelivered message whose turn was stored runs
+nothing and sends nothing (:mod:`bot.channels.messaging`); one answered by a notice alone (a
+voice note, an expired button) is claimed before its notice goes out. Status updates of the
+bot's replies are acknowledged and ignored. A conversation is ``whatsapp:<wa_id>``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from aiohttp import web
 from bot.appkeys import OUTBOUND, PIPELINE, SETTINGS, STORE, TURNS
 from bot.channels import buttons, notices
 from bot.channels.base import InputChannel
-from bot.channels.messaging import run_turn
+from bot.channels.messaging import first_notice, run_turn
 from bot.channels.outbound import DeliveryFailed
 from bot.channels.whatsapp_api import WhatsAppApi
 from bot.channels.whatsapp_events import WhatsAppMessage, read_delivery
@@ -96,11 +98,9 @@ class WhatsAppChannel(InputChannel):
                 continue
             cid = conversation_id(message.wa_id)
             if not app[TURNS].has_room():
-                # Meta delivers the whole batch again; those already claimed are then dropped.
+                # Meta delivers the whole batch again; the turns of those already queued then
+                # find them stored and send nothing.
                 raise web.HTTPServiceUnavailable(reason="busy", headers={"Retry-After": "5"})
-            if not await app[STORE].claim_delivery(cid, message.message_id):
-                log.info("whatsapp: message %s of %s was handled already", message.message_id, cid)
-                continue
             app[TURNS].submit(cid, partial(self.handle_message, app, cid, message))
         return web.Response()
 
@@ -110,20 +110,23 @@ class WhatsAppChannel(InputChannel):
         """Runs one queued message and sends what answers it."""
         api = WhatsAppApi(app[OUTBOUND], app[SETTINGS].channels.whatsapp)
         text = message.text
+        delivery = f"{self.name}:{message.message_id}"
         if message.kind == "unreadable":
             assert message.unreadable is not None
-            notice = notices.cannot_read(message.unreadable)
-            await _send(api, message.wa_id, cid, [text_body(notice)])
+            if await first_notice(app[STORE], cid, delivery):
+                notice = notices.cannot_read(message.unreadable)
+                await _send(api, message.wa_id, cid, [text_body(notice)])
             return
         if message.kind == "button":
             payload = await buttons.resolve(app[STORE], cid, message.text)
             if payload is None and buttons.is_button_ref(message.text):
-                await _send(api, message.wa_id, cid, [text_body(notices.BUTTON_EXPIRED)])
+                if await first_notice(app[STORE], cid, delivery):
+                    await _send(api, message.wa_id, cid, [text_body(notices.BUTTON_EXPIRED)])
                 return
             # An id that is not ours (a button of a template message) reads as its title.
             text = payload if payload is not None else message.title or message.text
         max_chars = app[SETTINGS].server.max_message_chars
-        turn = IncomingMessage(cid, text[:max_chars], self.name)
+        turn = IncomingMessage(cid, text[:max_chars], self.name, message_id=delivery)
         replies = await run_turn(app[PIPELINE], turn)
         await _send(api, message.wa_id, cid, render(replies))
 

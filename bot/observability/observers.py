@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -56,13 +63,14 @@ class MeteredPipeline(Pipeline):
         *,
         sink: DeltaSink | None = None,
         gone: Callable[[], bool] | None = None,
+        taken: Callable[[], Awaitable[None]] | None = None,
     ) -> list[BotMessage]:
         """Runs the turn as :meth:`Pipeline.handle` does, measured; its logs carry the id."""
         token = bind_conversation(message.sender)
         started = time.perf_counter()
         outcome = "error"
         try:
-            replies = await super().handle(message, sink=sink, gone=gone)
+            replies = await super().handle(message, sink=sink, gone=gone, taken=taken)
             outcome = "ok"
             return replies
         except ConversationBusy:

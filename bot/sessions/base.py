@@ -195,12 +195,13 @@ class SessionStore(abc.ABC):
     async def claim_delivery(self, cid: ConversationId, delivery_id: str) -> bool:
         """True the first time this id is seen for this conversation within the store's TTL.
 
-        Messaging platforms deliver again when they miss an acknowledgement; a channel claims
-        each delivery's id (Telegram ``update_id``, WhatsApp message id, the widget's
-        ``client_message_id``; the REST ``message_id`` is checked against the stored
-        conversation instead, bot/deliveries.py) before handling it and drops it when the
-        claim fails. The claim is atomic: of concurrent claims of one id, in any number of
-        workers, exactly one wins.
+        A message that runs a turn is not claimed: its id is stored on the user event and
+        checked under the turn's lock (bot/deliveries.py), since a claim written before the
+        turn can make an unhandled message look handled. Telegram and WhatsApp claim only a
+        delivery that a notice alone answers (a sticker, an edit, an expired button), which
+        stores nothing, so that a redelivery does not repeat the notice
+        (``bot.channels.messaging.first_notice``). The claim is atomic: of concurrent claims
+        of one id, in any number of workers, exactly one wins.
 
         An id is remembered for ``ttl_s`` after its first claim, and at most the newest
         :data:`MAX_DELIVERIES` ids of a conversation are (older ones are forgotten first), so
@@ -221,9 +222,8 @@ class SessionStore(abc.ABC):
     async def release_delivery(self, cid: ConversationId, delivery_id: str) -> None:
         """Forget a claim whose handling failed before anything was stored.
 
-        A channel that answers the delivery itself (REST) releases the id when the turn
-        fails, so that the client's retry runs instead of being taken for a repeat. Releasing
-        an id that is not claimed does nothing.
+        No channel calls it any more (a turn's message is no longer claimed); it is kept for
+        the store's contract and its tests. Releasing an id that is not claimed does nothing.
 
         Raises:
             SessionStoreError: The store could not be reached.

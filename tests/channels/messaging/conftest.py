@@ -75,20 +75,37 @@ class ScriptedParser:
 
 
 class RecordingPipeline:
-    """The real pipeline, recording each message it is given and optionally slowed down."""
+    """The real pipeline, recording each message whose turn ran and optionally slowed down.
+
+    ``received`` holds the messages the pipeline took as new (a redelivery of a stored one is
+    not there); ``given`` holds every message it was handed.
+    """
 
     def __init__(self, inner: Pipeline) -> None:
         self.inner = inner
         self.received: list[IncomingMessage] = []
+        self.given: list[IncomingMessage] = []
         self.delay_s = 0.0
         self.started = asyncio.Event()
 
-    async def handle(self, message: IncomingMessage, **kwargs: Any) -> list[BotMessage]:
-        self.received.append(message)
+    async def handle(
+        self,
+        message: IncomingMessage,
+        *,
+        taken: Callable[[], Awaitable[None]] | None = None,
+        **kwargs: Any,
+    ) -> list[BotMessage]:
+        self.given.append(message)
         self.started.set()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        return await self.inner.handle(message, **kwargs)
+
+        async def record() -> None:
+            self.received.append(message)
+            if taken is not None:
+                await taken()
+
+        return await self.inner.handle(message, taken=record, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
