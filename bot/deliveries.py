@@ -1,10 +1,12 @@
 """Retried messages, recognised by the stored conversation itself.
 
-A client that sends a message id (the REST ``message_id``) may send the same message again
-when it got no answer: the worker died mid-turn, the store was unreachable, the connection
-broke. Whether that message was already handled is read from the conversation, under the
-turn's lock: its user event carries the id (:data:`MESSAGE_ID_KEY` in the event's metadata)
-and is written in the same atomic append as the turn's replies. So a turn that stored nothing
+A client that sends a message id (the REST ``message_id``, the widget's
+``client_message_id``, a Telegram ``update_id`` or WhatsApp ``wamid``) may send the same
+message again when it got no answer: the worker died mid-turn, the store was unreachable, the
+connection broke, the platform missed the acknowledgement. Whether that message was already
+handled is read from the conversation, under the turn's lock: its user event carries the id
+(:data:`MESSAGE_ID_KEY` in the event's metadata) and is written in the same atomic append as
+the turn's replies. So a turn that stored nothing
 runs again on the retry, and a turn that was stored is never run twice; the retry gets the
 replies that were stored for it.
 

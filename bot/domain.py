@@ -32,8 +32,9 @@ class IncomingMessage:
     channel: str = "rest"
     metadata: Mapping[str, Any] = field(default_factory=dict)
     message_id: str | None = None
-    """The client's id for this message (REST ``message_id``): a retry of a message already
-    stored in the conversation runs nothing and gets its stored replies (bot/deliveries.py)."""
+    """The client's id for this message (REST ``message_id``; ``webchat:``, ``telegram:``,
+    ``whatsapp:`` ids from the other channels): a retry of a message already stored in the
+    conversation runs nothing and gets its stored replies (bot/deliveries.py)."""
 
     def event_metadata(self) -> dict[str, Any]:
         """What the stored user event keeps: the channel's metadata and the message id."""
