@@ -211,3 +211,14 @@ async def test_the_transcript_shows_the_bots_reading_and_the_actions_it_ran(desk
     assert "action_order_status" in ran
     order_shown = next(i for i in items if i["kind"] == "bot" and "#4977043" in i["text"])
     assert items.index(order_shown) > [i.get("name") for i in items].index("action_order_status")
+
+
+async def test_recommendation_taps_are_counted_in_the_analytics(desk: Desk) -> None:
+    frames = await turn(desk.widget, "recommend me something")
+    (cards,) = [f for f in frames if f["type"] == "message" and f.get("cards")]
+    await turn(desk.widget, cards["cards"][1]["buttons"][0]["payload"])  # a tap on a card
+    await turn(desk.widget, "/greet")  # a payload, but no card's
+    await desk.server.app[CONSOLE].sessions.recorder.flush()
+    status, figures = await desk.agent.get("/console/api/analytics?days=1")
+    assert status == 200
+    assert figures["recommendations"] == {"shown": 1, "clicks": 1, "click_rate": 1.0}
