@@ -22,14 +22,15 @@ from bot.app import Dialogue
 from bot.channels.messaging import outbound_client
 from bot.composition import retrieval_settings
 from bot.config import Settings
-from bot.console import migrate, notices
+from bot.console import analytics, migrate, notices
+from bot.console.auth import hash_password
 from bot.console.bus import MemoryConsoleBus
 from bot.console.delivery import ChannelDelivery
 from bot.console.desk import Desk
 from bot.console.factory import create_console_store
 from bot.console.recorder import Recorder, RecordingSessionStore
 from bot.console.settings import SupportHours
-from bot.console.store import ConsoleStore
+from bot.console.store import AgentId, ConsoleStore
 from bot.dialogue_state import DialogueState
 from bot.domain import ConversationId, IncomingMessage, TrackerView
 from bot.generation.answerer import AnswerSettings, GroundedAnswerer
@@ -218,4 +219,42 @@ async def test_an_email_written_while_waiting_reaches_the_queue(database: Consol
     assert handoff.email == "Emma.N@example.com"
     assert [h.email for h in await database.handoffs() if h.conversation_id == CID] == [
         "Emma.N@example.com"
+    ]
+
+
+async def test_median_first_response_per_agent_on_a_fixed_clock(database: ConsoleStore) -> None:
+    now = [MONDAY_EVENING]
+    settings = configured()
+    desk = Desk(
+        settings, sessions=MemorySessionStore(), db=database, bus=MemoryConsoleBus(),
+        delivery=ChannelDelivery(settings.channels, outbound_client(settings.channels)),
+        clock=lambda: now[0],
+    )  # fmt: skip
+    agents = {}
+    for agent_id, name in (("a-maya", "Maya"), ("a-ben", "Ben")):
+        await database.add_agent(AgentId(agent_id), f"{name}@shop.example", name, "agent",
+                                 hash_password("correct horse battery"), now[0])  # fmt: skip
+        account = await database.get_agent(AgentId(agent_id))
+        assert account is not None
+        agents[name] = account
+
+    async def answered(cid: str, agent: str, after_s: float) -> None:
+        """Queued now, claimed 10 s later, first answered ``after_s`` after that, answered
+        again: the first response counts from entering the queue."""
+        await desk.queued(ConversationId(cid), reason="asked", channel="webchat", language="en")
+        (handoff,) = await database.handoffs_of(cid)
+        now[0] += 10
+        await desk.claim(agents[agent], handoff.id)
+        now[0] += after_s
+        await desk.reply(agents[agent], handoff.id, "Hello, I'm here.")
+        now[0] += 1000  # a later reply is no first response
+        await desk.reply(agents[agent], handoff.id, "Anything else?")
+
+    for cid, agent, after_s in (("web-1", "Maya", 30), ("web-2", "Maya", 600),
+                                ("web-3", "Ben", 45), ("web-4", "Maya", 90)):  # fmt: skip
+        await answered(cid, agent, after_s)
+    result = await analytics.figures(database, days=1, now=now[0])
+    assert result["first_response"] == [
+        {"agent_id": "a-ben", "name": "Ben", "median_s": 55.0, "conversations": 1},
+        {"agent_id": "a-maya", "name": "Maya", "median_s": 100.0, "conversations": 3},
     ]
