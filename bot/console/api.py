@@ -15,7 +15,7 @@ from bot.channels.rest import read_json_object
 from bot.console import analytics
 from bot.console.assist import assist
 from bot.console.auth import LoginRefused, SignedIn
-from bot.console.customer import customer_panel
+from bot.console.customer import customer_panel, shopper_name
 from bot.console.service import CONSOLE, Console
 from bot.console.store import AgentAccount, AgentId, Handoff
 from bot.console.transcript import transcript
@@ -185,11 +185,13 @@ async def assistance(request: web.Request) -> web.Response:
         raise BadRequest("the knowledge base is not loaded yet", status=503)
     events = await console.sessions.events(cid)
     settings = console.settings
+    slots = dict(TrackerView.replay(cid, events).slots)
+    slots["customer_name"] = await shopper_name(slots, console.orders)
     return web.json_response(
         await assist(
             console.knowledge,
             events,
-            TrackerView.replay(cid, events).slots,
+            slots,
             placeholders=settings.shop.placeholders(),
             min_similarity=settings.policy.answer_min_score,
             top_k=settings.knowledge.top_k,

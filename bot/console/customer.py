@@ -103,6 +103,18 @@ def _shown_products(events: Sequence[Event]) -> list[dict[str, Any]]:
     return shown[:6]
 
 
+async def shopper_name(slots: Mapping[str, Any], orders: OrderDirectory | None) -> str | None:
+    """The shopper's name: the conversation's ``customer_name`` slot, else (identified by
+    email, which sets no name slot) the name in the shop's records."""
+    name = slots.get("customer_name")
+    if isinstance(name, str) and name:
+        return name
+    customer_id = slots.get("customer_id")
+    if orders is None or not isinstance(customer_id, str) or not customer_id:
+        return None
+    return await orders.customer_name(customer_id)
+
+
 async def customer_panel(
     conversation_id: str,
     events: Sequence[Event],
@@ -118,7 +130,7 @@ async def customer_panel(
     )
     panel: dict[str, Any] = {
         "customer_id": customer_id,
-        "name": slots.get("customer_name"),
+        "name": await shopper_name(slots, orders),
         "email": slots.get("email"),
         "language": slots.get("language"),
         "channel": conversation_id.split(":", 1)[0] if ":" in conversation_id else "webchat",
@@ -136,9 +148,6 @@ async def customer_panel(
     if isinstance(customer_id, str) and customer_id:
         if orders is not None:
             panel["orders"] = await orders.orders(customer_id)
-            # Identified by email, the conversation has no name slot: the shop knows it.
-            if not panel["name"]:
-                panel["name"] = await orders.customer_name(customer_id)
         panel["earlier"] = [
             {"conversation_id": cid, "first_seen": seen}
             for cid, seen in await db.conversations_of(customer_id)

@@ -222,3 +222,15 @@ async def test_recommendation_taps_are_counted_in_the_analytics(desk: Desk) -> N
     status, figures = await desk.agent.get("/console/api/analytics?days=1")
     assert status == 200
     assert figures["recommendations"] == {"shown": 1, "clicks": 1, "click_rate": 1.0}
+
+
+async def test_assist_greets_a_shopper_identified_by_email_by_name(desk: Desk) -> None:
+    await turn(desk.widget, "where is my order")
+    await turn(desk.widget, EMMA)
+    await turn(desk.widget, "I want to talk to a person")
+    await turn(desk.widget, "how many days do I have to return items")  # read by a person
+    cid = (await desk.conversation())["conversation_id"]
+    status, body = await desk.agent.get(f"/console/api/conversations/{cid}/assist")
+    assert status == 200
+    assert body["passages"][0]["id"] == "returns.md#window"
+    assert body["suggestion"].startswith("Hi Emma! You can return items within 30 days")
