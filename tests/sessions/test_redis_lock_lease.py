@@ -141,4 +141,6 @@ async def test_a_lock_is_let_go_as_soon_as_its_turn_ends(
         exits.append(time.monotonic() - ended)
 
     await asyncio.gather(*(turn(n) for n in range(300)))
-    assert max(exits) < 1.0
+    # The defect waits for the ttl (8 s); a loaded 2-core machine (the full suite beside other
+    # work) was seen taking 1.1 s to let go of one of 300, so the bar sits well between.
+    assert max(exits) < 4.0
