@@ -19,6 +19,28 @@ import aiosqlite
 from bot.console.sql_store import Row, SqlConsoleStore
 from bot.console.store import ConsoleStoreError
 
+_WAL_TRIES_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+
+
+async def _use_wal(db: aiosqlite.Connection) -> None:
+    """Puts the file in WAL mode (kept in the file, so usually only its first opener does).
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once,
+    without waiting out the busy timeout, while another connection (a second worker starting,
+    a purge at start) is using it; so the switch is retried for about 6 s.
+    """
+    for pause in (*_WAL_TRIES_S, None):
+        async with db.execute("PRAGMA journal_mode") as cursor:
+            row = await cursor.fetchone()
+        if row is not None and str(row[0]).lower() == "wal":
+            return
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or pause is None:
+                raise
+            await asyncio.sleep(pause)
+
 
 class SQLiteConsoleStore(SqlConsoleStore):
     """Args: path: the database file (its schema made by :mod:`bot.console.migrate`)."""
@@ -36,10 +58,9 @@ class SQLiteConsoleStore(SqlConsoleStore):
                 raise ConsoleStoreError(f"console database {self._path}: {exc}") from exc
             try:
                 db.row_factory = aiosqlite.Row
-                # The busy timeout first: switching to WAL takes a lock that another process
-                # opening the file at the same moment may hold ("database is locked").
-                for pragma in ("busy_timeout=5000", "journal_mode=WAL", "foreign_keys=ON"):
+                for pragma in ("busy_timeout=5000", "foreign_keys=ON"):
                     await db.execute(f"PRAGMA {pragma}")
+                await _use_wal(db)
             except BaseException as exc:
                 # An unclosed aiosqlite connection keeps a thread alive, and the process with it.
                 await db.close()
