@@ -42,6 +42,7 @@ class TurnResult:
     checked: bool
     problems: list[str] = field(default_factory=list)
     reply: str = ""
+    reading: str = ""  # how the bot read the message, shown with the dev set's failures
 
     @property
     def right(self) -> bool:
@@ -114,12 +115,41 @@ async def play(
             if turn.expect is not None
             else []
         )
-        result.turns.append(TurnResult(number, said, turn.expect is not None, problems, seen.text))
+        result.turns.append(
+            TurnResult(
+                number,
+                said,
+                turn.expect is not None,
+                problems,
+                seen.text,
+                _reading_line(tracker.events[events_before:]),
+            )
+        )
     if conversation.end is not None:
         result.has_end = True
         result.end_problems = end_problems(conversation.end, session, harness, before_all)
         result.end_ok = not result.end_problems
     return result
+
+
+def _reading_line(events: Sequence[Mapping[str, Any]]) -> str:
+    """One line of how the bot read the turn's message: intent, act, follow-up, reference."""
+    user = next((e for e in events if e.get("event") == "user"), None)
+    parse = (user or {}).get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    reading = parse.get("reading") or {}
+    parts = [f"{intent.get('name')} {intent.get('confidence', 0):.2f}"]
+    parts.append(f"act={reading.get('act')} {reading.get('act_confidence', 0):.2f}")
+    for key in ("language", "feeling", "follow_up", "rule"):
+        if reading.get(key) not in (None, False, "calm"):
+            parts.append(f"{key}={reading.get(key)}")
+    if reading.get("refers_to"):
+        ref = reading["refers_to"]
+        parts.append(f"refers={ref.get('kind')}:{ref.get('value')}")
+    entities = [f"{e.get('entity')}={e.get('value')}" for e in parse.get("entities") or []]
+    if entities:
+        parts.append("ents=" + ",".join(entities))
+    return " ".join(parts)
 
 
 def _pressed(click: str | int, buttons: Sequence[tuple[str, str]]) -> str | None:
@@ -244,6 +274,8 @@ def print_failures(results: Sequence[ConversationResult]) -> None:
             mark = " " if not turn.checked else ("✓" if turn.right else "✗")
             print(f" {mark} {turn.number}. {turn.said}")
             print("      bot: " + turn.reply.replace("\n", " | ")[:400])
+            if turn.reading:
+                print(f"      read: {turn.reading}")
             for problem in turn.problems:
                 print(f"      !! {problem}")
         for problem in result.end_problems:
