@@ -57,21 +57,28 @@ class UserTurn:
     text: str
     entities: tuple[dict[str, Any], ...]
     loop_before: str | None
+    answers_offer: bool = False
+    """Whether the bot's last message before it offered to start a flow ("shall I start a
+    return?"): the message it answered belongs to the flow that begins."""
 
 
 def user_turns(events: Sequence[dict[str, Any]]) -> list[UserTurn]:
     """The shopper's messages in order, each with the form active before it."""
     loop: str | None = None
+    offered = False
     turns: list[UserTurn] = []
     for event in events:
         kind = event.get("event")
         if kind == "active_loop":
             loop = event.get("name")
         elif kind == "session_started":
-            loop = None
+            loop, offered = None, False
+        elif kind == "bot":
+            offered = bool((event.get("metadata") or {}).get("action_offer"))
         elif kind == "user":
             entities = tuple((event.get("parse_data") or {}).get("entities") or ())
-            turns.append(UserTurn(str(event.get("text") or ""), entities, loop))
+            turns.append(UserTurn(str(event.get("text") or ""), entities, loop, offered))
+            offered = False
     return turns
 
 
@@ -82,7 +89,18 @@ def flow_turns(turns: Sequence[UserTurn]) -> list[UserTurn]:
         start -= 1
         if turns[start].loop_before not in WRITE_FORMS:
             break
+    if start > 0 and turns[start].answers_offer:
+        start -= 1  # "it's too warm, can I send it back?" named the item the offer was about
     return list(turns[start:])
+
+
+def option_values(turn: UserTurn) -> frozenset[str]:
+    """The product option values the NLU read in ``turn`` (in the shop's words), lower-cased."""
+    return frozenset(
+        str(e["value"]).lower()
+        for e in turn.entities
+        if e.get("entity") == "product_option" and e.get("value")
+    )
 
 
 def entity_value(turn: UserTurn, name: str) -> str | None:
@@ -229,7 +247,11 @@ class OrderChangeForm(IdentifyingFormValidation):
         reset: SlotValues = {CONFIRMED: None, REQUESTED_SLOT: None}
         if latest.loop_before in WRITE_FORMS:
             return {**reset, NEW_ITEMS: None, REASON: None, NEW_ADDRESS: None}
+        # Kept: what this message set, and an order it names or refers back to ("yes, start
+        # the return" for the order just shown), even when the slot held it already.
         set_now = set(tracker.slots_to_validate())
+        if entity_value(latest, ORDER_ID) is not None:
+            set_now.add(ORDER_ID)
         stale = [ORDER_ID, *DETAIL_SLOTS]
         return {**reset, **{slot: None for slot in stale if slot not in set_now}}
 

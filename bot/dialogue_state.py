@@ -155,7 +155,16 @@ def advance(state: DialogueState, outcome: TurnOutcome, turn_events: Sequence[Ev
         if tracker.active_loop and tracker.slots.get(REQUESTED_SLOT) == "confirmed"
         else None
     )
-    order = tracker.slots.get("order_id")
+    # The order the turn looked up or chose, even when its flow cleared the slot on finishing
+    # (a report or a done change resets it so the next flow asks afresh).
+    order = tracker.slots.get("order_id") or next(
+        (
+            e.get("value")
+            for e in reversed(turn_events)
+            if e.get("event") == "slot" and e.get("name") == "order_id" and e.get("value")
+        ),
+        None,
+    )
     product = outcome.product or tracker.slots.get("product") or state.last_product
     return replace(
         state,

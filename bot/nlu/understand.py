@@ -32,6 +32,8 @@ from bot.nlu.screening import screen_request
 _YES_NO_PAYLOADS = ("/affirm", "/deny", "/contact_human_agent")
 _PAYLOAD_ACTS: dict[str, DialogueAct] = {"affirm": "affirm", "deny": "deny", "inform": "inform"}
 _ASKING_ACTS = ("question", "request")
+# Acts with which a message answers the bot's offer or question.
+_ANSWERING_ACTS = ("affirm", "inform", "correction")
 # Acts with which a reply can pick an offered option without naming its words.
 _PICKING_ACTS = ("inform", "correction", "request")
 # Intents that are about one product, or about one of the shopper's orders: a message with
@@ -254,6 +256,18 @@ def _back_reference(reading: Reading, state: DialogueState) -> Reference | None:
     means the product last shown; one about an order (an order's intent, or a follow-up of
     an order report) the order last shown or chosen.
     """
+    offer = state.offer
+    if (
+        offer is not None
+        and offer.kind == "action"
+        and offer.intent in ORDER_INTENTS
+        and state.last_order
+        and reading.entity("order_id") is None
+        and reading.act in _ANSWERING_ACTS
+    ):
+        # A yes or the details of "shall I start a return?" take up the offer for the order
+        # it was made about.
+        return Reference("order", state.last_order)
     if reading.act not in _ASKING_ACTS:
         return None
     about_product = reading.intent.name in PRODUCT_INTENTS or (

@@ -166,6 +166,10 @@ class Policy:
             if yes_or_no == "no":
                 return [Respond("utter_anything_else")]
             return self._serve(self.flows.for_intent(offered), reading.text)
+        if offered and not tracker.active_loop and self._details_for(reading, offered):
+            # "PayPal is fine for the refund" after "shall I start a return?": the details
+            # of the offered change take it up; its form reads them.
+            return self._serve(self.flows.for_intent(offered), reading.text)
         if tracker.active_loop:
             return self._inside_form(reading, state, tracker, tracker.active_loop, filled)
         referred = self._referred(reading, state, flow)
@@ -219,7 +223,12 @@ class Policy:
                 return True
             if reading.act != "request":
                 return False
-            own = any(reading.entity(name) is not None for name in ("order_id", "email"))
+            # Named in the message: an order it refers back to ("can I cancel it?") is no
+            # sign of a request.
+            own = any(
+                e["entity"] in ("order_id", "email") and e.get("extractor") != "context"
+                for e in reading.entities
+            )
             # Between the two readings that matter here: the share of "request" against
             # "question" (mass on other acts, a "correction" say, says nothing of this).
             request = reading.act_probability("request")
@@ -228,6 +237,18 @@ class Policy:
         if flow.form == PRODUCT_FORM and reading.entity("product") is not None:
             return False
         return reading.intent.confidence < self.config.show_min_confidence
+
+    def _details_for(self, reading: Reading, offered: str) -> bool:
+        """Whether the message gives details of the offered flow rather than a new topic: a
+        detail or a correction (by the act head) that starts no other flow, as inside a form
+        ("PayPal is fine for the refund" resembles a refund question, which has no flow)."""
+        if reading.act not in ("inform", "correction") or reading.rule not in (
+            None,
+            "low_confidence",
+        ):
+            return False
+        other = self.flows.for_intent(reading.intent.name)
+        return other.intent == offered or not other.form
 
     def _acts_for_the_shopper(self, flow: Flow) -> bool:
         """Whether the flow's form asks who the shopper is (it acts on their orders)."""
@@ -239,7 +260,10 @@ class Policy:
     ) -> list[Decision] | None:
         """A question about the product or order just discussed, served by showing it again."""
         reference = reading.refers_to
-        if reference is None or not (flow.answers or flow.intent in NEUTRAL_INTENTS):
+        # A question whose own flow is the report ("what's the tracking number?" after an
+        # order was shown) is served by that report too, not by the pages on tracking.
+        reports = flow.form in (ORDER_REPORT_FORM, PRODUCT_FORM)
+        if reference is None or not (flow.answers or flow.intent in NEUTRAL_INTENTS or reports):
             return None
         if reference.kind == "product" and PRODUCT_FORM in self.domain.forms:
             product_flow = self.flows.for_form(PRODUCT_FORM)

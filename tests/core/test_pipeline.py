@@ -316,3 +316,15 @@ def test_only_the_turn_just_before_gives_a_topic() -> None:
         CID, [slot_event("dialogue_state", state.to_slot()), {"event": "session_started"}]
     )
     assert DialogueState.of(restarted) == DialogueState()
+
+
+def test_the_order_a_turn_reported_stays_the_last_order_when_its_flow_clears_the_slot() -> None:
+    # The order-status flow resets order_id when done, so the next flow asks afresh; "what's
+    # the tracking number?" must still mean that order.
+    turn = [slot_event("order_id", "#4977043"), slot_event("order_id", None)]
+    view = TrackerView.replay(CID, turn)
+    reported = TurnOutcome("en", "where is #4977043?", upset=False, misunderstood=False)
+    state = advance(DialogueState(last_order="#1111111"), reported, turn, view)
+    assert state.last_order == "#4977043"
+    # A turn that touched no order keeps the one before.
+    assert advance(state, reported, [], TrackerView.replay(CID, [])).last_order == "#4977043"

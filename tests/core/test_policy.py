@@ -4,6 +4,7 @@ The policy reads a Reading (what was understood of the message) and the Dialogue
 tests build both directly, so each rule is checked apart from the models that feed it.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -394,3 +395,38 @@ def test_yes_to_an_offered_action_starts_it_and_no_closes_it(policy: Policy) -> 
     assert decide(policy, button, state=offered) == [CANCEL]
     no = reading("deny", 1.0, text="/deny", act="deny", rule="payload")
     assert decide(policy, no, state=offered) == [Respond("utter_anything_else")]
+
+
+def test_a_question_on_the_order_reports_own_topic_shows_the_order_again(policy: Policy) -> None:
+    # "what's the tracking number?" after an order was shown: the order's report has it, the
+    # pages on tracking do not.
+    about = Reference("order", "#4977043")
+    tracking = reading("track_order", text="whats the tracking number", act="question",
+                       follow_up=True, refers_to=about)  # fmt: skip
+    assert decide(policy, tracking) == [ORDER_STATUS]
+    # With no order shown the same question is a question about tracking: the pages first.
+    unshown = reading("track_order", text="whats the tracking number", act="question")
+    assert [type(d) for d in decide(policy, unshown)] == [Answer]
+
+
+def test_an_order_referred_back_to_is_no_sign_of_a_request(policy: Policy) -> None:
+    about = Reference("order", "#8843158")
+    hypothetical = reading(
+        "cancel_order", text="and if it doesn't arrive in time can I cancel it?",
+        acts={"request": 0.5, "question": 0.45}, refers_to=about,
+    )  # fmt: skip
+    referred = make_entity("order_id", "#8843158", 0, 0, extractor="context")
+    hypothetical = replace(hypothetical, entities=(referred,))
+    assert [type(d) for d in decide(policy, hypothetical)] == [Answer]
+
+
+def test_details_for_an_offered_change_take_the_offer_up(policy: Policy) -> None:
+    offered = DialogueState(offer=Offer("action", "return_item"))
+    details = reading("get_refund", 0.45, text="paypal is fine for the refund",
+                      act="correction")  # fmt: skip
+    assert decide(policy, details, state=offered) == [RETURN]
+    # A request of another flow with a form of its own starts that flow instead.
+    other = reading("cancel_order", 0.6, text="no, cancel the other order", act="correction")
+    assert decide(policy, other, state=offered) == [CANCEL]
+    # Without an open offer the same details start nothing.
+    assert RETURN not in decide(policy, details)
