@@ -22,6 +22,7 @@ from actions.write_form import (
     OrderChangeForm,
     UserTurn,
     entity_value,
+    option_values,
 )
 from actions.write_plan import FORM_OPERATIONS, payment_choices
 from actions.write_text import (
@@ -204,7 +205,7 @@ class ItemsForm(OrderChangeForm):
                     new[position], changed = button, True
                     break
                 continue
-            choice = choose_variant(item, product, turn.text)
+            choice = choose_variant(item, product, turn.text, option_values(turn))
             if choice is not None and choice != new[position]:
                 new[position], changed = choice, True
         return new if changed else None

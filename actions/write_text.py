@@ -8,7 +8,7 @@ message is ambiguous the parser returns nothing and the form asks, with buttons.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from actions.shop.port import (
     Address,
@@ -19,18 +19,13 @@ from actions.shop.port import (
     PaymentMethod,
     Product,
 )
+from actions.words import shop_words
 
 _ALL_ITEMS = re.compile(
     r"\b(all( of)?( the)?( items| them| it)?|everything|every item|both|whole order|"
     r"entire order)\b",
     re.IGNORECASE,
 )
-_NOT_NEEDED = re.compile(
-    r"\b(no longer|don'?t need|do not need|not need|changed my mind|change of mind|"
-    r"don'?t want|do not want|found (it )?cheaper|too late|needed)\b",
-    re.IGNORECASE,
-)
-_MISTAKE = re.compile(r"\b(mistake|mistaken|accident|accidentally|by error|wrong)", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
 _SEVERAL = re.compile(r"\b(both|two|three|all|each|every|them)\b", re.I)
 _ADDRESS = re.compile(
@@ -49,10 +44,12 @@ def words(text: str) -> set[str]:
 
 
 def parse_cancel_reason(text: str) -> CancelReason | None:
-    """One of tau-bench's two cancel reasons, from the shopper's words."""
-    if _MISTAKE.search(text):
+    """One of tau-bench's two cancel reasons, from the shopper's words in any shipped language
+    (``cancel_reason.*`` of data/lang/<language>/words.yml)."""
+    said = shop_words()
+    if said.says("cancel_reason.ordered_by_mistake", text):
         return "ordered by mistake"
-    if _NOT_NEEDED.search(text):
+    if said.says("cancel_reason.no_longer_needed", text):
         return "no longer needed"
     return None
 
@@ -165,7 +162,7 @@ def parse_payment_method(
     """
     lowered = text.lower()
     ids = {m.method_id for m in methods}
-    if original_id in ids and re.search(r"\b(original|same)\b", lowered):
+    if original_id in ids and shop_words().says("payment.original", text):
         return original_id
     candidates = [m for m in methods if m.method_id.lower() in lowered]
     if not candidates:
@@ -176,15 +173,18 @@ def parse_payment_method(
 
 
 def _source_mentioned(method: PaymentMethod, lowered: str) -> bool:
-    if method.source == "paypal":
-        return "paypal" in lowered or "pay pal" in lowered
-    if method.source == "gift_card":
-        return "gift" in lowered
+    """Whether the shopper names the kind of ``method`` (words of data/lang/*/words.yml)."""
+    said = shop_words()
     if method.source == "credit_card":
         brand = (method.brand or "").lower()
-        return bool(
-            re.search(r"\b(credit|debit|card)\b", lowered) and "gift" not in lowered
-        ) or bool(brand and brand in lowered)
+        if brand and (said.says(f"brand.{brand}", lowered) or brand in lowered):
+            return True
+        # "card" names a credit card unless it is the gift card being named.
+        return said.says("payment.credit_card", lowered) and not said.says(
+            "payment.gift_card", lowered
+        )
+    if said.says(f"payment.{method.source}", lowered):
+        return True
     return method.source.replace("_", " ") in lowered
 
 
@@ -193,22 +193,26 @@ _SAME_AGAIN = re.compile(
 )
 
 
-def choose_variant(item: OrderItem, product: Product, text: str) -> str | None:
+def choose_variant(
+    item: OrderItem, product: Product, text: str, named: Collection[str] = ()
+) -> str | None:
     """The available variant of ``product`` the shopper asks for instead of ``item``.
 
     Options the shopper names must match; options not named stay as they were. Returns the
     variant's item id only when exactly one variant fits. "The same one again" (or "a
     replacement") with no other option named is the item's own variant, while in stock.
+    ``named`` holds the option values the NLU found in the message through the shop's
+    glossaries ("schwarz" and "M码" read as black and M), lower-cased.
     """
     others = [v for v in product.available_variants if v.item_id != item.item_id]
     mentioned: dict[str, set[str]] = {}
     for variant in others:
         for key, value in variant.options.items():
-            if _option_mentioned(key, value, text):
+            if value.lower() in named or _option_mentioned(key, value, text):
                 mentioned.setdefault(key, set()).add(value)
     # Naming only what the item already is ("the navy jogger") asks for no change, unless
     # the shopper asks for the same one again: a replacement of a faulty item.
-    if all(item.options.get(key) in values for key, values in mentioned.items()):
+    if all(values == {item.options.get(key)} for key, values in mentioned.items()):
         own = next((v for v in product.available_variants if v.item_id == item.item_id), None)
         return own.item_id if own is not None and _SAME_AGAIN.search(text) else None
     # "from blue to black" names both colours: the new one is the one that differs.

@@ -296,8 +296,14 @@ def _value_pattern(value_lower: str) -> re.Pattern[str]:
     holds, and compiling them again on every message took 90% of a turn)."""
     pattern = re.escape(value_lower)
     if not _CJK.search(value_lower):  # CJK scripts have no spaces between words
-        pattern = r"(?<![\w-])" + pattern + r"(?![\w-])"
+        # A word of a spaced script ends where a letter of its kind does: "M码" (size M in
+        # Chinese) names M, "Mango" does not.
+        pattern = rf"(?<!{_SPACED_WORD_CHAR}){pattern}(?!{_SPACED_WORD_CHAR})"
     return re.compile(pattern, re.IGNORECASE)
+
+
+# Letters, digits and joiners of the scripts written with spaces (Latin with its accents).
+_SPACED_WORD_CHAR = r"[0-9A-Za-z\u00C0-\u024F\u1E00-\u1EFF_-]"
 
 
 def _plausible(similarities: list[float], minimum: float, *, loose: bool) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.shop.port import Address, Order, OrderItem
-from actions.write_text import parse_items
+from actions.shop.port import Address, Order, OrderItem, Product, Variant
+from actions.write_text import choose_variant, parse_items
 
 ADDRESS = Address("1 Main St", "", "Austin", "TX", "78701", "USA")
 
@@ -65,3 +65,37 @@ def test_namesakes_are_told_apart_by_the_options_mentioned(
     text: str, expected: list[str] | None
 ) -> None:
     assert parse_items(KEYBOARDS, text) == expected
+
+
+PUFFER = Product(
+    "p-puffer",
+    "Down Puffer Jacket",
+    (
+        Variant("xs-black", {"size": "XS", "color": "black"}, False, 200.0),
+        Variant("xs-olive", {"size": "XS", "color": "olive"}, True, 200.0),
+        Variant("s-black", {"size": "S", "color": "black"}, True, 200.0),
+        Variant("s-olive", {"size": "S", "color": "olive"}, True, 200.0),
+    ),
+)
+XS_BLACK = OrderItem(
+    "Down Puffer Jacket", "p-puffer", "xs-black", 200.0, {"size": "XS", "color": "black"}
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "expected"),
+    [
+        # The item's own options beside the new ones: the new size is the one that differs.
+        ("the XS in black is too small, I'd like size S in black", (), "s-black"),
+        ("from XS to size S please", (), "s-black"),
+        # Only what the item already is: no change asked.
+        ("the black XS one", (), None),
+        # Option words the NLU read through the shop's glossary ("S 码黑色的": S, black).
+        ("想换成 S 码黑色的", ("s", "black"), "s-black"),
+        ("gern in Oliv", ("olive",), "xs-olive"),
+    ],
+)
+def test_the_new_variant_is_read_from_the_options_named(
+    text: str, named: tuple[str, ...], expected: str | None
+) -> None:
+    assert choose_variant(XS_BLACK, PUFFER, text, frozenset(named)) == expected

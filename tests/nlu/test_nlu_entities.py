@@ -176,6 +176,10 @@ def test_product_options(small_catalog: Catalog) -> None:
     assert found(extractor.extract("do you have an M")) == [("product_option", "M")]
     # Option values that are ordinary words only count beside a product that has them.
     assert found(extractor.extract("a light snack")) == []
+    # Beside Chinese characters a Latin value is a word of its own ("M码": size M) ...
+    assert found(extractor.extract("M码")) == [("product_option", "M")]
+    # ... but not inside a Latin word.
+    assert found(extractor.extract("Mango")) == []
 
 
 def test_catalog_loader_reads_the_shop_shapes(tmp_path: Path) -> None:
