@@ -23,10 +23,23 @@ from actions.locale import Messages, response_text
 from actions.order_text import describe_order
 from actions.rich_messages import order_list
 from actions.shop.port import Customer, Order, normalize_order_id
+from actions.write_text import order_named_by_items
 
 ORDER_ID = "order_id"
 ORDER_ID_PATTERN = re.compile(r"(?<!\w)#?\s?([A-Za-z]?\d{7})(?!\d)")
 ASK_ORDER_LIMIT = 5
+
+
+def latest_products(tracker: Tracker) -> tuple[str, list[str]]:
+    """The latest message's text and the product names the NLU read in it."""
+    message = tracker.latest_message or {}
+    products = [
+        str(e.get("value"))
+        for e in message.get("entities") or []
+        if e.get("entity") == "product" and e.get("value")
+    ]
+    return str(message.get("text") or ""), products
+
 
 ORDER_CHOICES_BY_FORM: dict[str, tuple[str, ...]] = {
     "cancel_order_form": ("pending",),
@@ -64,9 +77,14 @@ class ValidateOrderStatusForm(IdentifyingFormValidation):
             return []
         return [ORDER_ID]
 
-    def _only_order(self, customer: Customer) -> SlotValues:
+    def _only_order(self, customer: Customer, tracker: Tracker) -> SlotValues:
+        """The customer's only order, or the one whose items the latest message names."""
         orders = self.shop.list_orders(customer.user_id)
-        return {ORDER_ID: orders[0].order_id} if len(orders) == 1 else {}
+        if len(orders) == 1:
+            return {ORDER_ID: orders[0].order_id}
+        text, products = latest_products(tracker)
+        named = order_named_by_items(orders, text, products)
+        return {ORDER_ID: named.order_id} if named is not None else {}
 
     def _checked(
         self, order_id: str, customer: Customer, dispatcher: CollectingDispatcher, lang: Messages
@@ -84,16 +102,16 @@ class ValidateOrderStatusForm(IdentifyingFormValidation):
         pending = tracker.slots.get(ORDER_ID)
         if pending:
             return self._checked(str(pending), customer, dispatcher, Messages.for_tracker(tracker))
-        return self._only_order(customer)
+        return self._only_order(customer, tracker)
 
     async def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> SlotValues:
-        """Fills the order of a known customer who has exactly one."""
+        """Fills the order of a known customer who has exactly one, or names its items."""
         customer = self.current_customer(tracker)
         if tracker.slots.get(ORDER_ID) is not None or customer is None:
             return {}
-        return self._only_order(customer)
+        return self._only_order(customer, tracker)
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

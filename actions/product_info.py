@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -12,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import EventDict, ShopAction, ShopFormValidation
 from actions.formatting import intent_payload, option_name
 from actions.locale import Messages
-from actions.shop.port import Product, ShopBackend
+from actions.shop.port import Product, ShopBackend, Variant
 from actions.shop.search import normalize_phrase, words
 
 PRODUCT = "product"
@@ -106,6 +107,48 @@ def describe_product(product: Product, lang: Messages) -> str:
     return lang.sentences(*sentences)
 
 
+def describe_variant(product: Product, lang: Messages, named: Collection[str]) -> str | None:
+    """The price and stock of the variants with the option values the shopper named ("black",
+    "M"), or None when they named none of this product's."""
+    variants = _named_variants(product, named)
+    if not variants:
+        return None
+    prices = sorted({v.price for v in variants})
+    low, high = lang.money(prices[0]), lang.money(prices[-1])
+    price = low if low == high else lang.text("product.price_range", low=low, high=high)
+    in_stock = any(v.available for v in variants)
+    return lang.text(
+        "product.variant_in_stock" if in_stock else "product.variant_sold_out",
+        name=product.name,
+        options=", ".join(_named_values(product, named)),
+        price=price,
+    )
+
+
+def _named_values(product: Product, named: Collection[str]) -> list[str]:
+    """The option values of ``product`` among ``named`` (any case), as the catalog writes them,
+    in the order of the product's options ("S, black": size before colour)."""
+    wanted = {n.lower() for n in named}
+    keys: list[str] = []
+    found: dict[str, tuple[int, str]] = {}
+    for variant in product.variants:
+        for key, value in variant.options.items():
+            if key not in keys:
+                keys.append(key)
+            if value.lower() in wanted and value.lower() not in found:
+                found[value.lower()] = (keys.index(key), value)
+    return [value for _, value in sorted(found.values())]
+
+
+def _named_variants(product: Product, named: Collection[str]) -> list[Variant]:
+    """The variants with every option value the shopper named ("black, M"), if they named any
+    of this product's."""
+    values = {v.lower() for v in _named_values(product, named)}
+    if not values:
+        return []
+    return [v for v in product.variants if values <= {o.lower() for o in v.options.values()}]
+
+
 def product_payload(product: Product) -> dict[str, Any]:
     """The product as a ``custom`` payload, for channels that render product cards."""
     return {
@@ -181,7 +224,22 @@ class ActionProductInfo(ShopAction):
         if product is None:
             offer_choices(dispatcher, query or lang.text("product.unknown_query"), found, lang)
         else:
-            dispatcher.utter_message(
-                text=describe_product(product, lang), json_message=product_payload(product)
+            entities = tracker.latest_message.get("entities") or []
+            named = [
+                str(e.get("value"))
+                for e in entities
+                if e.get("entity") == "product_option" and e.get("value")
+            ]
+            variant = describe_variant(product, lang, named)
+            # The product was just shown ("and in black?"): the variant's price and stock is
+            # the answer, not the whole description again.
+            shown = any(
+                e.get("entity") == "product" and e.get("extractor") == "context" for e in entities
             )
+            text = (
+                variant
+                if variant and shown
+                else lang.sentences(describe_product(product, lang), variant or "")
+            )
+            dispatcher.utter_message(text=text, json_message=product_payload(product))
         return [SlotSet(PRODUCT, None)]

@@ -24,8 +24,14 @@ from actions.base import EventDict
 from actions.formatting import status_label
 from actions.identity_form import IdentifyingFormValidation, SlotValues
 from actions.locale import Messages
-from actions.order_status import ORDER_CHOICES_BY_FORM, owned_order, parse_order_id
+from actions.order_status import (
+    ORDER_CHOICES_BY_FORM,
+    latest_products,
+    owned_order,
+    parse_order_id,
+)
 from actions.shop.port import Customer, Order
+from actions.write_text import order_named_by_items
 
 ORDER_ID = "order_id"
 ITEMS = "item_ids"
@@ -191,8 +197,27 @@ class OrderChangeForm(IdentifyingFormValidation):
     ) -> SlotValues:
         pending = tracker.slots.get(ORDER_ID)
         if not pending:
-            return {}
+            return self._named_order(customer, tracker)
         return self._checked(str(pending), customer, dispatcher, Messages.for_tracker(tracker))
+
+    def _named_order(self, customer: Customer, tracker: Tracker) -> SlotValues:
+        """The one order this flow can change whose items the latest message names."""
+        if not self.needs_order:
+            return {}
+        statuses = ORDER_CHOICES_BY_FORM.get(self.form_name(), ())
+        orders = [o for o in self.shop.list_orders(customer.user_id) if o.status in statuses]
+        text, products = latest_products(tracker)
+        named = order_named_by_items(orders, text, products)
+        return {ORDER_ID: named.order_id} if named is not None else {}
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        """At "which order?", an answer that names the items of one of them chooses it."""
+        customer = self.current_customer(tracker)
+        if tracker.slots.get(ORDER_ID) is not None or customer is None:
+            return {}
+        return self._named_order(customer, tracker)
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

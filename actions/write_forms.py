@@ -205,7 +205,9 @@ class ItemsForm(OrderChangeForm):
                     new[position], changed = button, True
                     break
                 continue
-            choice = choose_variant(item, product, turn.text, option_values(turn))
+            choice = choose_variant(
+                item, product, turn.text, option_values(turn), shared=len(named) > 1
+            )
             if choice is not None and choice != new[position]:
                 new[position], changed = choice, True
         return new if changed else None

@@ -125,6 +125,23 @@ def named_item_ids(order: Order, text: str) -> list[str]:
     return [item.item_id for item in _named_items(order, text)]
 
 
+def order_named_by_items(
+    orders: Sequence[Order], text: str, products: Collection[str] = ()
+) -> Order | None:
+    """The one order among ``orders`` whose items the shopper names ("my tent order", "the one
+    with the trekking poles"), or None when none or several fit.
+
+    ``products`` are the product names the NLU read in the message (in any language, through
+    the shop's glossaries); the English words are also matched against the items' names.
+    """
+    fitting = [
+        order
+        for order in orders
+        if any(item.name in products for item in order.items) or _named_items(order, text)
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
 def parse_items(order: Order, text: str) -> list[str] | None:
     """The order's item ids the shopper names; ``None`` when none is named.
 
@@ -194,7 +211,12 @@ _SAME_AGAIN = re.compile(
 
 
 def choose_variant(
-    item: OrderItem, product: Product, text: str, named: Collection[str] = ()
+    item: OrderItem,
+    product: Product,
+    text: str,
+    named: Collection[str] = (),
+    *,
+    shared: bool = False,
 ) -> str | None:
     """The available variant of ``product`` the shopper asks for instead of ``item``.
 
@@ -202,7 +224,9 @@ def choose_variant(
     variant's item id only when exactly one variant fits. "The same one again" (or "a
     replacement") with no other option named is the item's own variant, while in stock.
     ``named`` holds the option values the NLU found in the message through the shop's
-    glossaries ("schwarz" and "M码" read as black and M), lower-cased.
+    glossaries ("schwarz" and "M码" read as black and M), lower-cased. ``shared``: the message
+    names several items, so its options cannot be told apart ("the mouse (black) and the
+    bookshelf (brown)"): an item whose own value is among them is left as it is.
     """
     others = [v for v in product.available_variants if v.item_id != item.item_id]
     mentioned: dict[str, set[str]] = {}
@@ -212,7 +236,11 @@ def choose_variant(
                 mentioned.setdefault(key, set()).add(value)
     # Naming only what the item already is ("the navy jogger") asks for no change, unless
     # the shopper asks for the same one again: a replacement of a faulty item.
-    if all(values == {item.options.get(key)} for key, values in mentioned.items()):
+    as_it_is = all(
+        item.options.get(key) in values if shared else values == {item.options.get(key)}
+        for key, values in mentioned.items()
+    )
+    if as_it_is:
         own = next((v for v in product.available_variants if v.item_id == item.item_id), None)
         return own.item_id if own is not None and _SAME_AGAIN.search(text) else None
     # "from blue to black" names both colours: the new one is the one that differs.

@@ -22,7 +22,7 @@ from bot.generation.prompt import PromptBudget
 from bot.knowledge import KnowledgeBase, RetrievalSettings
 from bot.knowledge.languages import Bars, KnowledgeByLanguage
 from bot.knowledge.vector_cache import VectorCache
-from bot.nlu.catalog import load_glossary
+from bot.nlu.catalog import load_glossary, load_product_words
 from bot.nlu.encoder import BatchingEncoder, CachedEncoder, MiniLMEncoder, TextEncoder
 from bot.nlu.heads import ReadingHeads
 from bot.nlu.interpreter import load_interpreter
@@ -108,6 +108,7 @@ def build_parts(
         reading_batcher,
         threshold=nlu.threshold,
         glossary=load_glossary(settings.language_dir, nlu.languages[1:]),
+        product_words=load_product_words(settings.language_dir, nlu.languages[1:]),
     )
     detector = LanguageDetector(nlu.languages)
     reader = Understander(

@@ -94,6 +94,23 @@ def load_glossary(language_dir: Path, languages: Sequence[str]) -> dict[str, str
     Raises:
         ConfigError: a glossary file is not YAML of that shape.
     """
+    return _read_glossaries(language_dir, languages, "options", required=True)
+
+
+def load_product_words(language_dir: Path, languages: Sequence[str]) -> dict[str, str]:
+    """The words that name one product each in the shop's other languages: the optional
+    ``products: {Down Sleeping Bag: [Schlafsack, ...]}`` of the same files ("Schlafsack" ->
+    Down Sleeping Bag), so "la del saco de dormir" names the product as its English name does.
+
+    Raises:
+        ConfigError: a glossary file is not YAML of that shape.
+    """
+    return _read_glossaries(language_dir, languages, "products", required=False)
+
+
+def _read_glossaries(
+    language_dir: Path, languages: Sequence[str], section: str, *, required: bool
+) -> dict[str, str]:
     import yaml
 
     glossary: dict[str, str] = {}
@@ -105,10 +122,12 @@ def load_glossary(language_dir: Path, languages: Sequence[str]) -> dict[str, str
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise ConfigError("nlu.catalog", f"{path} is not valid YAML: {exc}") from exc
-        options = raw.get("options") if isinstance(raw, dict) else None
-        if not isinstance(options, dict):
-            raise ConfigError("nlu.catalog", f"{path} needs an `options` mapping")
-        for value, words in options.items():
+        entries = raw.get(section) if isinstance(raw, dict) else None
+        if entries is None and not required:
+            continue
+        if not isinstance(entries, dict):
+            raise ConfigError("nlu.catalog", f"{path} needs a `{section}` mapping")
+        for value, words in entries.items():
             for word in words if isinstance(words, list) else [words]:
                 if isinstance(word, str) and word.strip():
                     glossary[word.strip()] = str(value)
@@ -160,10 +179,16 @@ class CatalogExtractor:
         *,
         min_token_similarity: float = 0.8,
         glossary: Mapping[str, str] | None = None,
+        product_words: Mapping[str, str] | None = None,
     ) -> None:
         self._catalog = catalog
-        # How shoppers of the shop's other languages name its option values ("noir" -> black).
+        # How shoppers of the shop's other languages name its option values ("noir" -> black)
+        # and its products ("Schlafsack" -> Down Sleeping Bag).
         self._glossary = {word.lower(): value for word, value in (glossary or {}).items()}
+        names = {p.name for p in catalog.products}
+        self._product_words = {
+            word.lower(): name for word, name in (product_words or {}).items() if name in names
+        }
         self._min_similarity = min_token_similarity
         self._phrases = _phrases(catalog)
         # Every word of a match must be similar to the text, the first one included, so only
@@ -196,12 +221,25 @@ class CatalogExtractor:
         """
         tokens = [(m.start(), m.end(), _norm(m.group())) for m in _TOKEN.finditer(text)]
         products = self._products(text, tokens, loose=requested_slot == "product")
+        products += self._named_in_other_words(text, products)
         values = {**self._sizes, **self._colours}
         for product in products:
             values.update(self._options_of.get(product["value"], {}))
         known = {v.lower() for v in values.values()}
         values.update({w: v for w, v in self._glossary.items() if v.lower() in known})
         return products + self._option_values(text, values)
+
+    def _named_in_other_words(self, text: str, found: list[RasaEntity]) -> list[RasaEntity]:
+        """Products named by a word of the glossaries, where no product was found already."""
+        named: list[RasaEntity] = list(found)
+        for word, product in sorted(self._product_words.items(), key=lambda kv: -len(kv[0])):
+            for m in _value_pattern(word).finditer(text):
+                if any(m.start() < e["end"] and e["start"] < m.end() for e in named):
+                    continue
+                named.append(
+                    make_entity("product", product, m.start(), m.end(), extractor=CATALOG_EXTRACTOR)
+                )
+        return named[len(found) :]
 
     def _products(
         self, text: str, tokens: list[tuple[int, int, str]], *, loose: bool

@@ -267,6 +267,7 @@ def load_interpreter(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     glossary: Mapping[str, str] | None = None,
+    product_words: Mapping[str, str] | None = None,
 ) -> Interpreter:
     """Loads the intent head and the catalog and wires an :class:`Interpreter` (blocking I/O).
 
@@ -276,6 +277,7 @@ def load_interpreter(
         encoder: The shared batching encoder (not closed by the interpreter).
         threshold: Confidence below which the intent becomes ``out_of_scope``.
         glossary: other languages' words for the catalog's option values ("noir" -> black).
+        product_words: other languages' words that name one product ("Schlafsack").
 
     Raises:
         ModelNotTrained: If the model folder is missing or corrupt.
@@ -284,7 +286,7 @@ def load_interpreter(
     """
     classifier = IntentClassifier.load(model_dir)
     catalog = (
-        CatalogExtractor(load_catalog(catalog_path), glossary=glossary)
+        CatalogExtractor(load_catalog(catalog_path), glossary=glossary, product_words=product_words)
         if catalog_path is not None
         else None
     )

@@ -270,8 +270,13 @@ def _back_reference(reading: Reading, state: DialogueState) -> Reference | None:
         return Reference("order", state.last_order)
     if reading.act not in _ASKING_ACTS:
         return None
-    about_product = reading.intent.name in PRODUCT_INTENTS or (
-        reading.follow_up and state.topic_kind == "product"
+    # A colour or size with no product named ("and in black?", "is the rust one in stock?")
+    # asks about the product last shown, whatever the intent model made of the words.
+    names_option = reading.entity("product_option") is not None
+    about_product = (
+        reading.intent.name in PRODUCT_INTENTS
+        or (reading.follow_up and state.topic_kind == "product")
+        or names_option
     )
     if state.last_product and reading.entity("product") is None and about_product:
         return Reference("product", state.last_product)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions.shop.port import Address, Order, OrderItem, Product, Variant
-from actions.write_text import choose_variant, parse_items
+from actions.write_text import choose_variant, order_named_by_items, parse_items
 
 ADDRESS = Address("1 Main St", "", "Austin", "TX", "78701", "USA")
 
@@ -99,3 +99,69 @@ def test_the_new_variant_is_read_from_the_options_named(
     text: str, named: tuple[str, ...], expected: str | None
 ) -> None:
     assert choose_variant(XS_BLACK, PUFFER, text, frozenset(named)) == expected
+
+
+def _order(order_id: str, *names: str) -> Order:
+    return Order(
+        order_id=order_id,
+        user_id="u",
+        status="pending",
+        address=ADDRESS,
+        items=tuple(
+            OrderItem(
+                name=name, product_id=f"p-{name}", item_id=f"{order_id}-{i}", price=1.0, options={}
+            )
+            for i, name in enumerate(names)
+        ),
+        fulfillments=(),
+        payments=(),
+    )
+
+
+ORDERS = [
+    _order("#1", "Ultralight Tent 2P", "Fleece Jogger"),
+    _order("#2", "Trekking Pole Pair", "Merino Beanie"),
+    _order("#3", "Merino Beanie", "Touchscreen Glove"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "products", "expected"),
+    [
+        ("whats going on with my tent order??", (), "#1"),
+        ("有登山杖的那个", ("Trekking Pole Pair",), "#2"),
+        ("the one with the beanie", (), None),  # two orders have one
+        ("the one with the gloves", (), "#3"),
+        ("where is my order", (), None),
+    ],
+)
+def test_an_order_is_named_by_its_items(
+    text: str, products: tuple[str, ...], expected: str | None
+) -> None:
+    named = order_named_by_items(ORDERS, text, products)
+    assert (named.order_id if named else None) == expected
+
+
+def test_the_variant_the_shopper_named_is_priced() -> None:
+    from actions.locale import Messages
+    from actions.product_info import describe_variant
+
+    english, spanish = Messages.for_language("en"), Messages.for_language("es")
+    assert describe_variant(PUFFER, english, ["S", "black"]) == (
+        "The Down Puffer Jacket in S, black costs $200.00 and is in stock."
+    )
+    assert describe_variant(PUFFER, english, ["xs", "BLACK"]) == (
+        "The Down Puffer Jacket in XS, black costs $200.00 but is sold out at the moment."
+    )
+    assert "agotado" not in (describe_variant(PUFFER, spanish, ["olive"]) or "")
+    # Values this product does not come in: nothing to say.
+    assert describe_variant(PUFFER, english, ["navy"]) is None
+
+
+def test_options_of_a_message_naming_several_items_are_not_moved_between_them() -> None:
+    # "exchange the puffer (XS, black) and the cap (olive)": the cap's olive is no new colour
+    # for the puffer, whose own black is named beside it.
+    text = "exchange the puffer (XS, black) and the cap (olive)"
+    assert choose_variant(XS_BLACK, PUFFER, text, frozenset(), shared=True) is None
+    # Said of the puffer alone, "from black to olive" is a new colour.
+    assert choose_variant(XS_BLACK, PUFFER, "the puffer from black to olive") == "xs-olive"

@@ -216,3 +216,29 @@ def test_extractors_agree_with_the_annotations_in_data_nlu_yml() -> None:
         if want != got:
             mismatches.append((example.source, example.text, want ^ got))
     assert mismatches == []
+
+
+def test_products_named_in_the_shops_other_languages(small_catalog: Catalog) -> None:
+    words = {"Regenjacke": "Rain Shell Jacket", "头灯": "Rechargeable Headlamp",
+             "sac à dos": "No Such Product"}  # fmt: skip
+    extractor = EntityExtractor(CatalogExtractor(small_catalog, product_words=words))
+    assert found(extractor.extract("ist die Regenjacke wasserdicht?")) == [
+        ("product", "Rain Shell Jacket")
+    ]
+    assert found(extractor.extract("有头灯的那个订单")) == [("product", "Rechargeable Headlamp")]
+    # A word of another word is no product; a glossary word for a product the catalog lacks
+    # names nothing.
+    assert found(extractor.extract("Regenjackenfarbe")) == []
+    assert found(extractor.extract("mon sac à dos")) == []
+    # The English name found already is not found twice.
+    assert found(extractor.extract("Rain Shell Jacket")) == [("product", "Rain Shell Jacket")]
+
+
+def test_shipped_product_glossaries_name_one_product_each() -> None:
+    from bot.nlu.catalog import load_catalog, load_product_words
+
+    names = {p.name for p in load_catalog(REPO / "data/shop/products.json").products}
+    for language in ("zh", "es", "de", "fr"):
+        words = load_product_words(REPO / "data/lang", [language])
+        assert words, language
+        assert set(words.values()) <= names, language
