@@ -280,8 +280,12 @@ def _back_reference(reading: Reading, state: DialogueState) -> Reference | None:
     )
     if state.last_product and reading.entity("product") is None and about_product:
         return Reference("product", state.last_product)
+    # Right after an order was reported, a question the intent model cannot place ("which
+    # carrier did you send it with?") is about that order: its report says carrier, tracking
+    # and dates.
+    unplaced = reading.rule == "low_confidence"
     about_order = reading.intent.name in ORDER_INTENTS or (
-        reading.follow_up and state.topic_kind == "order"
+        (reading.follow_up or unplaced) and state.topic_kind == "order"
     )
     if state.last_order and reading.entity("order_id") is None and about_order:
         return Reference("order", state.last_order)
