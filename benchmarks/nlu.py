@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     own = load_nlu_yaml(args.nlu)
     intents = tuple(sorted(own.intents))
     # The other languages' examples are part of "our data": splits and sweeps cover them all.
-    for path in sorted((args.nlu.parent / "lang").glob("*/nlu.yml")):
+    for path in sorted((args.nlu.parent / "lang").glob("*/nlu*.yml")):
         own = dataclasses.replace(own, examples=(*own.examples, *load_nlu_yaml(path).examples))
     encoder = UseEncoder(threads=2)
     results: dict[str, Any] = {

@@ -271,7 +271,8 @@ def _train(settings: Settings, args: argparse.Namespace) -> int:
         languages=[
             path
             for code in settings.nlu.languages
-            if (path := settings.language_dir / code / "nlu.yml").exists()
+            # nlu.yml and any further files of examples beside it (nlu-2.yml, ...)
+            for path in sorted((settings.language_dir / code).glob("nlu*.yml"))
         ],
     )
     print(report)

@@ -213,8 +213,9 @@ class Policy:
         blue, while answering first leaves the flow one tap away (the offer). A flow that only
         shows the shop (recommendations, a product's details) is what a question about it
         wants, when the intent model is sure of it (``policy.show_min_confidence``) or a
-        product is named; otherwise the pages answer first, and the flow runs when they have
-        nothing.
+        product is named; so do recommendations asked for as a request, or about the order or
+        product just discussed; otherwise the pages answer first, and the flow runs when they
+        have nothing.
         """
         if not self.config.answer_questions_about_actions or reading.rule == "payload":
             return False
@@ -235,6 +236,11 @@ class Policy:
             share = request / max(request + reading.act_probability("question"), 1e-9)
             return not own and share < self.config.request_min_confidence
         if flow.form == PRODUCT_FORM and reading.entity("product") is not None:
+            return False
+        if flow.form is None and (reading.act in ("request", "inform") or reading.refers_to):
+            # Recommendations ask nothing first: asked for ("a gift for my sister who runs") or
+            # about the shopper's own order ("what goes with my last order?"), the pages have
+            # nothing better to say.
             return False
         return reading.intent.confidence < self.config.show_min_confidence
 

@@ -430,3 +430,18 @@ def test_details_for_an_offered_change_take_the_offer_up(policy: Policy) -> None
     assert decide(policy, other, state=offered) == [CANCEL]
     # Without an open offer the same details start nothing.
     assert RETURN not in decide(policy, details)
+
+
+def test_recommendations_asked_for_or_about_the_shoppers_order_are_shown(policy: Policy) -> None:
+    show = RunAction("action_recommend_products")
+    unsure = 0.85  # below policy.show_min_confidence
+    gift = reading("recommend_product", unsure, text="a gift for my sister who runs", act="inform")
+    assert decide(policy, gift) == [show]
+    about = Reference("order", "#8118715")
+    goes = reading("recommend_product", unsure, text="what goes with my last order?",
+                   act="question", refers_to=about)  # fmt: skip
+    assert decide(policy, goes) == [show]
+    # An unsure question about products in general asks the pages first.
+    articles = reading("recommend_product", unsure, text="any write-ups comparing jackets?",
+                       act="question")  # fmt: skip
+    assert [type(d) for d in decide(policy, articles)] == [Answer]

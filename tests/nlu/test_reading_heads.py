@@ -75,6 +75,8 @@ def test_intents_in_every_language_come_near_english(encoder: UseEncoder) -> Non
         accuracy[language] = sum(
             p == e.intent for p, e in zip(predicted, examples, strict=True)
         ) / len(examples)
-    assert accuracy["en"] >= 0.88, accuracy
+    # Measured when trained: en 0.957, the others 0.914-0.959 of it (models/nlu/MODEL_CARD.md);
+    # 0.9 of English is the goal each language must keep.
+    assert accuracy["en"] >= 0.93, accuracy
     for language in LANGUAGES[1:]:
-        assert accuracy[language] >= 0.85 * accuracy["en"], accuracy
+        assert accuracy[language] >= 0.9 * accuracy["en"], accuracy
