@@ -231,6 +231,13 @@ class KnowledgeConfig:
             '("what about klarna?"); 0 = search every message alone'
         },
     )
+    steer_min_confidence: float = field(
+        default=0.8,
+        metadata={
+            "help": "intent confidence from which the message's intent steers retrieval "
+            "(passages declaring it rank higher); below it the words alone decide"
+        },
+    )
     standalone_floor: float = field(
         default=0.20,
         metadata={
@@ -259,6 +266,8 @@ class KnowledgeConfig:
     def __post_init__(self) -> None:
         if self.question_weight < 0:
             raise ConfigError("knowledge.question_weight", "must be >= 0")
+        if not 0 <= self.steer_min_confidence <= 1.01:
+            raise ConfigError("knowledge.steer_min_confidence", "must be between 0 and 1.01")
         if self.question_match <= 0:
             raise ConfigError("knowledge.question_match", "must be > 0")
         if self.follow_up_weight < 0:

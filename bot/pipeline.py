@@ -301,11 +301,22 @@ class Pipeline:
             return source, decision.min_score or policy.answer_min_score
         return source, source.bars.unsure if decision.min_score is not None else source.bars.answer
 
-    @staticmethod
-    def _retrieval_intent(decision: Answer, context: FollowUpContext | None) -> str | None:
+    def _retrieval_intent(
+        self, decision: Answer, context: FollowUpContext | None, turn: Turn
+    ) -> str | None:
         """The intent that steers retrieval: none for a follow-up, whose own words ("and if
-        it's been 6 weeks?") say little of its topic; the topic beside it says more."""
-        return None if context is not None and context.elliptic else decision.intent
+        it's been 6 weeks?") say little of its topic; the topic beside it says more. Nor the
+        message's own intent when the NLU is unsure of it (``knowledge.steer_min_confidence``):
+        a wrong guess would lift passages on another topic above the words' best match."""
+        if context is not None and context.elliptic:
+            return None
+        reading = turn.reading
+        unsure = (
+            reading is not None
+            and decision.intent == reading.intent.name
+            and reading.intent.confidence < self._settings.knowledge.steer_min_confidence
+        )
+        return None if unsure else decision.intent
 
     async def _answer(self, decision: Answer, turn: Turn) -> None:
         source, min_score = self._source(decision, turn)
@@ -318,7 +329,7 @@ class Pipeline:
             decision.query,
             self._settings.knowledge.top_k,
             min_similarity=min_score,
-            intent=self._retrieval_intent(decision, context),
+            intent=self._retrieval_intent(decision, context, turn),
             context=context,
         )
         if not hits:
@@ -363,7 +374,7 @@ class Pipeline:
         assert self._answerer is not None
         result = await self._answerer.answer(
             decision.query,
-            intent=self._retrieval_intent(decision, context),
+            intent=self._retrieval_intent(decision, context, turn),
             history=recent_turns(turn.tracker, skip_last_user=True),
             facts=known_facts(turn.tracker),
             sink=turn.sink,

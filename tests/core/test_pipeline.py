@@ -328,3 +328,26 @@ def test_the_order_a_turn_reported_stays_the_last_order_when_its_flow_clears_the
     assert state.last_order == "#4977043"
     # A turn that touched no order keeps the one before.
     assert advance(state, reported, [], TrackerView.replay(CID, [])).last_order == "#4977043"
+
+
+def test_an_intent_the_nlu_is_unsure_of_does_not_steer_retrieval() -> None:
+    from types import SimpleNamespace
+
+    from bot.nlu.reading import IntentGuess
+    from bot.policy.decisions import Answer
+    from bot.turn import Turn
+
+    settings = load_settings(ROOT / "config.yml", env={})
+    owner = SimpleNamespace(_settings=settings)
+    bar = settings.knowledge.steer_min_confidence
+
+    def steering(confidence: float) -> str | None:
+        reading = Reading(
+            text="q", language="en", intent=IntentGuess("place_order", confidence), ranking=()
+        )
+        turn = Turn(tracker=TrackerView.replay(CID, []), reading=reading)
+        answer = Answer("q", "place_order")
+        return Pipeline._retrieval_intent(owner, answer, None, turn)  # type: ignore[arg-type]
+
+    assert steering(bar) == "place_order"
+    assert steering(bar - 0.01) is None
