@@ -207,10 +207,11 @@ class Policy:
         """Whether the knowledge base should answer a message on a flow's topic first.
 
         For a flow that acts on the shopper's own orders or account (its form asks who they
-        are), a question wants the rules ("can I cancel an order?"), and so does a request the
-        act head is not sure of against a question (``policy.request_min_confidence``) unless
-        it names the shopper's order or email: starting a form asks for an email out of the
-        blue, while answering first leaves the flow one tap away (the offer). A flow that only
+        are), a message that names the shopper's order, email, or name and zip is theirs to act
+        on; otherwise a question wants the rules ("can I cancel an order?"), and so does a
+        request the act head is not sure of against a question
+        (``policy.request_min_confidence``): starting a form asks for an email out of the blue,
+        while answering first leaves the flow one tap away (the offer). A flow that only
         shows the shop (recommendations, a product's details) is what a question about it
         wants, when the intent model is sure of it (``policy.show_min_confidence``) or a
         product is named; so do recommendations asked for as a request, or about the order or
@@ -220,21 +221,19 @@ class Policy:
         if not self.config.answer_questions_about_actions or reading.rule == "payload":
             return False
         if self._acts_for_the_shopper(flow):
+            if _identifies_the_shopper(reading):
+                # "Felix Wagner, zip 80301, which orders do I have?": whoever says who they are
+                # or names their order wants it looked at, however the sentence is built.
+                return False
             if reading.act == "question":
                 return True
             if reading.act != "request":
                 return False
-            # Named in the message: an order it refers back to ("can I cancel it?") is no
-            # sign of a request.
-            own = any(
-                e["entity"] in ("order_id", "email") and e.get("extractor") != "context"
-                for e in reading.entities
-            )
             # Between the two readings that matter here: the share of "request" against
             # "question" (mass on other acts, a "correction" say, says nothing of this).
             request = reading.act_probability("request")
             share = request / max(request + reading.act_probability("question"), 1e-9)
-            return not own and share < self.config.request_min_confidence
+            return share < self.config.request_min_confidence
         if flow.form == PRODUCT_FORM and reading.entity("product") is not None:
             return False
         if flow.form is None and (reading.act in ("request", "inform") or reading.refers_to):
@@ -373,6 +372,13 @@ class Policy:
             if flow.form or flow.intent not in NEUTRAL_INTENTS:
                 return None
         return None
+
+
+def _identifies_the_shopper(reading: Reading) -> bool:
+    """Whether the message itself names the shopper's order, email, or name and zip code (an
+    order it only refers back to, "can I cancel it?", does not count)."""
+    named = {e["entity"] for e in reading.entities if e.get("extractor") != "context"}
+    return bool(named & {"order_id", "email"}) or {"person", "zip_code"} <= named
 
 
 def _yes_or_no(reading: Reading) -> str | None:

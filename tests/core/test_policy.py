@@ -445,3 +445,14 @@ def test_recommendations_asked_for_or_about_the_shoppers_order_are_shown(policy:
     articles = reading("recommend_product", unsure, text="any write-ups comparing jackets?",
                        act="question")  # fmt: skip
     assert [type(d) for d in decide(policy, articles)] == [Answer]
+
+
+def test_a_question_from_a_shopper_who_says_who_they_are_is_acted_on(policy: Policy) -> None:
+    lists = RunForm("list_orders_form", "action_list_orders")
+    named = reading("list_orders", text="Felix Wagner, zip 80301, which orders do I have?",
+                    act="question", person="Felix Wagner", zip_code="80301")  # fmt: skip
+    assert decide(policy, named) == [lists]
+    # A name alone, or no identity, leaves the question to the pages first.
+    name_only = reading("list_orders", text="I'm Felix, which orders do I have?",
+                        act="question", person="Felix Wagner")  # fmt: skip
+    assert [type(d) for d in decide(policy, name_only)] == [Answer]
