@@ -193,6 +193,7 @@ def load_training(name: str, root: Path = LANGUAGE_ROOT) -> Sequence[Any]:
     }
     loader = loaders[name]
     examples: list[Any] = []
-    for language, path in language_files(f"{name}.yml", root):
+    # <name>.yml and any further files beside it (acts-2.yml, ...)
+    for language, path in language_files(f"{name}*.yml", root):
         examples.extend(loader(path, language))
     return examples
