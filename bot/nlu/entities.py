@@ -47,16 +47,21 @@ def make_entity(
 
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# A letter or digit of a script written with spaces: where such a run ends, a number may end.
+# Chinese characters are not one ("邮编55442", "订单#1775018的" hold a zip and an order id).
+_W = r"[0-9A-Za-z\u00C0-\u024F\u1E00-\u1EFF_]"
 # "#" + optional 1-2 letters + 6-8 digits ("#4821937", "#W1234567", "# w1234567").
-_ORDER_HASH = re.compile(r"#\s?(?P<prefix>[A-Za-z]{1,2})?(?P<digits>\d{6,8})(?![\w])")
+_ORDER_HASH = re.compile(r"#\s?(?P<prefix>[A-Za-z]{1,2})?(?P<digits>\d{6,8})(?!" + _W + ")")
 # Without "#", an order id needs the word "order" in front, or the bot to have asked for it.
 _ORDER_WORDED = re.compile(
     r"\border\s*(?:number|no\.?|num|id|#)?\s*[:#]?\s*"
-    r"(?P<id>(?P<prefix>[A-Za-z]{1,2})?(?P<digits>\d{6,8}))(?![\w])",
+    r"(?P<id>(?P<prefix>[A-Za-z]{1,2})?(?P<digits>\d{6,8}))(?!" + _W + ")",
     re.IGNORECASE,
 )
-_ORDER_BARE = re.compile(r"(?<![\w#$€£.,])(?P<prefix>[A-Za-z]{1,2})?(?P<digits>\d{6,8})(?![\w])")
-_ZIP = re.compile(r"(?<![\w#$€£.,-])(?P<zip>\d{5})(?:-\d{4})?(?![\w]|[.,]\d)")
+_ORDER_BARE = re.compile(
+    r"(?<![#$€£.,])(?<!" + _W + r")(?P<prefix>[A-Za-z]{1,2})?(?P<digits>\d{6,8})(?!" + _W + ")"
+)
+_ZIP = re.compile(r"(?<![#$€£.,-])(?<!" + _W + r")(?P<zip>\d{5})(?:-\d{4})?(?!" + _W + r"|[.,]\d)")
 _AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
 _MONEY_SYMBOL = re.compile(r"(?P<symbol>[$€£])\s?" + _AMOUNT + r"(?![\d])")
 _MONEY_WORD = re.compile(

@@ -44,6 +44,9 @@ def rules() -> EntityExtractor:
         ("it's # 4821937", ("order_id", "#4821937"), "# 4821937"),
         ("where is order number 4821937?", ("order_id", "#4821937"), "4821937"),
         ("ship to 94110", ("zip_code", "94110"), "94110"),
+        # Chinese characters are no word of a spaced script: a number may touch them.
+        ("我叫王芳，邮编55442，谢谢", ("zip_code", "55442"), "55442"),
+        ("订单#1775018的状态", ("order_id", "#1775018"), "#1775018"),
         ("ship to 94110-1234", ("zip_code", "94110"), "94110-1234"),
         ("I paid $12.50 for it", ("money", "12.50 USD"), "$12.50"),
         ("it was 12 dollars", ("money", "12.00 USD"), "12 dollars"),
