@@ -65,7 +65,42 @@ def owned_order(customer: Customer, order: Order | None) -> Order | None:
     return order if order is not None and order.user_id == customer.user_id else None
 
 
-class ValidateOrderStatusForm(IdentifyingFormValidation):
+class OrderChoosingForm(IdentifyingFormValidation):
+    """A form that identifies the shopper, then takes one of their orders (``order_id``).
+
+    An order number given before the shopper was known is checked once they are; without one,
+    :meth:`order_without_number` may choose the order from what the shopper said, both then
+    and at "which order?".
+    """
+
+    def _checked(
+        self, order_id: str, customer: Customer, dispatcher: CollectingDispatcher, lang: Messages
+    ) -> SlotValues:
+        """``order_id`` if this form accepts it for ``customer``, saying why not otherwise."""
+        raise NotImplementedError
+
+    def order_without_number(self, customer: Customer, tracker: Tracker) -> SlotValues:
+        """The order chosen without a number (none by default)."""
+        return {}
+
+    def on_identified(
+        self, customer: Customer, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> SlotValues:
+        pending = tracker.slots.get(ORDER_ID)
+        if pending:
+            return self._checked(str(pending), customer, dispatcher, Messages.for_tracker(tracker))
+        return self.order_without_number(customer, tracker)
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> SlotValues:
+        customer = self.current_customer(tracker)
+        if tracker.slots.get(ORDER_ID) is not None or customer is None:
+            return {}
+        return self.order_without_number(customer, tracker)
+
+
+class ValidateOrderStatusForm(OrderChoosingForm):
     """``order_status_form``: identify the shopper, then one of their orders."""
 
     def name(self) -> str:
@@ -77,7 +112,7 @@ class ValidateOrderStatusForm(IdentifyingFormValidation):
             return []
         return [ORDER_ID]
 
-    def _only_order(self, customer: Customer, tracker: Tracker) -> SlotValues:
+    def order_without_number(self, customer: Customer, tracker: Tracker) -> SlotValues:
         """The customer's only order, or the one whose items the latest message names."""
         orders = self.shop.list_orders(customer.user_id)
         if len(orders) == 1:
@@ -94,24 +129,6 @@ class ValidateOrderStatusForm(IdentifyingFormValidation):
             dispatcher.utter_message(text=lang.text("order.unknown", order_id=order_id))
             return {ORDER_ID: None}
         return {ORDER_ID: order.order_id}
-
-    def on_identified(
-        self, customer: Customer, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> SlotValues:
-        # An order number given before we knew who was asking is checked now.
-        pending = tracker.slots.get(ORDER_ID)
-        if pending:
-            return self._checked(str(pending), customer, dispatcher, Messages.for_tracker(tracker))
-        return self._only_order(customer, tracker)
-
-    async def extract_order_id(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> SlotValues:
-        """Fills the order of a known customer who has exactly one, or names its items."""
-        customer = self.current_customer(tracker)
-        if tracker.slots.get(ORDER_ID) is not None or customer is None:
-            return {}
-        return self._only_order(customer, tracker)
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

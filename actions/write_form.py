@@ -22,10 +22,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import EventDict
 from actions.formatting import status_label
-from actions.identity_form import IdentifyingFormValidation, SlotValues
+from actions.identity_form import SlotValues
 from actions.locale import Messages
 from actions.order_status import (
     ORDER_CHOICES_BY_FORM,
+    OrderChoosingForm,
     latest_products,
     owned_order,
     parse_order_id,
@@ -117,7 +118,7 @@ def entity_value(turn: UserTurn, name: str) -> str | None:
     return None
 
 
-class OrderChangeForm(IdentifyingFormValidation):
+class OrderChangeForm(OrderChoosingForm):
     """Identify, choose an order this flow can change, fill the details, confirm.
 
     Which order statuses a form accepts is :data:`ORDER_CHOICES_BY_FORM`, shared with the
@@ -192,15 +193,7 @@ class OrderChangeForm(IdentifyingFormValidation):
             return {ORDER_ID: None}
         return {ORDER_ID: order.order_id}
 
-    def on_identified(
-        self, customer: Customer, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> SlotValues:
-        pending = tracker.slots.get(ORDER_ID)
-        if not pending:
-            return self._named_order(customer, tracker)
-        return self._checked(str(pending), customer, dispatcher, Messages.for_tracker(tracker))
-
-    def _named_order(self, customer: Customer, tracker: Tracker) -> SlotValues:
+    def order_without_number(self, customer: Customer, tracker: Tracker) -> SlotValues:
         """The one order this flow can change whose items the latest message names."""
         if not self.needs_order:
             return {}
@@ -209,15 +202,6 @@ class OrderChangeForm(IdentifyingFormValidation):
         text, products = latest_products(tracker)
         named = order_named_by_items(orders, text, products)
         return {ORDER_ID: named.order_id} if named is not None else {}
-
-    async def extract_order_id(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> SlotValues:
-        """At "which order?", an answer that names the items of one of them chooses it."""
-        customer = self.current_customer(tracker)
-        if tracker.slots.get(ORDER_ID) is not None or customer is None:
-            return {}
-        return self._named_order(customer, tracker)
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
