@@ -186,9 +186,16 @@ class CatalogExtractor:
         # and its products ("Schlafsack" -> Down Sleeping Bag).
         self._glossary = {word.lower(): value for word, value in (glossary or {}).items()}
         names = {p.name for p in catalog.products}
-        self._product_words = {
-            word.lower(): name for word, name in (product_words or {}).items() if name in names
-        }
+        # Longest first, so "sac de couchage" is taken before a shorter word inside it; sorted
+        # once here, not on every message.
+        self._product_words = sorted(
+            (
+                (word.lower(), word.casefold(), name)
+                for word, name in (product_words or {}).items()
+                if name in names
+            ),
+            key=lambda entry: -len(entry[0]),
+        )
         self._min_similarity = min_token_similarity
         self._phrases = _phrases(catalog)
         # Every word of a match must be similar to the text, the first one included, so only
@@ -232,7 +239,12 @@ class CatalogExtractor:
     def _named_in_other_words(self, text: str, found: list[RasaEntity]) -> list[RasaEntity]:
         """Products named by a word of the glossaries, where no product was found already."""
         named: list[RasaEntity] = list(found)
-        for word, product in sorted(self._product_words.items(), key=lambda kv: -len(kv[0])):
+        # A word absent from the case-folded text cannot match: most of the glossary's
+        # hundreds of words are ruled out without running their patterns.
+        folded = text.casefold()
+        for word, word_folded, product in self._product_words:
+            if word_folded not in folded:
+                continue
             for m in _value_pattern(word).finditer(text):
                 if any(m.start() < e["end"] and e["start"] < m.end() for e in named):
                     continue
