@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
-from bot.nlu.entities import RasaEntity, make_entity
+from bot.nlu.entities import SPACED_WORD_CHAR, RasaEntity, make_entity
 
 CATALOG_EXTRACTOR = "CatalogEntityExtractor"
 
@@ -346,14 +346,10 @@ def _value_pattern(value_lower: str) -> re.Pattern[str]:
     holds, and compiling them again on every message took 90% of a turn)."""
     pattern = re.escape(value_lower)
     if not _CJK.search(value_lower):  # CJK scripts have no spaces between words
-        # A word of a spaced script ends where a letter of its kind does: "M码" (size M in
-        # Chinese) names M, "Mango" does not.
-        pattern = rf"(?<!{_SPACED_WORD_CHAR}){pattern}(?!{_SPACED_WORD_CHAR})"
+        # A word of a spaced script ends where a letter of its kind (or a hyphen) does: "M码"
+        # (size M in Chinese) names M, "Mango" and "T-M" do not.
+        pattern = rf"(?<!{SPACED_WORD_CHAR})(?<!-){pattern}(?!{SPACED_WORD_CHAR})(?!-)"
     return re.compile(pattern, re.IGNORECASE)
-
-
-# Letters, digits and joiners of the scripts written with spaces (Latin with its accents).
-_SPACED_WORD_CHAR = r"[0-9A-Za-z\u00C0-\u024F\u1E00-\u1EFF_-]"
 
 
 def _plausible(similarities: list[float], minimum: float, *, loose: bool) -> bool:

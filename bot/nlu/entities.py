@@ -49,7 +49,8 @@ def make_entity(
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # A letter or digit of a script written with spaces: where such a run ends, a number may end.
 # Chinese characters are not one ("邮编55442", "订单#1775018的" hold a zip and an order id).
-_W = r"[0-9A-Za-z\u00C0-\u024F\u1E00-\u1EFF_]"
+SPACED_WORD_CHAR = r"[0-9A-Za-z\u00C0-\u024F\u1E00-\u1EFF_]"
+_W = SPACED_WORD_CHAR
 # "#" + optional 1-2 letters + 6-8 digits ("#4821937", "#W1234567", "# w1234567").
 _ORDER_HASH = re.compile(r"#\s?(?P<prefix>[A-Za-z]{1,2})?(?P<digits>\d{6,8})(?!" + _W + ")")
 # Without "#", an order id needs the word "order" in front, or the bot to have asked for it.
