@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,11 @@ from actions.shop.sqlite import default_shop_dir
 from actions.shop_database import default_shop_database, open_shop_database
 
 EventDict = dict[str, Any]
+
+
+def entity_values(entities: Iterable[Mapping[str, Any]], name: str) -> list[str]:
+    """The values of entity ``name`` among a message's NLU ``entities``, in order."""
+    return [str(e["value"]) for e in entities if e.get("entity") == name and e.get("value")]
 
 
 @functools.cache

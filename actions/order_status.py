@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import EventDict, ShopAction
+from actions.base import EventDict, ShopAction, entity_values
 from actions.formatting import first_item_text, intent_payload, status_label
 from actions.identity_form import CUSTOMER_ID, IdentifyingFormValidation, SlotValues
 from actions.locale import Messages, response_text
@@ -33,12 +33,7 @@ ASK_ORDER_LIMIT = 5
 def latest_products(tracker: Tracker) -> tuple[str, list[str]]:
     """The latest message's text and the product names the NLU read in it."""
     message = tracker.latest_message or {}
-    products = [
-        str(e.get("value"))
-        for e in message.get("entities") or []
-        if e.get("entity") == "product" and e.get("value")
-    ]
-    return str(message.get("text") or ""), products
+    return str(message.get("text") or ""), entity_values(message.get("entities") or [], "product")
 
 
 ORDER_CHOICES_BY_FORM: dict[str, tuple[str, ...]] = {

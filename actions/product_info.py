@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import EventDict, ShopAction, ShopFormValidation
+from actions.base import EventDict, ShopAction, ShopFormValidation, entity_values
 from actions.formatting import intent_payload, option_name
 from actions.locale import Messages
 from actions.shop.port import Product, ShopBackend, Variant
@@ -225,11 +225,7 @@ class ActionProductInfo(ShopAction):
             offer_choices(dispatcher, query or lang.text("product.unknown_query"), found, lang)
         else:
             entities = tracker.latest_message.get("entities") or []
-            named = [
-                str(e.get("value"))
-                for e in entities
-                if e.get("entity") == "product_option" and e.get("value")
-            ]
+            named = entity_values(entities, "product_option")
             variant = describe_variant(product, lang, named)
             # The product was just shown ("and in black?"): the variant's price and stock is
             # the answer, not the whole description again.

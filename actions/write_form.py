@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions.base import EventDict
+from actions.base import EventDict, entity_values
 from actions.formatting import status_label
 from actions.identity_form import SlotValues
 from actions.locale import Messages
@@ -103,11 +103,7 @@ def flow_turns(turns: Sequence[UserTurn]) -> list[UserTurn]:
 
 def option_values(turn: UserTurn) -> frozenset[str]:
     """The product option values the NLU read in ``turn`` (in the shop's words), lower-cased."""
-    return frozenset(
-        str(e["value"]).lower()
-        for e in turn.entities
-        if e.get("entity") == "product_option" and e.get("value")
-    )
+    return frozenset(value.lower() for value in entity_values(turn.entities, "product_option"))
 
 
 def entity_value(turn: UserTurn, name: str) -> str | None:
