@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 REGEX_EXTRACTOR = "RegexEntityExtractor"
+# Entities the message only refers back to ("is it waterproof?"), added from the dialogue
+# state (bot/nlu/understand.py); the actions see the same name in the parse data.
+CONTEXT_EXTRACTOR = "context"
 
 
 class RasaEntity(TypedDict):

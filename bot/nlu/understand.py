@@ -21,7 +21,7 @@ import numpy as np
 from bot.dialogue_state import DialogueState, Option
 from bot.nlu.choice import tokens
 from bot.nlu.encoder import BatchingEncoder
-from bot.nlu.entities import make_entity
+from bot.nlu.entities import CONTEXT_EXTRACTOR, make_entity
 from bot.nlu.heads import FloatArray, ReadingHeads, best, pair_features
 from bot.nlu.interpreter import Interpreter, ParseResult, parse_payload
 from bot.nlu.language import LanguageDetector
@@ -304,7 +304,7 @@ def with_reference(reading: Reading, reference: Reference | None) -> Reading:
     if entity is not None:
         entities = (
             *entities,
-            make_entity(entity, reference.value, 0, 0, extractor="context",
+            make_entity(entity, reference.value, 0, 0, extractor=CONTEXT_EXTRACTOR,
                         confidence=reference.confidence),
         )  # fmt: skip
     return replace(reading, refers_to=reference, entities=entities)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.config import HandoffConfig, PolicyConfig
 from bot.dialogue_state import DialogueState
 from bot.domain import REQUESTED_SLOT, Event, TrackerView, slot_event
+from bot.nlu.entities import CONTEXT_EXTRACTOR
 from bot.nlu.reading import Reading
 from bot.policy.decisions import (
     Answer,
@@ -377,7 +378,7 @@ class Policy:
 def _identifies_the_shopper(reading: Reading) -> bool:
     """Whether the message itself names the shopper's order, email, or name and zip code (an
     order it only refers back to, "can I cancel it?", does not count)."""
-    named = {e["entity"] for e in reading.entities if e.get("extractor") != "context"}
+    named = {e["entity"] for e in reading.entities if e.get("extractor") != CONTEXT_EXTRACTOR}
     return bool(named & {"order_id", "email"}) or {"person", "zip_code"} <= named
 
 

@@ -21,7 +21,7 @@ from bot.domain import (
     user_event,
 )
 from bot.errors import ConfigError
-from bot.nlu.entities import make_entity
+from bot.nlu.entities import CONTEXT_EXTRACTOR, make_entity
 from bot.nlu.reading import DialogueAct, Feeling, IntentGuess, Reading, Reference
 from bot.policy.decisions import (
     Answer,
@@ -415,7 +415,7 @@ def test_an_order_referred_back_to_is_no_sign_of_a_request(policy: Policy) -> No
         "cancel_order", text="and if it doesn't arrive in time can I cancel it?",
         acts={"request": 0.5, "question": 0.45}, refers_to=about,
     )  # fmt: skip
-    referred = make_entity("order_id", "#8843158", 0, 0, extractor="context")
+    referred = make_entity("order_id", "#8843158", 0, 0, extractor=CONTEXT_EXTRACTOR)
     hypothetical = replace(hypothetical, entities=(referred,))
     assert [type(d) for d in decide(policy, hypothetical)] == [Answer]
 
