@@ -185,6 +185,11 @@ class CatalogExtractor:
         # How shoppers of the shop's other languages name its option values ("noir" -> black)
         # and its products ("Schlafsack" -> Down Sleeping Bag).
         self._glossary = {word.lower(): value for word, value in (glossary or {}).items()}
+        # The glossary's words by the value they name, so a message's known values find theirs
+        # without a pass over every word of five languages.
+        self._glossary_of: dict[str, dict[str, str]] = {}
+        for word, value in self._glossary.items():
+            self._glossary_of.setdefault(value.lower(), {})[word] = value
         names = {p.name for p in catalog.products}
         # Longest first, so "sac de couchage" is taken before a shorter word inside it; sorted
         # once here, not on every message.
@@ -233,7 +238,8 @@ class CatalogExtractor:
         for product in products:
             values.update(self._options_of.get(product["value"], {}))
         known = {v.lower() for v in values.values()}
-        values.update({w: v for w, v in self._glossary.items() if v.lower() in known})
+        for value in known:
+            values.update(self._glossary_of.get(value, {}))
         return products + self._option_values(text, values)
 
     def _named_in_other_words(self, text: str, found: list[RasaEntity]) -> list[RasaEntity]:
@@ -307,8 +313,12 @@ class CatalogExtractor:
 
     def _option_values(self, text: str, values: dict[str, str]) -> list[RasaEntity]:
         found: list[RasaEntity] = []
+        # A value absent from the case-folded text cannot match (its pattern ignores case):
+        # most of the glossaries' values are ruled out here without running a pattern.
+        folded = text.casefold()
+        present = [(k, v) for k, v in values.items() if k.casefold() in folded]
         # Longer values first so "sky blue" is taken before "blue".
-        for value_lower, value in sorted(values.items(), key=lambda kv: -len(kv[0])):
+        for value_lower, value in sorted(present, key=lambda kv: -len(kv[0])):
             for m in _value_pattern(value_lower).finditer(text):
                 needs_context = _SMALL_SIZE.match(value) or value_lower in self._sizes
                 if needs_context and not _size_context(text, m.start(), m.group()):

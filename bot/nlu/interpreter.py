@@ -8,6 +8,8 @@ policy can offer help or a person rather than act on the wrong intent.
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import logging
 import re
@@ -234,7 +236,9 @@ class Interpreter:
         clause that does carry one, above the threshold, gives the intent.
         """
         candidates = [text, *clauses(text)]
-        rankings = [self._ranking(await self._encoder.encode_one(c)) for c in candidates]
+        # Submitted together, the message and its clauses share one encoder pass.
+        vectors = await asyncio.gather(*(self._encoder.encode_one(c) for c in candidates))
+        rankings = [self._ranking(v) for v in vectors]
         whole = rankings[0]
         if whole[0].name not in CARRIES_NO_REQUEST and whole[0].confidence >= self._threshold:
             return whole, None

@@ -12,6 +12,8 @@ order or topic last discussed. The policy gets the result and never reads the te
 
 from __future__ import annotations
 
+import asyncio
+
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -124,11 +126,16 @@ class Understander:
         if payload is not None:
             return self._from_parse(payload, current or self._detector.default, "payload")
         verdict = screen_request(text)
-        parse = await self.interpreter.parse(text, requested_slot=requested_slot)
+        # The message, the bot's last message and the topic are encoded in the pass the
+        # intent model's encoding of the message runs in (one pass, not three in a row).
+        parse, message, context, topic = await asyncio.gather(
+            self.interpreter.parse(text, requested_slot=requested_slot),
+            self._encoder.encode_one(text),
+            self._vector(state.last_prompt),
+            self._vector(" ".join(state.topic)),
+        )
         names = [text[e["start"] : e["end"]] for e in parse.entities]
         language, guess = self._detector.choose(text, current, ignore=names)
-        message = await self._encoder.encode_one(text)
-        context = await self._vector(state.last_prompt)
         act, act_p, act_probabilities = best(self._heads.act, pair_features(message, context))
         if requested_slot is not None and act == "inform":
             # An answer to the bot's question (an address, a name, a size) says little of the
@@ -147,7 +154,6 @@ class Understander:
             feeling, feeling_p = "calm", calm
         follow_up = False
         if state.topic:
-            topic = await self._vector(" ".join(state.topic))
             _, _, probabilities = best(self._heads.follow_up, pair_features(message, topic))
             follow_up = float(probabilities[1]) >= self._settings.follow_up_min
         reading = Reading(
@@ -200,7 +206,7 @@ class Understander:
             # unless it names one.
             return None
         else:
-            vectors = np.stack([await self._vector(o.title) for o in options])
+            vectors = np.stack(await asyncio.gather(*(self._vector(o.title) for o in options)))
             pick, probability = self._heads.choice.pick(
                 message, text, vectors, [o.title for o in options]
             )
