@@ -9,6 +9,8 @@ used to probe which accounts exist.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from actions.shop.port import Customer, ShopBackend
@@ -91,3 +93,34 @@ def identify_by_name_zip(shop: ShopBackend, full_name: str, zip_code: str) -> Id
         if customer is not None:
             return Identification(customer)
     return Identification(None, MSG_NAME_ZIP_UNKNOWN)
+
+
+def identify_by_zip_and_words(
+    shop: ShopBackend, zip_code: str, texts: Sequence[str]
+) -> Customer | None:
+    """The one account with ``zip_code`` whose first and last name the shopper wrote.
+
+    Shoppers give their name in any case, language and order ("hola soy sofia marquez cp
+    28808", "28850 — Lindqvist, Noah"), usually with no cue a name rule could rely on. The zip
+    code narrows the shop to a handful of accounts, and the shopper has written one of them
+    when every word of its first and last name stands in ``texts`` as a whole word (accents
+    and case aside). This asks no more of the shopper than a name and zip code typed into
+    their own slots, and it never tells which accounts a zip code has.
+
+    Returns:
+        The customer, or ``None`` when no account or more than one fits.
+    """
+    written = {word for text in texts for word in _folded_words(text)}
+    fitting = [
+        customer
+        for customer in shop.find_customers_by_zip(zip_code)
+        if (words := _folded_words(customer.full_name)) and words <= written
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _folded_words(text: str) -> set[str]:
+    """The words of ``text`` without accents, case-folded ("Sofía" and "sofia" are one)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return set(re.findall(r"[^\W\d_]+", bare.casefold()))

@@ -22,6 +22,7 @@ from actions.identity import (
     MSG_ZIP_FORMAT,
     identify_by_email,
     identify_by_name_zip,
+    identify_by_zip_and_words,
     parse_full_name,
     parse_zip,
 )
@@ -30,6 +31,8 @@ from actions.recommend.profile import build_profile
 from actions.shop.port import Customer
 
 BY_EMAIL = ["email"]
+# How far back the shopper's messages are searched for their name beside a zip code.
+_NAME_SEARCH_TURNS = 3
 BY_NAME_ZIP = ["customer_name", "zip_code"]
 CUSTOMER_ID = "customer_id"
 CUSTOMER_PROFILE = "customer_profile"
@@ -112,7 +115,15 @@ class IdentifyingFormValidation(ShopFormValidation):
     ) -> SlotValues:
         name = parse_full_name(str(tracker.slots.get("customer_name") or ""))
         zip_code = parse_zip(str(tracker.slots.get("zip_code") or ""))
-        if name is None or zip_code is None:
+        if zip_code is None:
+            return {}
+        written = identify_by_zip_and_words(self.shop, zip_code, recent_user_texts(tracker))
+        if written is not None and (name is None or name.lower() != written.full_name.lower()):
+            # The name is in the shopper's words but no rule picked it out (or a wrong one
+            # did, like "Si Dale" from "si dale"): the account the zip code and those words
+            # name is the one.
+            return {**self._identified(written), "customer_name": written.full_name}
+        if name is None:
             return {}
         result = identify_by_name_zip(self.shop, name, zip_code)
         if result.customer is None:
@@ -167,3 +178,16 @@ class IdentifyingFormValidation(ShopFormValidation):
         kept: SlotValues = {"email": customer.email.lower(), "customer_name": customer.full_name}
         tracker.slots.update(kept)
         return kept
+
+
+def recent_user_texts(tracker: Tracker) -> list[str]:
+    """The shopper's last few messages, newest first (the latest one included)."""
+    texts = [
+        str(event.get("text") or "")
+        for event in reversed(tracker.events)
+        if event.get("event") == "user" and not str(event.get("text") or "").startswith("/")
+    ]
+    latest = str((tracker.latest_message or {}).get("text") or "")
+    if latest and (not texts or texts[0] != latest):
+        texts.insert(0, latest)
+    return texts[:_NAME_SEARCH_TURNS]

@@ -283,6 +283,10 @@ class ShopBackend(ABC):
         """The first customer whose names match case-insensitively and whose zip is ``zip_code``."""
 
     @abstractmethod
+    def find_customers_by_zip(self, zip_code: str) -> list[Customer]:
+        """The customers whose address has this zip code, in the shop's order."""
+
+    @abstractmethod
     def get_customer(self, user_id: str) -> Customer | None:
         """The customer with this id, or ``None``."""
 

@@ -52,6 +52,7 @@ CREATE TABLE users (
 );
 CREATE INDEX users_email ON users (email_key);
 CREATE INDEX users_name_zip ON users (first_key, last_key, zip);
+CREATE INDEX users_zip ON users (zip);
 CREATE TABLE orders (
     order_id TEXT PRIMARY KEY,
     position INTEGER NOT NULL,
@@ -232,6 +233,13 @@ class SQLiteShopBackend(SQLiteWriteOperations, ShopBackend):
                 (key_text(first_name), key_text(last_name), zip_code.strip()),
             )
         )
+
+    def find_customers_by_zip(self, zip_code: str) -> list[Customer]:
+        rows = self._all(
+            "SELECT user_id, record FROM users WHERE zip = ? ORDER BY position",
+            (zip_code.strip(),),
+        )
+        return [c for c in map(self._customer, rows) if c is not None]
 
     def get_customer(self, user_id: str) -> Customer | None:
         return self._customer(

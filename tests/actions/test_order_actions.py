@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from action_server_helpers import ActionServer, customer_with_orders, form_turn
+from action_server_helpers import SHOP_DIR, ActionServer, customer_with_orders, form_turn
 
 from actions.shop.port import Order, ShopBackend
 
@@ -78,6 +78,25 @@ def test_name_and_zip_in_two_turns(action_server: ActionServer, shop: ShopBacken
     assert second.slots["customer_id"] == customer.user_id
     assert second.slots["requested_slot"] == "order_id"
     assert second.slots["customer_profile"]["summary"]
+
+
+def test_a_name_no_rule_picked_out_is_found_beside_the_zip_code(
+    action_server: ActionServer, shop: ShopBackend
+) -> None:
+    # "hola soy sofia marquez cp 28808": lower case, no English cue, only the zip extracted.
+    customer = customer_with_orders(shop)
+    text = f"hola soy {customer.full_name.lower()} cp {customer.address.zip}, dónde está?"
+    reply = action_server.call(VALIDATE, form_turn(FORM, text, {"zip_code": customer.address.zip}))
+    assert reply.slots["customer_id"] == customer.user_id
+    assert reply.slots["customer_name"] == customer.full_name
+    assert reply.slots["requested_slot"] == "order_id"
+    # Another account's name beside this zip code identifies no one.
+    users = json.loads((SHOP_DIR / "users.json").read_text())
+    other = next(c for c in map(shop.get_customer, users) if c and c.user_id != customer.user_id)
+    text = f"soy {other.full_name.lower()}, {customer.address.zip}"
+    reply = action_server.call(VALIDATE, form_turn(FORM, text, {"zip_code": customer.address.zip}))
+    assert "customer_id" not in reply.slots
+    assert reply.slots["requested_slot"] == "customer_name"
 
 
 def test_name_with_the_wrong_zip_is_not_found(

@@ -160,6 +160,14 @@ def test_find_customer_by_name_zip_needs_all_three(backend: ShopBackend) -> None
     assert backend.find_customer_by_name_zip("Emma", "Okafor", "97201") is None
 
 
+def test_find_customers_by_zip_lists_every_account_there(backend: ShopBackend) -> None:
+    assert [c.user_id for c in backend.find_customers_by_zip(" 97201 ")] == [
+        "emma_nguyen_1",
+        "liam_okafor_3",
+    ]
+    assert backend.find_customers_by_zip("00000") == []
+
+
 def test_get_customer_reads_the_whole_record(backend: ShopBackend) -> None:
     customer = backend.get_customer("emma_kowalski_2")
     assert customer is not None
