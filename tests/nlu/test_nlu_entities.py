@@ -75,7 +75,7 @@ def test_each_rule_extractor(
         "I'm looking for a jacket",
         "this is ridiculous",
         "my order is late",
-        "call me 4821937",
+        "call me 555-0199",
         "order 12 items",
         "in 10 days",
         "my name is",
@@ -96,14 +96,20 @@ def test_no_zip_inside_an_order_id_email_or_amount(rules: EntityExtractor) -> No
         ("order_id", "#W94110123"),
         ("email", "jane94110@x.com"),
         ("money", "94110.00 USD"),
+        ("order_id", "#1941105"),  # a bare number of an order id's length is one
     ]
 
 
-def test_bare_digits_are_an_order_id_only_when_asked(rules: EntityExtractor) -> None:
-    assert rules.extract("4821937") == []
+def test_bare_digits_are_an_order_id_surer_when_asked(rules: EntityExtractor) -> None:
+    # "Bestellung 5004592", "pedido 1610257", "订单5004592": no English "order" in front.
+    for text in ("Bestellung 5004592 stornieren", "pedido 5004592", "订单5004592到哪了"):
+        assert found(rules.extract(text)) == [("order_id", "#5004592")]
+    unasked = rules.extract("4821937")
     asked = rules.extract("4821937", requested_slot="order_id")
-    assert found(asked) == [("order_id", "#4821937")]
-    assert asked[0]["confidence"] < 1.0
+    assert found(unasked) == found(asked) == [("order_id", "#4821937")]
+    assert unasked[0]["confidence"] < asked[0]["confidence"] < 1.0
+    # Tracking numbers and phone numbers are other lengths.
+    assert rules.extract("tracking 9400884656675331752697, call 555 0199 1234") == []
     # A zip code stays a zip code even while the bot waits for an order id.
     assert found(rules.extract("94110", requested_slot="order_id")) == [("zip_code", "94110")]
 

@@ -122,10 +122,10 @@ async def test_only_entities_while_a_slot_is_requested_is_inform(
     framed = await interpreter.parse("sure, it's jane@example.com", requested_slot="email")
     assert framed.intent.name == "inform"
 
-    # Without a requested slot the same text goes to the model (no rule, no order id).
+    # Without a requested slot the same text goes to the model (no rule; a less sure id).
     unasked = await interpreter.parse("4821937")
     assert unasked.rule != "inform"
-    assert unasked.entities == ()
+    assert [(e["entity"], e["confidence"]) for e in unasked.entities] == [("order_id", 0.8)]
 
     # A real request that carries an entity keeps its intent.
     request = await interpreter.parse("where is my order #4821937", requested_slot="order_id")
