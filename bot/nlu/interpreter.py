@@ -9,7 +9,6 @@ policy can offer help or a person rather than act on the wrong intent.
 from __future__ import annotations
 
 import asyncio
-
 import json
 import logging
 import re

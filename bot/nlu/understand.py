@@ -13,7 +13,6 @@ order or topic last discussed. The policy gets the result and never reads the te
 from __future__ import annotations
 
 import asyncio
-
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
