@@ -224,12 +224,16 @@ class OrderChangeForm(OrderChoosingForm):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventDict]:
         turns = user_turns(tracker.events)
-        changes: SlotValues = {}
+        started: SlotValues = {}
         if turns and turns[-1].loop_before != self.form_name():
-            changes.update(self._on_start(tracker, turns[-1]))
-            tracker.slots.update(changes)
+            started = self._on_start(tracker, turns[-1])
+            tracker.slots.update(started)
         order_before = tracker.slots.get(ORDER_ID)
         events: list[EventDict] = await super().get_validation_events(dispatcher, tracker, domain)
+        # What validation set after the start's clean-up stands: the order chosen by its items
+        # when the shopper was identified in this message ("my tent order") is not cleared.
+        validated = {e.get("name") for e in events if e.get("event") == "slot"}
+        changes: SlotValues = {k: v for k, v in started.items() if k not in validated}
         if tracker.slots.get(ORDER_ID) != order_before:
             # Another order: details chosen for the old one no longer apply.
             reset = {slot: None for slot in (*DETAIL_SLOTS, CONFIRMED)}

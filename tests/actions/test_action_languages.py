@@ -269,3 +269,33 @@ async def test_the_domains_question_is_asked_in_the_language(
         v["text"] for v in variants if v.get("condition", [{}])[0].get("value") == language
     )
     assert asked[0]["text"] == expected
+
+
+async def test_an_order_named_by_its_items_in_the_first_message_stays_chosen(
+    shop: SQLiteShopBackend, executor: InProcessActionExecutor, domain: Any
+) -> None:
+    # "change the address on my tent order, it's <email>": the form starts on this message,
+    # the shopper is identified and the order chosen by its items; the form's clean-up at its
+    # start must not clear that choice.
+    def noun(name: str) -> str:
+        return [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 2][-1]
+
+    users = json.loads((SHOP_DIR / "users.json").read_text())
+    for user_id in users:
+        pending = [o for o in shop.list_orders(user_id) if o.status == "pending"]
+        nouns = [noun(o.items[0].name) for o in pending]
+        unique = [o for o, n in zip(pending, nouns, strict=True) if nouns.count(n) == 1]
+        if len(pending) > 1 and unique and len(unique[0].items) == 1:
+            customer, order = shop.get_customer(user_id), unique[0]
+            break
+    assert customer is not None
+    text = f"need to change the address on my {noun(order.items[0].name)} order, {customer.email}"
+    talk = Conversation(executor, domain, "en")
+    parse = {"intent": {"name": "change_shipping_address", "confidence": 1.0}, "entities": []}
+    talk.events += [action_event("action_listen"), user_event(text, parse, "rest")]
+    talk.events += [action_event("change_address_form")]
+    talk.events += [{"event": "active_loop", "name": "change_address_form"}]
+    talk.events += [slot_event("email", customer.email)]
+    await talk.run("validate_change_address_form")
+    assert talk.slot("order_id") == order.order_id
+    assert talk.slot("requested_slot") == "new_address"
