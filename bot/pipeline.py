@@ -235,7 +235,10 @@ class Pipeline:
         return bool(minutes) and last is not None and time.time() - last > minutes * 60
 
     async def _carry_out(self, decision: Decision, turn: Turn) -> None:
-        if not isinstance(decision, RunForm):
+        # The message's slots stay pending through an acknowledgement or an offer said before
+        # a form ("I'm sorry about this" / "shall I get a person?"): a form validates only the
+        # slot events after its own start, so flushed before it they would be asked again.
+        if not isinstance(decision, RunForm | Empathize | OfferHandoff):
             turn.flush_slots()
         match decision:
             case Respond(response=name):

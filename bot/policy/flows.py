@@ -20,6 +20,9 @@ class Flow:
     respond: str | None = None
     handoff: bool = False
     offer_handoff: bool = False
+    shows_order: bool = False
+    """A message of this intent that names an order by its number is served by showing that
+    order ("my order #1069673 was supposed to be here already": a complaint about it)."""
 
     @property
     def answers(self) -> bool:
@@ -56,7 +59,8 @@ class Flows:
                 raise ConfigError(key, "is not an intent of the domain")
             if not isinstance(spec, dict):
                 raise ConfigError(key, "must be a mapping")
-            unknown = set(spec) - {"form", "then", "respond", "answer", "handoff", "offer_handoff"}
+            known = {"form", "then", "respond", "answer", "handoff", "offer_handoff", "shows_order"}
+            unknown = set(spec) - known
             if unknown:
                 raise ConfigError(key, f"unknown keys {sorted(unknown)}")
             flow = Flow(
@@ -66,6 +70,7 @@ class Flows:
                 respond=spec.get("respond"),
                 handoff=bool(spec.get("handoff", False)),
                 offer_handoff=bool(spec.get("offer_handoff", False)),
+                shows_order=bool(spec.get("shows_order", False)),
             )
             if flow.form and flow.form not in domain.forms:
                 raise ConfigError(key, f"form {flow.form} is not in the domain")

@@ -176,6 +176,10 @@ class Policy:
         referred = self._referred(reading, state, flow)
         if referred is not None:
             return referred
+        if flow.shows_order and reading.entity("order_id") is not None:
+            shown = self._order_report()
+            if shown is not None:
+                return shown
         if intent in NEUTRAL_INTENTS:
             resumed = self._resume(tracker, filled)
             if resumed is not None:
@@ -275,11 +279,16 @@ class Policy:
             product_flow = self.flows.for_form(PRODUCT_FORM)
             if product_flow is not None:
                 return [RunForm(PRODUCT_FORM, product_flow.then or "")]
-        if reference.kind == "order" and ORDER_REPORT_FORM in self.domain.forms:
-            order_flow = self.flows.for_form(ORDER_REPORT_FORM)
-            if order_flow is not None:
-                return [RunForm(ORDER_REPORT_FORM, order_flow.then or "")]
+        if reference.kind == "order":
+            return self._order_report()
         return None
+
+    def _order_report(self) -> list[Decision] | None:
+        """Showing an order (its form reads which one), where the domain has the report."""
+        order_flow = self.flows.for_form(ORDER_REPORT_FORM)
+        if ORDER_REPORT_FORM not in self.domain.forms or order_flow is None:
+            return None
+        return [RunForm(ORDER_REPORT_FORM, order_flow.then or "")]
 
     def _inside_form(
         self,

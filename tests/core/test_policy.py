@@ -456,3 +456,13 @@ def test_a_question_from_a_shopper_who_says_who_they_are_is_acted_on(policy: Pol
     name_only = reading("list_orders", text="I'm Felix, which orders do I have?",
                         act="question", person="Felix Wagner")  # fmt: skip
     assert [type(d) for d in decide(policy, name_only)] == [Answer]
+
+
+def test_a_complaint_naming_an_order_shows_that_order(policy: Policy) -> None:
+    # complaint is `shows_order` in data/flows.yml: "my order #1069673 never came" is about it.
+    late = reading("complaint", text="my order #1069673 never came", order_id="#1069673")
+    assert decide(policy, late) == [ORDER_STATUS]
+    # Without an order the complaint is answered from the pages, with a person offered.
+    (answer,) = decide(policy, reading("complaint", text="your service is slow"))
+    assert isinstance(answer, Answer)
+    assert answer.offer_handoff

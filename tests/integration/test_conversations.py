@@ -208,3 +208,23 @@ async def test_my_order_inside_a_question_about_the_rules_is_answered(
         )
     )
     assert "email address on your account" in started
+
+
+async def test_an_upset_message_with_its_details_is_acknowledged_and_served(
+    make_client: AppClient, shop: dict[str, Any]
+) -> None:
+    # The acknowledgement said before the order form must not hide the message's email and
+    # order number from it (it asked for the email again), and a complaint naming an order is
+    # served by showing that order, not by a help page.
+    user, order = shipped_order(shop)
+    client = await make_client()
+    replies = await say(
+        client,
+        "upset-1",
+        f"this is ridiculous. my order {order['order_id']} was supposed to be here already"
+        f" and NOTHING. {user['email']}",
+    )
+    answer = texts(replies)
+    assert "sorry" in answer.lower(), answer  # the acknowledgement
+    assert all(t in answer for t in tracking_ids(order)), answer
+    assert "email" not in answer.lower(), answer
