@@ -23,6 +23,7 @@ _NAME_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*\.?$")
+_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 # The messages (actions/locale.py) for a failed identification; none says *why* it failed.
 MSG_EMAIL_FORMAT = "identity.email_format"
@@ -123,4 +124,6 @@ def _folded_words(text: str) -> set[str]:
     """The words of ``text`` without accents, case-folded ("Sofía" and "sofia" are one)."""
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return set(re.findall(r"[^\W\d_]+", bare.casefold()))
+    # Chinese and Japanese write no spaces: "我是Zoe Bennett" holds the word "zoe".
+    spaced = _UNSPACED_SCRIPT.sub(" ", bare)
+    return set(re.findall(r"[^\W\d_]+", spaced.casefold()))

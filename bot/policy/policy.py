@@ -328,6 +328,11 @@ class Policy:
         if _yes_or_no(reading) == "no" and reading.rule != "choice":
             if self._answers_question(tracker, form, "deny"):
                 return [continue_form]
+            unsure = reading.act_confidence < self.config.confirmation_min_confidence
+            if unsure and self._takes_free_text(tracker, form):
+                # "不需要了" (don't need it any more) at "why cancel?" reads a little like a
+                # no, and is the answer: the form reads it and asks again if it is not one.
+                return [continue_form]
             return [StopForm(), Respond("utter_form_stopped")]
         if switching:
             return [StopForm(), RunForm(str(flow.form), flow.then or "")]
@@ -353,6 +358,18 @@ class Policy:
             mapping.type == "from_intent"
             and intent in mapping.intent
             and mapping.applies(form, requested)
+            for mapping in self.domain.slots.get(requested, ())
+        )
+
+    def _takes_free_text(self, tracker: TrackerView, form: str) -> bool:
+        """Whether the question asked is answered in the shopper's own words (a from_text
+        mapping, or a custom one the form reads from the message: a reason, an address), not
+        by a yes or no."""
+        requested = tracker.slots.get(REQUESTED_SLOT)
+        if not isinstance(requested, str):
+            return False
+        return any(
+            mapping.type in ("from_text", "custom") and mapping.applies(form, requested)
             for mapping in self.domain.slots.get(requested, ())
         )
 

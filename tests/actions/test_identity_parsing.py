@@ -93,6 +93,7 @@ def test_parse_order_id(text: str, expected: str | None) -> None:
         (["hola soy sofia marquez cp 28808, quiero cancelar"], "sofia_marquez"),
         (["28808 — Márquez, Sofía"], "sofia_marquez"),
         (["je suis sofia", "marquez, 28808"], "sofia_marquez"),  # over two messages
+        (["我是Sofia Marquez，邮编28808"], "sofia_marquez"),  # no space before the name
         (["sofia here, 28808"], None),  # the first name fits two accounts
         (["soy sofia lopez, 28808"], None),  # no account with that name there
         (["soy sofia lopez"], None),  # an account of another zip code is not tried

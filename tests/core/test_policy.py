@@ -466,3 +466,14 @@ def test_a_complaint_naming_an_order_shows_that_order(policy: Policy) -> None:
     (answer,) = decide(policy, reading("complaint", text="your service is slow"))
     assert isinstance(answer, Answer)
     assert answer.offer_handoff
+
+
+def test_an_unsure_no_to_a_question_answered_in_words_goes_to_the_form(policy: Policy) -> None:
+    # "不需要了" (don't need it any more) at "why cancel?" reads a little like a no: the form
+    # reads the reason. A clear no still stops the flow.
+    asking = form("cancel_order_form", "cancel_reason")
+    cancel = RunForm("cancel_order_form", "action_cancel_order")
+    unsure = reading("deny", 0.56, "不需要了", act="deny", acts={"deny": 0.53, "inform": 0.3})
+    assert decide(policy, unsure, asking) == [cancel]
+    clear = reading("deny", 0.95, "no, forget it", act="deny", acts={"deny": 0.95})
+    assert decide(policy, clear, asking) == [StopForm(), Respond("utter_form_stopped")]
