@@ -452,6 +452,11 @@ def test_a_question_from_a_shopper_who_says_who_they_are_is_acted_on(policy: Pol
     named = reading("list_orders", text="Felix Wagner, zip 80301, which orders do I have?",
                     act="question", person="Felix Wagner", zip_code="80301")  # fmt: skip
     assert decide(policy, named) == [lists]
+    # A zip code with a name the NLU did not pick out ("c priya raman code postal 97204"): the
+    # shop finds the name among the accounts of that zip code.
+    zip_only = reading("list_orders", text="c felix wagner code postal 80301, mes commandes ?",
+                       act="question", zip_code="80301")  # fmt: skip
+    assert decide(policy, zip_only) == [lists]
     # A name alone, or no identity, leaves the question to the pages first.
     name_only = reading("list_orders", text="I'm Felix, which orders do I have?",
                         act="question", person="Felix Wagner")  # fmt: skip
