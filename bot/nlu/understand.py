@@ -273,18 +273,20 @@ def _back_reference(reading: Reading, state: DialogueState) -> Reference | None:
         # A yes or the details of "shall I start a return?" take up the offer for the order
         # it was made about.
         return Reference("order", state.last_order)
-    if reading.act not in _ASKING_ACTS:
-        return None
     # A colour or size with no product named ("and in black?", "is the rust one in stock?")
-    # asks about the product last shown, whatever the intent model made of the words.
-    names_option = reading.entity("product_option") is not None
+    # asks about the product last shown, whatever the intent model made of the words; so does
+    # a follow-up of the product's answer. Such a message ("and how much is the black one",
+    # "is it in stock tho") reads as a correction as often as a question.
     about_product = (
         reading.intent.name in PRODUCT_INTENTS
         or (reading.follow_up and state.topic_kind == "product")
-        or names_option
+        or reading.entity("product_option") is not None
     )
-    if state.last_product and reading.entity("product") is None and about_product:
+    asks_about_product = reading.act in (*_ASKING_ACTS, "correction") and about_product
+    if state.last_product and reading.entity("product") is None and asks_about_product:
         return Reference("product", state.last_product)
+    if reading.act not in _ASKING_ACTS:
+        return None
     # Right after an order was reported, a question the intent model cannot place ("which
     # carrier did you send it with?") is about that order: its report says carrier, tracking
     # and dates.

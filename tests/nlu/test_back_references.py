@@ -38,6 +38,11 @@ def test_a_colour_with_no_product_named_asks_about_the_product_shown() -> None:
     assert _back_reference(black, AFTER_PRODUCT) == Reference("product", "Trail Runner Shoe")
     named = reading("product_info", "question", product="Rain Shell Jacket", product_option="red")
     assert _back_reference(named, AFTER_PRODUCT) is None
+    # "and how much is the black one" is read as a correction as often as a question.
+    corrected = reading("out_of_scope", "correction", rule="low_confidence", product_option="black")
+    assert _back_reference(corrected, AFTER_PRODUCT) == Reference("product", "Trail Runner Shoe")
+    # A correction about nothing of the product ("no, the other order") is not about it.
+    assert _back_reference(reading("track_order", "correction"), AFTER_PRODUCT) is None
 
 
 def test_details_answering_an_offered_change_are_about_the_order_it_was_offered_for() -> None:
