@@ -129,16 +129,22 @@ def order_named_by_items(
     orders: Sequence[Order], text: str, products: Collection[str] = ()
 ) -> Order | None:
     """The one order among ``orders`` whose items the shopper names ("my tent order", "the one
-    with the trekking poles"), or None when none or several fit.
+    with the trekking poles"), or None when none or several fit equally well.
 
     ``products`` are the product names the NLU read in the message (in any language, through
     the shop's glossaries); the English words are also matched against the items' names.
     """
-    fitting = [
-        order
+    # The order holding the most of the items named: "the one with the camp stove and the mug"
+    # is the order with both, not also the other one with a camp stove.
+    named = [
+        len(
+            {i.name for i in order.items if i.name in products}
+            | {i.name for i in _named_items(order, text)}
+        )
         for order in orders
-        if any(item.name in products for item in order.items) or _named_items(order, text)
     ]
+    most = max(named, default=0)
+    fitting = [order for order, count in zip(orders, named, strict=True) if count and count == most]
     return fitting[0] if len(fitting) == 1 else None
 
 

@@ -131,6 +131,8 @@ ORDERS = [
         ("whats going on with my tent order??", (), "#1"),
         ("有登山杖的那个", ("Trekking Pole Pair",), "#2"),
         ("the one with the beanie", (), None),  # two orders have one
+        ("the one with the beanie and the gloves", (), "#3"),  # the order with both
+        ("die mit der Mütze und den Stöcken", ("Merino Beanie", "Trekking Pole Pair"), "#2"),
         ("the one with the gloves", (), "#3"),
         ("where is my order", (), None),
     ],
