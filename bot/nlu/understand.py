@@ -285,7 +285,9 @@ def _back_reference(reading: Reading, state: DialogueState) -> Reference | None:
     asks_about_product = reading.act in (*_ASKING_ACTS, "correction") and about_product
     if state.last_product and reading.entity("product") is None and asks_about_product:
         return Reference("product", state.last_product)
-    if reading.act not in _ASKING_ACTS:
+    # The same for the order: "can you switch the payment on that one to paypal" after an
+    # order report is read as a correction as often as a request.
+    if reading.act not in (*_ASKING_ACTS, "correction"):
         return None
     # Right after an order was reported, a question the intent model cannot place ("which
     # carrier did you send it with?") is about that order: its report says carrier, tracking

@@ -31,6 +31,9 @@ def test_a_question_the_intent_model_cannot_place_after_an_order_report_is_about
     # A placed question on another topic is not.
     returns = reading("check_refund_policy", "question")
     assert _back_reference(returns, AFTER_REPORT) is None
+    # "can you switch the payment on that one to paypal", read as a correction.
+    switch = reading("change_payment_method", "correction")
+    assert _back_reference(switch, AFTER_REPORT) == Reference("order", "#8843158")
 
 
 def test_a_colour_with_no_product_named_asks_about_the_product_shown() -> None:
