@@ -217,11 +217,15 @@ class Understander:
         chosen = parse_payload(option.payload)
         if chosen is None:
             return None
+        # The option's own values, and what else the message gave ("yes cancel it, #1185174,
+        # my email is ...": the order and email stay).
+        given = {e["entity"] for e in chosen.entities}
+        kept = tuple(e for e in reading.entities if e["entity"] not in given)
         return replace(
             reading,
             intent=IntentGuess(chosen.intent.name, probability),
             ranking=(IntentGuess(chosen.intent.name, probability),),
-            entities=chosen.entities,
+            entities=(*chosen.entities, *kept),
             act="inform",
             refers_to=Reference("option", option.payload, probability),
             rule="choice",

@@ -228,3 +228,29 @@ async def test_an_upset_message_with_its_details_is_acknowledged_and_served(
     assert "sorry" in answer.lower(), answer  # the acknowledgement
     assert all(t in answer for t in tracking_ids(order)), answer
     assert "email" not in answer.lower(), answer
+
+
+async def test_taking_up_an_offer_keeps_the_details_of_the_message(
+    make_client: AppClient, shop: dict[str, Any]
+) -> None:
+    # "could you cancel it for me? #… email …" picks the offered "cancel" button in words; the
+    # order and email it also gives must reach the form, which asked for the email again.
+    user, order = next(
+        (u, shop["orders"][o])
+        for u in shop["users"].values()
+        for o in u["orders"]
+        if shop["orders"][o]["status"] == "pending"
+    )
+    client = await make_client()
+    answer = await say(client, "f6", "can I cancel an order after it has shipped?")
+    assert "/cancel_order" in [b["payload"] for r in answer for b in r.get("buttons", [])]
+    started = texts(
+        await say(
+            client,
+            "f6",
+            f"ok my order {order['order_id']} should still be pending, could you cancel it for"
+            f" me? email is {user['email']}",
+        )
+    )
+    assert "email address on your account" not in started, started
+    assert "cancel" in started.lower(), started  # the reason is asked next
