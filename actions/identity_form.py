@@ -31,11 +31,11 @@ from actions.recommend.profile import build_profile
 from actions.shop.port import Customer
 
 BY_EMAIL = ["email"]
-# How far back the shopper's messages are searched for their name beside a zip code.
-_NAME_SEARCH_TURNS = 3
 BY_NAME_ZIP = ["customer_name", "zip_code"]
 CUSTOMER_ID = "customer_id"
 CUSTOMER_PROFILE = "customer_profile"
+# How far back the shopper's messages are searched for their name beside a zip code.
+_NAME_SEARCH_TURNS = 3
 
 SlotValues = dict[str, Any]
 
