@@ -200,7 +200,15 @@ class Pipeline:
             category = reading.screening.category
             log.info("deflected %s message in %s: %s", category, message.sender,
                      reading.screening.reason)  # fmt: skip
-            self._respond(turn, f"utter_deflect_{category}", deflected=category)
+            if category == "abuse" and state.upset_in_a_row >= 1:
+                # Insults after an upset message are the anger going on, not a new topic: as
+                # with two upset messages in a row, a person takes over, acknowledged rather
+                # than told to keep it friendly.
+                await self._carry_out(Empathize(), turn)
+                await self._carry_out(Handoff("frustration"), turn)
+            else:
+                self._respond(turn, f"utter_deflect_{category}", deflected=category)
+            turn.abusive = category == "abuse"
         else:
             turn.pending_slots = self._policy.slot_events(turn.tracker, reading)
             filled = list(turn.pending_slots)
@@ -217,7 +225,7 @@ class Pipeline:
         outcome = TurnOutcome(
             language=reading.language,
             shopper_text=reading.text,
-            upset=turn.empathized,
+            upset=turn.empathized or turn.abusive,
             misunderstood=turn.misunderstood,
             answered_topic=turn.answered_topic or ((reading.text,) if report else None),
             topic_kind="knowledge" if turn.answered_topic else report,  # type: ignore[arg-type]

@@ -254,3 +254,18 @@ async def test_taking_up_an_offer_keeps_the_details_of_the_message(
     )
     assert "email address on your account" not in started, started
     assert "cancel" in started.lower(), started  # the reason is asked next
+
+
+async def test_insults_after_an_upset_message_hand_over(make_client: AppClient) -> None:
+    # Screened as abuse, an insult alone is answered "let's keep it friendly"; after an upset
+    # message it is the anger going on, and a person takes over, with an acknowledgement.
+    client = await make_client()
+    alone = texts(await say(client, "abuse-1", "you are useless"))
+    assert "keep it friendly" in alone, alone
+    client = await make_client()
+    first = texts(await say(client, "abuse-2", "this is ridiculous, my parcel is late AGAIN!!!"))
+    assert "sorry" in first.lower(), first
+    second = texts(await say(client, "abuse-2", "honestly you guys are useless"))
+    assert "keep it friendly" not in second, second
+    assert "sorry" in second.lower(), second
+    assert "support team" in second, second  # handed to a person
