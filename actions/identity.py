@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from actions.shop.port import Customer, ShopBackend
+from actions.words import CJK
 
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 ZIP_PATTERN = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
@@ -23,7 +24,6 @@ _NAME_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*\.?$")
-_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 # The messages (actions/locale.py) for a failed identification; none says *why* it failed.
 MSG_EMAIL_FORMAT = "identity.email_format"
@@ -125,5 +125,5 @@ def _folded_words(text: str) -> set[str]:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     # Chinese and Japanese write no spaces: "我是Zoe Bennett" holds the word "zoe".
-    spaced = _UNSPACED_SCRIPT.sub(" ", bare)
+    spaced = CJK.sub(" ", bare)
     return set(re.findall(r"[^\W\d_]+", spaced.casefold()))

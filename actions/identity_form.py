@@ -118,10 +118,9 @@ class IdentifyingFormValidation(ShopFormValidation):
         if zip_code is None:
             return {}
         written = identify_by_zip_and_words(self.shop, zip_code, recent_user_texts(tracker))
-        if written is not None and (name is None or name.lower() != written.full_name.lower()):
-            # The name is in the shopper's words but no rule picked it out (or a wrong one
-            # did, like "Si Dale" from "si dale"): the account the zip code and those words
-            # name is the one.
+        if written is not None:
+            # The one account of this zip code whose name the shopper wrote, whether a rule
+            # picked the name out, picked a wrong one ("Si Dale" from "si dale") or none.
             return {**self._identified(written), "customer_name": written.full_name}
         if name is None:
             return {}

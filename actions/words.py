@@ -23,7 +23,7 @@ from actions.locale import lang_dir
 
 WORDS_FILE = "words.yml"
 # CJK scripts write words without spaces: their words are found inside longer text.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A word of a spaced script ends where a letter of its kind does ("card" is not in "cardigan").
 _SPACED = r"[0-9A-Za-z\u00C0-\u024F\u1E00-\u1EFF_]"
 
@@ -48,7 +48,7 @@ def _pattern(words: list[str]) -> re.Pattern[str]:
     parts = []
     for word in sorted({w.strip().lower() for w in words if w.strip()}, key=len, reverse=True):
         escaped = re.escape(word).replace(r"\ ", r"\s+")
-        if _CJK.search(word):
+        if CJK.search(word):
             parts.append(escaped)
         else:
             parts.append(rf"(?<!{_SPACED}){escaped}(?!{_SPACED})")
