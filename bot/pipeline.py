@@ -204,11 +204,10 @@ class Pipeline:
                 # Insults after an upset message are the anger going on, not a new topic: as
                 # with two upset messages in a row, a person takes over, acknowledged rather
                 # than told to keep it friendly.
-                await self._carry_out(Empathize(), turn)
-                await self._carry_out(Handoff("frustration"), turn)
+                for decision in self._policy.hand_over_upset(turn.tracker):
+                    await self._carry_out(decision, turn)
             else:
                 self._respond(turn, f"utter_deflect_{category}", deflected=category)
-            turn.abusive = category == "abuse"
         else:
             turn.pending_slots = self._policy.slot_events(turn.tracker, reading)
             filled = list(turn.pending_slots)
@@ -225,7 +224,8 @@ class Pipeline:
         outcome = TurnOutcome(
             language=reading.language,
             shopper_text=reading.text,
-            upset=turn.empathized or turn.abusive,
+            # An insult counts as upset for the next message, acknowledged or not.
+            upset=turn.empathized or _abusive(reading),
             misunderstood=turn.misunderstood,
             answered_topic=turn.answered_topic or ((reading.text,) if report else None),
             topic_kind="knowledge" if turn.answered_topic else report,  # type: ignore[arg-type]
@@ -523,3 +523,8 @@ def to_rasa(result: Any) -> dict[str, Any]:
         return dict(result)
     converted: dict[str, Any] = result.to_rasa()
     return converted
+
+
+def _abusive(reading: Reading) -> bool:
+    """Whether the message was screened as abuse (insults, threats)."""
+    return reading.screening is not None and reading.screening.category == "abuse"

@@ -29,8 +29,6 @@ class Turn:
     handoff: bool = False
     handoff_reason: str | None = None
     empathized: bool = False
-    abusive: bool = False
-    """The message was screened as abuse: it counts as an upset message for the next turn."""
     answered_topic: tuple[str, ...] | None = None
     ran: list[str] = field(default_factory=list)
     sink: DeltaSink | None = None

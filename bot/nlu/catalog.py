@@ -184,12 +184,11 @@ class CatalogExtractor:
         self._catalog = catalog
         # How shoppers of the shop's other languages name its option values ("noir" -> black)
         # and its products ("Schlafsack" -> Down Sleeping Bag).
-        self._glossary = {word.lower(): value for word, value in (glossary or {}).items()}
-        # The glossary's words by the value they name, so a message's known values find theirs
-        # without a pass over every word of five languages.
+        # The glossary's words (lower-cased) by the value they name, so a message's known values
+        # find theirs without a pass over every word of five languages.
         self._glossary_of: dict[str, dict[str, str]] = {}
-        for word, value in self._glossary.items():
-            self._glossary_of.setdefault(value.lower(), {})[word] = value
+        for word, value in (glossary or {}).items():
+            self._glossary_of.setdefault(value.lower(), {})[word.lower()] = value
         names = {p.name for p in catalog.products}
         # Longest first, so "sac de couchage" is taken before a shorter word inside it; sorted
         # once here, not on every message.

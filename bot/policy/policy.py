@@ -31,7 +31,7 @@ from bot.policy.decisions import (
     StopForm,
 )
 from bot.policy.flows import Flow, Flows
-from bot.policy.rasa_domain import RasaDomain
+from bot.policy.rasa_domain import RasaDomain, SlotMapping
 
 # Intents that carry no topic of their own: inside a form they answer its question.
 NEUTRAL_INTENTS = frozenset({"inform", "out_of_scope", "affirm", "deny"})
@@ -137,9 +137,7 @@ class Policy:
             # the intent model puts out of scope (gibberish, small talk) are noise.
             return decisions
         if state.upset_in_a_row >= 1:
-            # Upset twice in a row: a person takes over, whatever the request was.
-            stop = [StopForm()] if tracker.active_loop else []
-            return [Empathize(), *stop, Handoff("frustration")]
+            return self.hand_over_upset(tracker)
         if not any(isinstance(d, Handoff | OfferHandoff) for d in decisions):
             # Offered before a form's next question, so that question stays the last one
             # asked and "yes" answers it; the offer's button stays on screen.
@@ -147,6 +145,12 @@ class Policy:
             at = forms[-1] if forms else len(decisions)
             decisions = [*decisions[:at], OfferHandoff(), *decisions[at:]]
         return [Empathize(), *decisions]
+
+    def hand_over_upset(self, tracker: TrackerView) -> list[Decision]:
+        """Upset twice in a row (or insulting after being upset): a person takes over,
+        whatever the request was, with an acknowledgement."""
+        stop = [StopForm()] if tracker.active_loop else []
+        return [Empathize(), *stop, Handoff("frustration")]
 
     def _serve_reading(
         self,
@@ -212,7 +216,7 @@ class Policy:
         """Whether the knowledge base should answer a message on a flow's topic first.
 
         For a flow that acts on the shopper's own orders or account (its form asks who they
-        are), a message that names the shopper's order, email, or name and zip is theirs to act
+        are), a message that names the shopper's order, email, or zip code is theirs to act
         on; otherwise a question wants the rules ("can I cancel an order?"), and so does a
         request the act head is not sure of against a question
         (``policy.request_min_confidence``): starting a form asks for an email out of the blue,
@@ -351,27 +355,26 @@ class Policy:
 
     def _answers_question(self, tracker: TrackerView, form: str, intent: str) -> bool:
         """Whether ``intent`` answers the question asked, through a from_intent mapping."""
-        requested = tracker.slots.get(REQUESTED_SLOT)
-        if not isinstance(requested, str):
-            return False
         return any(
-            mapping.type == "from_intent"
-            and intent in mapping.intent
-            and mapping.applies(form, requested)
-            for mapping in self.domain.slots.get(requested, ())
+            mapping.type == "from_intent" and intent in mapping.intent
+            for mapping in self._requested_mappings(tracker, form)
         )
 
     def _takes_free_text(self, tracker: TrackerView, form: str) -> bool:
         """Whether the question asked is answered in the shopper's own words (a from_text
         mapping, or a custom one the form reads from the message: a reason, an address), not
         by a yes or no."""
+        return any(
+            mapping.type in ("from_text", "custom")
+            for mapping in self._requested_mappings(tracker, form)
+        )
+
+    def _requested_mappings(self, tracker: TrackerView, form: str) -> list[SlotMapping]:
+        """The mappings that fill the slot ``form`` is asking for, at this question."""
         requested = tracker.slots.get(REQUESTED_SLOT)
         if not isinstance(requested, str):
-            return False
-        return any(
-            mapping.type in ("from_text", "custom") and mapping.applies(form, requested)
-            for mapping in self.domain.slots.get(requested, ())
-        )
+            return []
+        return [m for m in self.domain.slots.get(requested, ()) if m.applies(form, requested)]
 
     def _serve(self, flow: Flow, text: str) -> list[Decision]:
         if flow.form:
