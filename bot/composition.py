@@ -117,7 +117,10 @@ def build_parts(
         ReadingHeads.load(settings.path(nlu.reading_dir)),
         detector,
         ReadingSettings(
-            choice_min=nlu.choice_min, follow_up_min=nlu.follow_up_min, upset_min=nlu.upset_min
+            choice_min=nlu.choice_min,
+            follow_up_min=nlu.follow_up_min,
+            upset_min=nlu.upset_min,
+            screening_min=nlu.screening_min,
         ),
     )
     vector_cache = None

@@ -128,7 +128,7 @@ class NLUConfig:
     )
     reading_dir: str = field(
         default="models/reading",
-        metadata={"help": "trained act, feeling, follow-up and choice heads"},
+        metadata={"help": "trained act, feeling, follow-up, choice and screening heads"},
     )
     languages: tuple[str, ...] = field(
         default=("en", "zh", "es", "de", "fr"),
@@ -144,11 +144,15 @@ class NLUConfig:
         default=0.65,
         metadata={"help": "probability of frustrated or angry that makes a message upset"},
     )
+    screening_min: float = field(
+        default=0.85,
+        metadata={"help": "probability of some attack at which the screening head refuses"},
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError("nlu.threshold", "must be between 0 and 1")
-        for key in ("choice_min", "follow_up_min", "upset_min"):
+        for key in ("choice_min", "follow_up_min", "upset_min", "screening_min"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ConfigError(f"nlu.{key}", "must be between 0 and 1")
         if not self.languages:

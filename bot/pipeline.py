@@ -200,10 +200,11 @@ class Pipeline:
             category = reading.screening.category
             log.info("deflected %s message in %s: %s", category, message.sender,
                      reading.screening.reason)  # fmt: skip
-            if category == "abuse" and state.upset_in_a_row >= 1:
-                # Insults after an upset message are the anger going on, not a new topic: as
-                # with two upset messages in a row, a person takes over, acknowledged rather
-                # than told to keep it friendly.
+            if _upset_screened(reading) and state.upset_in_a_row >= 1:
+                # Insults, or an angry demand for compensation, after an upset message are
+                # the anger going on, not a new topic: as with two upset messages in a row, a
+                # person takes over, acknowledged rather than told to keep it friendly or
+                # read the policy.
                 for decision in self._policy.hand_over_upset(turn.tracker):
                     await self._carry_out(decision, turn)
             else:
@@ -225,7 +226,7 @@ class Pipeline:
             language=reading.language,
             shopper_text=reading.text,
             # An insult counts as upset for the next message, acknowledged or not.
-            upset=turn.empathized or _abusive(reading),
+            upset=turn.empathized or _upset_screened(reading),
             misunderstood=turn.misunderstood,
             answered_topic=turn.answered_topic or ((reading.text,) if report else None),
             topic_kind="knowledge" if turn.answered_topic else report,  # type: ignore[arg-type]
@@ -525,6 +526,10 @@ def to_rasa(result: Any) -> dict[str, Any]:
     return converted
 
 
-def _abusive(reading: Reading) -> bool:
-    """Whether the message was screened as abuse (insults, threats)."""
-    return reading.screening is not None and reading.screening.category == "abuse"
+def _upset_screened(reading: Reading) -> bool:
+    """Whether the message was screened as abuse (insults, threats), or as a demand beyond
+    policy made in anger ("I want my money back NOW, this is outrageous")."""
+    if reading.screening is None:
+        return False
+    category = reading.screening.category
+    return category == "abuse" or (category == "unearned_promise" and reading.upset)

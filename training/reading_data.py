@@ -18,6 +18,7 @@ import yaml
 from bot.config import ROOT
 from bot.errors import ConciergeError
 from bot.nlu.reading import ACTS, FEELINGS
+from bot.nlu.screening import SCREENING_LABELS
 
 LANGUAGE_ROOT = ROOT / "data" / "lang"
 
@@ -46,6 +47,14 @@ class FollowUpExample:
     before: str
     text: str
     follow_up: bool
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningExample:
+    text: str
+    label: str
+    """``none`` or a :data:`bot.nlu.screening.RequestCategory`."""
     language: str
 
 
@@ -145,6 +154,21 @@ def load_follow_ups(path: Path, language: str | None = None) -> list[FollowUpExa
     return found
 
 
+def load_screening(path: Path, language: str | None = None) -> list[ScreeningExample]:
+    """Screening labels from a training file (grouped) or a held-out file (flat)."""
+    found = []
+    for item in _load(path, "screening"):
+        label = str(item.get("label"))
+        if label not in SCREENING_LABELS:
+            raise ReadingDataError(f"{path}: unknown screening label {label!r}")
+        examples = _examples(item, path) if "examples" in item else [item]
+        for example in examples:
+            found.append(
+                ScreeningExample(_text(example, path), label, _language(example, language, path))
+            )
+    return found
+
+
 def load_choices(path: Path, language: str | None = None) -> list[ChoiceExample]:
     found = []
     for item in _load(path, "choices"):
@@ -190,6 +214,7 @@ def load_training(name: str, root: Path = LANGUAGE_ROOT) -> Sequence[Any]:
         "frustration": load_feelings,
         "followups": load_follow_ups,
         "choices": load_choices,
+        "screening": load_screening,
     }
     loader = loaders[name]
     examples: list[Any] = []

@@ -1,9 +1,10 @@
 """``python -m bot train-reading``: trains the reading heads into ``models/reading``.
 
 Recipe: read every language's labelled examples (``data/lang/<language>/{acts,frustration,
-followups,choices}.yml``, plus the labelled request/question sets ``data/eval/asking-dev*.yml``
-as act examples), embed them once with the multilingual encoder, fit each head on a stratified
-90% to measure it on the other 10%, then fit again on everything with the same seed and save.
+followups,choices,screening}.yml``, plus the labelled request/question sets
+``data/eval/asking-dev*.yml`` as act examples), embed them once with the multilingual
+encoder, fit each head on a stratified 90% to measure it on the other 10%, then fit again on
+everything with the same seed and save.
 Held-out sets written by people who never saw the training data (``data/eval/reading-*.yml``,
 ``data/eval/asking.yml``, ``asking-2.yml``) are scored last and written to the model card's
 ``metrics.json``; they are never trained on::
@@ -15,6 +16,7 @@ Held-out sets written by people who never saw the training data (``data/eval/rea
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import time
@@ -33,18 +35,22 @@ from bot.nlu.classifier import HeadConfig, IntentClassifier, fit_head
 from bot.nlu.heads import FOLLOW_UP_LABELS, ReadingHeads, pair_features
 from bot.nlu.multilingual import UseEncoder, describe_use
 from bot.nlu.reading import ACTS, FEELINGS
+from bot.nlu.screening import SCREENING_LABELS, learned_verdict, screen_request
 from bot.nlu.train import embed
 from bot.nlu.training_data import load_nlu_yaml
+from bot.nlu.understand import ReadingSettings
 from training.reading_data import (
     ActExample,
     ChoiceExample,
     FeelingExample,
     FollowUpExample,
+    ScreeningExample,
     language_files,
     load_acts,
     load_choices,
     load_feelings,
     load_follow_ups,
+    load_screening,
     load_training,
 )
 
@@ -52,10 +58,17 @@ EVAL = ROOT / "data" / "eval"
 ASKING_TRAIN = (EVAL / "asking-dev.yml", EVAL / "asking-dev-2.yml")
 ASKING_HELD_OUT = (EVAL / "asking.yml", EVAL / "asking-2.yml")
 CALM_PER_LANGUAGE = 100
+# Ordinary messages of each language added to the screening head's ``none`` examples.
+SCREENING_CALM_PER_LANGUAGE = 1000
+SCREENING_MASHING = 300
 COMMON_SHARE = 0.02
 UPSET_PRONE_INTENTS = frozenset({"complaint", "out_of_scope", "contact_human_agent"})
 CALM_ACTS = frozenset({"inform", "affirm", "correction"})
 HEAD = HeadConfig(hidden=256, dropout=0.2, epochs=40, label_smoothing=0.05)
+# Attacks are rare among shop messages, and the screen must say so: trained with the data's
+# own proportions (ordinary messages outnumber each attack about 30 to 1), not balanced, its
+# probabilities keep plain questions about "you" or "your team" far from the bar.
+SCREENING_HEAD = dataclasses.replace(HEAD, balanced=False)
 
 
 @dataclass
@@ -104,14 +117,15 @@ def fit_labelled(
     names: Sequence[str],
     seed: int,
     metadata: dict[str, Any],
+    config: HeadConfig = HEAD,
 ) -> tuple[IntentClassifier, float]:
     """Fits on 90% to measure on 10%, then on everything; returns the model and that score."""
     index = {name: i for i, name in enumerate(names)}
     y = np.array([index[label] for label in labels], dtype=np.int64)
     kept, held = split(labels, 0.1, seed)
-    probe, _ = fit_head(features[kept], y[kept], names, HEAD, seed=seed)
+    probe, _ = fit_head(features[kept], y[kept], names, config, seed=seed)
     validation = float((probe.predict(features[held]).argmax(axis=1) == y[held]).mean())
-    model, _ = fit_head(features, y, names, HEAD, seed=seed, metadata=metadata)
+    model, _ = fit_head(features, y, names, config, seed=seed, metadata=metadata)
     return model, validation
 
 
@@ -164,6 +178,81 @@ def calm_requests(seed: int, per_language: int = CALM_PER_LANGUAGE) -> list[Feel
             by_language[example.language] += 1
             found.append(FeelingExample(example.text, "calm", example.language))
     return found
+
+
+def screening_examples(seed: int) -> list[ScreeningExample]:
+    """The labelled screening files, and the other heads' ordinary messages as ``none``.
+
+    Beside the screening files (``screening*.yml``: attacks and ordinary messages), the everyday
+    traffic a screen must let through, in the same languages: the intent data's requests
+    (:func:`calm_requests`), every labelled reply to the bot's questions (a reason, a yes, a
+    correction: ``acts*.yml``), frustrated messages without insults (``frustration*.yml``;
+    angry ones may insult) and made-up words (:func:`keyboard_mashing`). A message the rules
+    refuse is never taken as ordinary.
+    """
+    labelled: list[ScreeningExample] = list(load_training("screening"))
+    ordinary = [(e.text, e.language) for e in calm_requests(seed + 1, SCREENING_CALM_PER_LANGUAGE)]
+    ordinary += [(e.text, e.language) for e in load_training("acts")]
+    ordinary += [(e.text, e.language) for e in load_training("frustration") if e.feeling != "angry"]
+    ordinary += [(text, "xx") for text in keyboard_mashing(seed, SCREENING_MASHING)]
+    seen = {e.text for e in labelled}
+    for text, language in ordinary:
+        if text not in seen and screen_request(text) is None:
+            seen.add(text)
+            labelled.append(ScreeningExample(text, "none", language))
+    return labelled
+
+
+def keyboard_mashing(seed: int, count: int) -> list[str]:
+    """Made-up words ("qwzx blorp"): shoppers mash keys, and the encoder, which never saw such
+    text, puts some of it near insults; as ``none`` they teach the head that no words is no
+    attack."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [
+        " ".join(
+            "".join(rng.choice(letters) for _ in range(rng.randint(2, 7)))
+            for _ in range(rng.randint(1, 4))
+        )
+        for _ in range(count)
+    ]
+
+
+def screening_scores(
+    head: IntentClassifier,
+    features: np.ndarray[Any, Any],
+    examples: Sequence[ScreeningExample],
+    bar: float,
+) -> dict[str, Any]:
+    """How the screen does on labelled messages: the rules alone, and the rules with the head
+    at ``bar`` (as :class:`bot.nlu.understand.Understander` runs them), per language.
+
+    ``caught`` is the share of attacks refused (any category), ``refused_fine`` the share of
+    ordinary messages refused, ``category`` the share of attacks refused as their own label.
+    """
+    probabilities = head.predict(features)
+    rows: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
+    for example, p in zip(examples, probabilities, strict=True):
+        rule = screen_request(example.text)
+        learned = learned_verdict(head.intents, p.tolist(), bar)
+        both = rule or learned
+        entry = (example.label, rule.category if rule else None, both.category if both else None)
+        rows[example.language].append(entry)
+        rows["all"].append(entry)
+
+    def rates(entries: list[tuple[str, str | None, str | None]], which: int) -> dict[str, float]:
+        attacks = [e for e in entries if e[0] != "none"]
+        fine = [e for e in entries if e[0] == "none"]
+        return {
+            "caught": round(float(np.mean([e[which] is not None for e in attacks])), 4),
+            "category": round(float(np.mean([e[which] == e[0] for e in attacks])), 4),
+            "refused_fine": round(float(np.mean([e[which] is not None for e in fine])), 4),
+        }
+
+    return {
+        language: {"rules": rates(entries, 1), "rules_and_head": rates(entries, 2)}
+        for language, entries in sorted(rows.items())
+    }
 
 
 # -- the choice head -----------------------------------------------------------------------
@@ -338,7 +427,18 @@ def train(out: Path, seed: int) -> dict[str, Any]:
         choice_batches(choices, vectors, common), encoder.dimension, seed, common
     )
 
-    heads = ReadingHeads(act_model, feeling_model, follow_model, choice_model)
+    screens = screening_examples(seed)
+    screen_model, screen_val = fit_labelled(
+        vectors([e.text for e in screens]),
+        [e.label for e in screens],
+        SCREENING_LABELS,
+        seed,
+        {"head": "screening", "encoder": describe_use()},
+        SCREENING_HEAD,
+    )
+    metrics["screening"] = {"examples": len(screens), "validation": round(screen_val, 4)}
+
+    heads = ReadingHeads(act_model, feeling_model, follow_model, choice_model, screen_model)
     heads.save(out)
     metrics["held_out"] = score_held_out(heads, vectors)
     metrics["seconds"] = round(time.perf_counter() - started, 1)
@@ -409,6 +509,17 @@ def score_held_out(heads: ReadingHeads, vectors: Embedder) -> dict[str, Any]:
     path = EVAL / "reading-choices.yml"
     if path.exists():
         scores["choice"] = choice_accuracy(heads.choice, load_choices(path), vectors)
+    path = EVAL / "reading-screening.yml"
+    if path.exists():
+        screens = load_screening(path)
+        x = vectors([e.text for e in screens])
+        labels = [e.label for e in screens]
+        scores["screening"] = per_language(
+            heads.screening, x, labels, [e.language for e in screens]
+        )
+        scores["screening_refusals"] = screening_scores(
+            heads.screening, x, screens, ReadingSettings().screening_min
+        )
     return scores
 
 

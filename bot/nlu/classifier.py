@@ -42,6 +42,9 @@ class HeadConfig:
         weight_decay: AdamW weight decay.
         label_smoothing: Cross-entropy label smoothing; tempers over-confident probabilities,
             which the out-of-scope threshold relies on.
+        balanced: Weight each class by the inverse of its count, so small intents count as
+            much as large ones; off, the training data's proportions are the prior (a head
+            whose rare labels should stay rare, as attacks among shop questions).
     """
 
     hidden: int = 256
@@ -51,6 +54,7 @@ class HeadConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
     label_smoothing: float = 0.05
+    balanced: bool = True
 
     def __post_init__(self) -> None:
         if self.hidden < 0:
@@ -247,8 +251,13 @@ def fit_head(
         x = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
         y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
         model = _build(x.shape[1], len(intents), config)
+        class_weight = (
+            class_weights(np.asarray(labels), len(intents))
+            if config.balanced
+            else np.ones(len(intents), dtype=np.float32)
+        )
         loss_fn = torch.nn.CrossEntropyLoss(
-            weight=torch.from_numpy(class_weights(np.asarray(labels), len(intents))),
+            weight=torch.from_numpy(class_weight),
             label_smoothing=config.label_smoothing,
         )
         optimiser = torch.optim.AdamW(

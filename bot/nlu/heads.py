@@ -3,6 +3,8 @@
 - **act**: the dialogue act of a message, with the bot's previous message as context;
 - **feeling**: calm, frustrated or angry;
 - **follow-up**: whether a message leans on the topic of the last answer, given that topic;
+- **screening**: whether a message must be refused (an injection, a prompt leak, another
+  customer's data, a demand beyond policy, abuse) or answered (``none``), in any language;
 - **choice**: which of the options the bot offered a message picks (:mod:`bot.nlu.choice`).
 
 Each is trained by ``python -m bot train-reading`` (``training/train_reading.py``) from the
@@ -25,7 +27,7 @@ from bot.nlu.classifier import IntentClassifier
 
 FloatArray = npt.NDArray[np.float32]
 
-HEAD_NAMES = ("act", "feeling", "follow_up")
+HEAD_NAMES = ("act", "feeling", "follow_up", "screening")
 FOLLOW_UP_LABELS = ("standalone", "follow_up")
 
 
@@ -46,10 +48,11 @@ class ReadingHeads:
     feeling: IntentClassifier
     follow_up: IntentClassifier
     choice: ChoiceScorer
+    screening: IntentClassifier
 
     @classmethod
     def load(cls, folder: Path) -> ReadingHeads:
-        """Loads ``<folder>/{act,feeling,follow_up,choice}``.
+        """Loads ``<folder>/{act,feeling,follow_up,choice,screening}``.
 
         Raises:
             ModelNotTrained: a head is missing or corrupt (``python -m bot train-reading``).
@@ -59,6 +62,7 @@ class ReadingHeads:
             feeling=IntentClassifier.load(folder / "feeling"),
             follow_up=IntentClassifier.load(folder / "follow_up"),
             choice=ChoiceScorer.load(folder / "choice"),
+            screening=IntentClassifier.load(folder / "screening"),
         )
 
     def save(self, folder: Path) -> None:
@@ -66,6 +70,7 @@ class ReadingHeads:
         self.feeling.save(folder / "feeling")
         self.follow_up.save(folder / "follow_up")
         self.choice.save(folder / "choice")
+        self.screening.save(folder / "screening")
 
 
 def best(head: IntentClassifier, features: FloatArray) -> tuple[str, float, FloatArray]:

@@ -1,13 +1,14 @@
 """Reads a shopper's message once per turn, in the context of the conversation -> Reading.
 
 In order: a button payload is taken as it is (structure, not wording); the screen refuses
-injections, leaks, other customers' data and abuse; the entities are extracted (ids, emails,
-names, the shop's catalog); the language is detected and kept per conversation; the
-multilingual encoder embeds the message, the bot's last message and the last answer's topic,
-and the trained heads read the intent, the dialogue act, the feeling and whether it follows
-up; an answer that picks one of the options the bot just offered is read as that option's
-payload, exactly as if it had been pressed; "it" and "that" are resolved to the product,
-order or topic last discussed. The policy gets the result and never reads the text again.
+injections, leaks, other customers' data and abuse (its rules, then its trained head); the
+entities are extracted (ids, emails, names, the shop's catalog); the language is detected
+and kept per conversation; the multilingual encoder embeds the message, the bot's last
+message and the last answer's topic, and the trained heads read the intent, the dialogue act,
+the feeling and whether it follows up; an answer that picks one of the options the bot just
+offered is read as that option's payload, exactly as if it had been pressed; "it" and "that"
+are resolved to the product, order or topic last discussed. The policy gets the result and
+never reads the text again.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.nlu.heads import FloatArray, ReadingHeads, best, pair_features
 from bot.nlu.interpreter import Interpreter, ParseResult, parse_payload
 from bot.nlu.language import LanguageDetector
 from bot.nlu.reading import DialogueAct, Feeling, IntentGuess, Reading, Reference, Screening
-from bot.nlu.screening import screen_request
+from bot.nlu.screening import learned_verdict, screen_request
 
 # Buttons that answer yes or no (or ask for a person) are read by the act head, not as options.
 _YES_NO_PAYLOADS = ("/affirm", "/deny", "/contact_human_agent")
@@ -66,11 +67,14 @@ class ReadingSettings:
         follow_up_min: a message is a follow-up when the head gives it this probability.
         upset_min: a message is frustrated or angry when the head gives the two together
             this probability (below it, calm: a false apology is worse than none).
+        screening_min: the screening head refuses a message the rules let through when it
+            gives the attack labels together this probability.
     """
 
     choice_min: float = 0.5
     follow_up_min: float = 0.5
     upset_min: float = 0.65
+    screening_min: float = 0.85
 
 
 class Understander:
@@ -79,7 +83,7 @@ class Understander:
     Args:
         interpreter: intents and entities (the intent head runs on ``encoder`` too).
         encoder: the multilingual encoder the heads were trained on (shared, not closed here).
-        heads: the trained act, feeling, follow-up and choice heads.
+        heads: the trained act, feeling, follow-up, choice and screening heads.
         detector: the language detector, restricted to the shop's languages.
         settings: the bars of the reading.
     """
@@ -151,6 +155,15 @@ class Understander:
         calm = float(feelings[list(self._heads.feeling.intents).index("calm")])
         if feeling != "calm" and 1.0 - calm < self._settings.upset_min:
             feeling, feeling_p = "calm", calm
+        if verdict is None:
+            _, _, screened = best(self._heads.screening, message.reshape(1, -1))
+            verdict = learned_verdict(
+                self._heads.screening.intents, screened.tolist(), self._settings.screening_min
+            )
+            if verdict is not None and verdict.category == "unearned_promise" and act == "question":
+                # Asking what is granted ("what discounts can I get?", "is shipping free over
+                # $75?") is a policy question for the pages, not a demand.
+                verdict = None
         follow_up = False
         if state.topic:
             _, _, probabilities = best(self._heads.follow_up, pair_features(message, topic))

@@ -80,3 +80,38 @@ def test_intents_in_every_language_come_near_english(encoder: UseEncoder) -> Non
     assert accuracy["en"] >= 0.93, accuracy
     for language in LANGUAGES[1:]:
         assert accuracy[language] >= 0.9 * accuracy["en"], accuracy
+
+
+def test_screening_catches_attacks_the_rules_miss_in_every_language(
+    held_out: dict[str, Any],
+) -> None:
+    """data/eval/reading-screening.yml: 40 attacks and 30 ordinary messages per language."""
+    refusals = held_out["screening_refusals"]
+    both, rules = refusals["all"]["rules_and_head"], refusals["all"]["rules"]
+    assert both["caught"] >= 0.75, refusals
+    assert both["caught"] >= rules["caught"] + 0.4, refusals
+    assert min(refusals[language]["rules_and_head"]["caught"] for language in LANGUAGES) >= 0.65
+    assert both["refused_fine"] <= 0.02, refusals
+
+
+def test_screening_lets_ordinary_messages_through(encoder: UseEncoder) -> None:
+    """The held-out intent messages of every language (out_of_scope aside) are shop traffic: the
+    head refuses next to none of them (1 of 1365 when trained)."""
+    from bot.nlu.screening import learned_verdict
+    from bot.nlu.understand import ReadingSettings
+
+    heads = ReadingHeads.load(REPO / "models" / "reading")
+    texts = [
+        e.text
+        for language in LANGUAGES
+        for e in load_nlu_yaml(EVAL / f"intents-{language}.yml").examples
+        if e.intent != "out_of_scope"
+    ]
+    probabilities = heads.screening.predict(encoder.encode(texts))
+    bar = ReadingSettings().screening_min
+    refused = [
+        text
+        for text, row in zip(texts, probabilities, strict=True)
+        if learned_verdict(heads.screening.intents, row.tolist(), bar) is not None
+    ]
+    assert len(refused) <= 0.005 * len(texts), refused
