@@ -42,9 +42,10 @@ _PAYLOAD = re.compile(
     re.DOTALL,
 )
 # A bare answer is its entities and at most this many other words ("it's #4821937", "my
-# email is jane@x.co", "订单号 #5422823"): a matter of length, the same in every language.
+# email is jane@x.co", "订单号 #5422823"): a matter of length, the same in every language (Chinese,
+# written without spaces, counts a word per two characters, about the length of its words).
 BARE_ANSWER_WORDS = 3
-_REST_WORD = re.compile(r"[^\W\d_]+|[\u4e00-\u9fff]{1,4}")
+_REST_WORD = re.compile(r"[^\W\d_\u4e00-\u9fff]+|[\u4e00-\u9fff]{1,2}")
 # Intents that say nothing about what the shopper wants done (see Interpreter._rank).
 CARRIES_NO_REQUEST = frozenset(
     {INFORM, OUT_OF_SCOPE, "greet", "goodbye", "thanks", "affirm", "deny"}

@@ -139,6 +139,11 @@ def test_only_entities_helper() -> None:
     request = "please cancel the one I placed #4821937"
     assert not only_entities(request, [make_entity("order_id", "#4821937", 31, 39)])
     assert not only_entities("hello", [])
+    # Chinese has no spaces: a question around a product name is no bare answer (a run of
+    # Chinese characters once counted as one word, so a form asking for an email took it).
+    question = "好吧。Trail Daypack 24L 有哪些颜色"
+    assert not only_entities(question, [make_entity("product", "Trail Daypack 24L", 3, 20)])
+    assert only_entities("我的邮箱是 a@b.co", [make_entity("email", "a@b.co", 6, 12)])
 
 
 async def test_to_rasa_matches_the_parse_endpoint_shape(interpreter: Interpreter) -> None:
