@@ -190,13 +190,17 @@ class OrderChangeForm(OrderChoosingForm):
         return {ORDER_ID: order.order_id}
 
     def order_without_number(self, customer: Customer, tracker: Tracker) -> SlotValues:
-        """The one order this flow can change whose items the latest message names."""
+        """The one order this flow can change whose items the latest message names, or the
+        only order it can change when the message names no items ("send my current order to
+        ..."): the confirmation shows that order before anything changes."""
         if not self.needs_order:
             return {}
         statuses = ORDER_CHOICES_BY_FORM.get(self.form_name(), ())
         orders = [o for o in self.shop.list_orders(customer.user_id) if o.status in statuses]
         text, products = latest_products(tracker)
         named = order_named_by_items(orders, text, products)
+        if named is None and len(orders) == 1 and not products:
+            named = orders[0]
         return {ORDER_ID: named.order_id} if named is not None else {}
 
     def validate_order_id(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, ClassVar
 
+from actions.base import entity_values
 from actions.identity_form import SlotValues
 from actions.locale import Messages
 from actions.shop.port import CANCEL_REASONS, Customer, Order, PaymentMethod
@@ -132,7 +133,13 @@ class ItemsForm(OrderChangeForm):
             return [item.item_id for item in order.items]
         if chosen is not None:
             return [chosen] if any(i.item_id == chosen for i in order.items) else None
-        return parse_items(order, turn.text)
+        named = parse_items(order, turn.text)
+        if named is None:
+            # Items named in the shopper's language ("le bonnet", "睡袋"): the products the
+            # NLU read through the shop's glossaries, which the English names do not match.
+            products = set(entity_values(turn.entities, "product"))
+            named = [item.item_id for item in order.items if item.name in products] or None
+        return named
 
     def read_detail(
         self, slot: str, turn: UserTurn, order: Order | None, customer: Customer, held: SlotValues

@@ -299,3 +299,68 @@ async def test_an_order_named_by_its_items_in_the_first_message_stays_chosen(
     await talk.run("validate_change_address_form")
     assert talk.slot("order_id") == order.order_id
     assert talk.slot("requested_slot") == "new_address"
+
+
+async def test_the_only_order_a_flow_can_change_is_chosen_without_asking(
+    shop: SQLiteShopBackend, executor: InProcessActionExecutor, domain: Any
+) -> None:
+    # "can you send my current order to <address>?" from a shopper with one pending order:
+    # that order is the one, and the confirmation shows it before anything changes. A shopper
+    # with two is asked which.
+    users = json.loads((SHOP_DIR / "users.json").read_text())
+
+    def pending(user_id: str) -> list[Any]:
+        return [o for o in shop.list_orders(user_id) if o.status == "pending"]
+
+    def run_form(user_id: str) -> Conversation:
+        customer = shop.get_customer(user_id)
+        assert customer is not None
+        text = f"can you send my current order to another address? {customer.email}"
+        talk = Conversation(executor, domain, "en")
+        parse = {"intent": {"name": "change_shipping_address", "confidence": 1.0}, "entities": []}
+        talk.events += [action_event("action_listen"), user_event(text, parse, "rest")]
+        talk.events += [action_event("change_address_form")]
+        talk.events += [{"event": "active_loop", "name": "change_address_form"}]
+        talk.events += [slot_event("email", customer.email)]
+        return talk
+
+    one = next(u for u in users if len(pending(u)) == 1)
+    talk = run_form(one)
+    await talk.run("validate_change_address_form")
+    assert talk.slot("order_id") == pending(one)[0].order_id
+    assert talk.slot("requested_slot") == "new_address"
+
+    two = next(u for u in users if len(pending(u)) == 2)
+    talk = run_form(two)
+    await talk.run("validate_change_address_form")
+    assert talk.slot("order_id") is None
+    assert talk.slot("requested_slot") == "order_id"
+
+
+async def test_items_named_in_the_shoppers_language_are_the_items_chosen(
+    shop: SQLiteShopBackend, executor: InProcessActionExecutor, domain: Any
+) -> None:
+    # "je voudrais renvoyer le bonnet": the English item names do not match, the product the
+    # NLU read through the shop's glossary does; the form asked which items.
+    users = json.loads((SHOP_DIR / "users.json").read_text())
+    customer, order = next(
+        (shop.get_customer(u), o)
+        for u in users
+        for o in shop.list_orders(u)
+        if o.status == "delivered" and len({i.name for i in o.items}) > 1
+    )
+    assert customer is not None
+    item = order.items[-1]
+    parse = {
+        "intent": {"name": "return_item", "confidence": 1.0},
+        "entities": [{"entity": "product", "value": item.name, "start": 0, "end": 0}],
+    }
+    talk = Conversation(executor, domain, "fr")
+    text = f"je voudrais renvoyer le truc de la commande {order.order_id}, {customer.email}"
+    talk.events += [action_event("action_listen"), user_event(text, parse, "rest")]
+    talk.events += [action_event("return_form")]
+    talk.events += [{"event": "active_loop", "name": "return_form"}]
+    talk.events += [slot_event("email", customer.email), slot_event("order_id", order.order_id)]
+    await talk.run("validate_return_form")
+    chosen = talk.slot("item_ids")
+    assert chosen == [i.item_id for i in order.items if i.name == item.name], chosen
