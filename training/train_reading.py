@@ -57,13 +57,15 @@ from training.reading_data import (
 EVAL = ROOT / "data" / "eval"
 ASKING_TRAIN = (EVAL / "asking-dev.yml", EVAL / "asking-dev-2.yml")
 ASKING_HELD_OUT = (EVAL / "asking.yml", EVAL / "asking-2.yml")
-CALM_PER_LANGUAGE = 100
+CALM_PER_LANGUAGE = 300
 # Ordinary messages of each language added to the screening head's ``none`` examples.
 SCREENING_CALM_PER_LANGUAGE = 1000
 SCREENING_MASHING = 300
 COMMON_SHARE = 0.02
 UPSET_PRONE_INTENTS = frozenset({"complaint", "out_of_scope", "contact_human_agent"})
 CALM_ACTS = frozenset({"inform", "affirm", "correction"})
+# The feeling head's calm answers include a no: a change of mind ("nee, doch nicht") is calm.
+CALM_FEELING_ACTS = CALM_ACTS | {"deny"}
 HEAD = HeadConfig(hidden=256, dropout=0.2, epochs=40, label_smoothing=0.05)
 # Attacks are rare among shop messages, and the screen must say so: trained with the data's
 # own proportions (ordinary messages outnumber each attack about 30 to 1), not balanced, its
@@ -155,7 +157,9 @@ def per_language(
     return scores
 
 
-def calm_requests(seed: int, per_language: int = CALM_PER_LANGUAGE) -> list[FeelingExample]:
+def calm_requests(
+    seed: int, per_language: int = CALM_PER_LANGUAGE, acts: frozenset[str] = CALM_ACTS
+) -> list[FeelingExample]:
     """Ordinary requests and questions from the intent data, as more ``calm`` examples.
 
     Most shoppers are calm, and the frustration files hold as many upset examples as calm
@@ -170,7 +174,7 @@ def calm_requests(seed: int, per_language: int = CALM_PER_LANGUAGE) -> list[Feel
         rng.shuffle(examples)
         found += [FeelingExample(e.text, "calm", language) for e in examples[:per_language]]
     # Short answers to the bot's questions ("the last two", "put it on my amex") too.
-    answers = [e for e in load_training("acts") if e.act in CALM_ACTS]
+    answers = [e for e in load_training("acts") if e.act in acts]
     rng.shuffle(answers)
     by_language: dict[str, int] = defaultdict(int)
     for example in answers:
@@ -388,7 +392,10 @@ def train(out: Path, seed: int) -> dict[str, Any]:
     )
     metrics["act"] = {"examples": len(acts), "validation": round(act_val, 4)}
 
-    feelings: list[FeelingExample] = [*load_training("frustration"), *calm_requests(seed)]
+    feelings: list[FeelingExample] = [
+        *load_training("frustration"),
+        *calm_requests(seed, acts=CALM_FEELING_ACTS),
+    ]
     feeling_x = vectors([e.text for e in feelings])
     feeling_model, feeling_val = fit_labelled(
         feeling_x,
