@@ -256,6 +256,26 @@ async def test_an_unknown_language_gets_english(
     assert "(reason: no longer needed)" in confirm[0]["text"]
 
 
+def form_started(
+    executor: InProcessActionExecutor,
+    domain: Any,
+    language: str,
+    *,
+    form: str,
+    intent: str,
+    text: str,
+    email: str,
+    entities: list[dict[str, Any]] | None = None,
+) -> Conversation:
+    """A conversation whose latest message started ``form`` and named the shopper's email."""
+    talk = Conversation(executor, domain, language)
+    parse = {"intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
+    talk.events += [action_event("action_listen"), user_event(text, parse, "rest")]
+    talk.events += [action_event(form), {"event": "active_loop", "name": form}]
+    talk.events += [slot_event("email", email)]
+    return talk
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_the_domains_question_is_asked_in_the_language(
     language: str, shop: SQLiteShopBackend, executor: InProcessActionExecutor, domain: Any
@@ -290,12 +310,10 @@ async def test_an_order_named_by_its_items_in_the_first_message_stays_chosen(
             break
     assert customer is not None
     text = f"need to change the address on my {noun(order.items[0].name)} order, {customer.email}"
-    talk = Conversation(executor, domain, "en")
-    parse = {"intent": {"name": "change_shipping_address", "confidence": 1.0}, "entities": []}
-    talk.events += [action_event("action_listen"), user_event(text, parse, "rest")]
-    talk.events += [action_event("change_address_form")]
-    talk.events += [{"event": "active_loop", "name": "change_address_form"}]
-    talk.events += [slot_event("email", customer.email)]
+    talk = form_started(
+        executor, domain, "en", form="change_address_form",
+        intent="change_shipping_address", text=text, email=customer.email,
+    )  # fmt: skip
     await talk.run("validate_change_address_form")
     assert talk.slot("order_id") == order.order_id
     assert talk.slot("requested_slot") == "new_address"
@@ -316,13 +334,10 @@ async def test_the_only_order_a_flow_can_change_is_chosen_without_asking(
         customer = shop.get_customer(user_id)
         assert customer is not None
         text = f"can you send my current order to another address? {customer.email}"
-        talk = Conversation(executor, domain, "en")
-        parse = {"intent": {"name": "change_shipping_address", "confidence": 1.0}, "entities": []}
-        talk.events += [action_event("action_listen"), user_event(text, parse, "rest")]
-        talk.events += [action_event("change_address_form")]
-        talk.events += [{"event": "active_loop", "name": "change_address_form"}]
-        talk.events += [slot_event("email", customer.email)]
-        return talk
+        return form_started(
+            executor, domain, "en", form="change_address_form",
+            intent="change_shipping_address", text=text, email=customer.email,
+        )  # fmt: skip
 
     one = next(u for u in users if len(pending(u)) == 1)
     talk = run_form(one)
@@ -351,16 +366,13 @@ async def test_items_named_in_the_shoppers_language_are_the_items_chosen(
     )
     assert customer is not None
     item = order.items[-1]
-    parse = {
-        "intent": {"name": "return_item", "confidence": 1.0},
-        "entities": [{"entity": "product", "value": item.name, "start": 0, "end": 0}],
-    }
-    talk = Conversation(executor, domain, "fr")
     text = f"je voudrais renvoyer le truc de la commande {order.order_id}, {customer.email}"
-    talk.events += [action_event("action_listen"), user_event(text, parse, "rest")]
-    talk.events += [action_event("return_form")]
-    talk.events += [{"event": "active_loop", "name": "return_form"}]
-    talk.events += [slot_event("email", customer.email), slot_event("order_id", order.order_id)]
+    talk = form_started(
+        executor, domain, "fr", form="return_form", intent="return_item", text=text,
+        email=customer.email,
+        entities=[{"entity": "product", "value": item.name, "start": 0, "end": 0}],
+    )  # fmt: skip
+    talk.events += [slot_event("order_id", order.order_id)]
     await talk.run("validate_return_form")
     chosen = talk.slot("item_ids")
     assert chosen == [i.item_id for i in order.items if i.name == item.name], chosen
