@@ -32,6 +32,16 @@ def entity_values(entities: Iterable[Mapping[str, Any]], name: str) -> list[str]
     return [str(e["value"]) for e in entities if e.get("entity") == name and e.get("value")]
 
 
+CONTEXT_EXTRACTOR = "context"
+"""The extractor the bot names on an entity it filled in from the conversation ("and in black?"
+after a product was shown gets that product), not one the shopper wrote."""
+
+
+def written_entity_values(entities: Iterable[Mapping[str, Any]], name: str) -> list[str]:
+    """The values of entity ``name`` that the shopper wrote in the message itself."""
+    return entity_values((e for e in entities if e.get("extractor") != CONTEXT_EXTRACTOR), name)
+
+
 @functools.cache
 def shared_backend(directory: Path, database: Path) -> ShopBackend:
     """One backend per shop database for the whole action server, opened on first use.

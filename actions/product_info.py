@@ -10,7 +10,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import EventDict, ShopAction, ShopFormValidation, entity_values
+from actions.base import (
+    CONTEXT_EXTRACTOR,
+    EventDict,
+    ShopAction,
+    ShopFormValidation,
+    entity_values,
+)
 from actions.formatting import intent_payload, option_name
 from actions.locale import Messages
 from actions.shop.port import Product, ShopBackend, Variant
@@ -230,7 +236,8 @@ class ActionProductInfo(ShopAction):
             # The product was just shown ("and in black?"): the variant's price and stock is
             # the answer, not the whole description again.
             shown = any(
-                e.get("entity") == "product" and e.get("extractor") == "context" for e in entities
+                e.get("entity") == "product" and e.get("extractor") == CONTEXT_EXTRACTOR
+                for e in entities
             )
             text = (
                 variant

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, ClassVar
 
-from actions.base import entity_values
+from actions.base import written_entity_values
 from actions.identity_form import SlotValues
 from actions.locale import Messages
 from actions.shop.port import CANCEL_REASONS, Customer, Order, PaymentMethod
@@ -137,7 +137,9 @@ class ItemsForm(OrderChangeForm):
         if named is None:
             # Items named in the shopper's language ("le bonnet", "睡袋"): the products the
             # NLU read through the shop's glossaries, which the English names do not match.
-            products = set(entity_values(turn.entities, "product"))
+            # Only those written in the message: "in black, please" while a new option is asked
+            # carries the product last shown, which names no item to change.
+            products = set(written_entity_values(turn.entities, "product"))
             named = [item.item_id for item in order.items if item.name in products] or None
         return named
 

@@ -352,11 +352,14 @@ async def test_the_only_order_a_flow_can_change_is_chosen_without_asking(
     assert talk.slot("requested_slot") == "order_id"
 
 
+@pytest.mark.parametrize("extractor", ["CatalogExtractor", "context"])
 async def test_items_named_in_the_shoppers_language_are_the_items_chosen(
-    shop: SQLiteShopBackend, executor: InProcessActionExecutor, domain: Any
+    shop: SQLiteShopBackend, executor: InProcessActionExecutor, domain: Any, extractor: str
 ) -> None:
     # "je voudrais renvoyer le bonnet": the English item names do not match, the product the
-    # NLU read through the shop's glossary does; the form asked which items.
+    # NLU read through the shop's glossary does; the form asked which items. A product the bot
+    # filled in from the conversation (extractor "context": the product last shown) was not
+    # written by the shopper and names no item.
     users = json.loads((SHOP_DIR / "users.json").read_text())
     customer, order = next(
         (shop.get_customer(u), o)
@@ -370,9 +373,24 @@ async def test_items_named_in_the_shoppers_language_are_the_items_chosen(
     talk = form_started(
         executor, domain, "fr", form="return_form", intent="return_item", text=text,
         email=customer.email,
-        entities=[{"entity": "product", "value": item.name, "start": 0, "end": 0}],
+        entities=[
+            {"entity": "product", "value": item.name, "start": 0, "end": 0, "extractor": extractor}
+        ],
     )  # fmt: skip
     talk.events += [slot_event("order_id", order.order_id)]
     await talk.run("validate_return_form")
     chosen = talk.slot("item_ids")
-    assert chosen == [i.item_id for i in order.items if i.name == item.name], chosen
+    if extractor == "context":
+        assert chosen is None
+        assert talk.slot("requested_slot") == "item_ids"
+    else:
+        assert chosen == [i.item_id for i in order.items if i.name == item.name], chosen
+
+
+def test_the_actions_know_the_bots_mark_on_entities_it_filled_in() -> None:
+    # The actions tell a product the shopper wrote from one the bot took from the conversation
+    # by this name; the bot's NLU writes it (the two packages share no code).
+    from actions.base import CONTEXT_EXTRACTOR as READ_BY_ACTIONS
+    from bot.nlu.entities import CONTEXT_EXTRACTOR as WRITTEN_BY_BOT
+
+    assert READ_BY_ACTIONS == WRITTEN_BY_BOT
