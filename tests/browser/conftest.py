@@ -172,6 +172,17 @@ class Chat:
         )
         return rows
 
+    async def shows(self, expected: list[tuple[str, int, str]], timeout_ms: int = 10_000) -> None:
+        """Waits until the stored messages on screen are ``expected``, in order: frames that
+        reach another tab through the feed may still be on their way when its count is met."""
+        shown = await self.transcript()
+        for _ in range(timeout_ms // 100):
+            if shown == expected:
+                return
+            await self.page.wait_for_timeout(100)
+            shown = await self.transcript()
+        assert shown == expected
+
 
 async def new_page(browser: Browser, viewport: dict[str, int] = DESKTOP, **options: Any) -> Page:
     context = await browser.new_context(viewport=viewport, **options)  # type: ignore[arg-type]
