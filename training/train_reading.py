@@ -35,17 +35,15 @@ from bot.nlu.classifier import HeadConfig, IntentClassifier, fit_head
 from bot.nlu.heads import FOLLOW_UP_LABELS, ReadingHeads, pair_features
 from bot.nlu.multilingual import UseEncoder, describe_use
 from bot.nlu.reading import ACTS, FEELINGS
-from bot.nlu.screening import SCREENING_LABELS, learned_verdict, screen_request
+from bot.nlu.screening import SCREENING_LABELS
 from bot.nlu.train import embed
-from bot.nlu.training_data import load_nlu_yaml
 from bot.nlu.understand import ReadingSettings
+from training.calm_examples import CALM_ACTS, calm_requests
 from training.reading_data import (
     ActExample,
     ChoiceExample,
     FeelingExample,
     FollowUpExample,
-    ScreeningExample,
-    language_files,
     load_acts,
     load_choices,
     load_feelings,
@@ -53,17 +51,12 @@ from training.reading_data import (
     load_screening,
     load_training,
 )
+from training.screening_recipe import screening_examples, screening_scores
 
 EVAL = ROOT / "data" / "eval"
 ASKING_TRAIN = (EVAL / "asking-dev.yml", EVAL / "asking-dev-2.yml")
 ASKING_HELD_OUT = (EVAL / "asking.yml", EVAL / "asking-2.yml")
-CALM_PER_LANGUAGE = 300
-# Ordinary messages of each language added to the screening head's ``none`` examples.
-SCREENING_CALM_PER_LANGUAGE = 1000
-SCREENING_MASHING = 300
 COMMON_SHARE = 0.02
-UPSET_PRONE_INTENTS = frozenset({"complaint", "out_of_scope", "contact_human_agent"})
-CALM_ACTS = frozenset({"inform", "affirm", "correction"})
 # The feeling head's calm answers include a no: a change of mind ("nee, doch nicht") is calm.
 CALM_FEELING_ACTS = CALM_ACTS | {"deny"}
 HEAD = HeadConfig(hidden=256, dropout=0.2, epochs=40, label_smoothing=0.05)
@@ -155,108 +148,6 @@ def per_language(
     }
     scores["all"] = round(accuracy(model, features, labels), 4)
     return scores
-
-
-def calm_requests(
-    seed: int, per_language: int = CALM_PER_LANGUAGE, acts: frozenset[str] = CALM_ACTS
-) -> list[FeelingExample]:
-    """Ordinary requests and questions from the intent data, as more ``calm`` examples.
-
-    Most shoppers are calm, and the frustration files hold as many upset examples as calm
-    ones; without these the head took plain questions ("how heavy is it packed") for
-    frustration. Complaints and unrelated messages are left out: they may be upset.
-    """
-    files = [("en", ROOT / "data" / "nlu.yml"), *language_files("nlu.yml")]
-    rng = random.Random(seed)
-    found = []
-    for language, path in files:
-        examples = [e for e in load_nlu_yaml(path).examples if e.intent not in UPSET_PRONE_INTENTS]
-        rng.shuffle(examples)
-        found += [FeelingExample(e.text, "calm", language) for e in examples[:per_language]]
-    # Short answers to the bot's questions ("the last two", "put it on my amex") too.
-    answers = [e for e in load_training("acts") if e.act in acts]
-    rng.shuffle(answers)
-    by_language: dict[str, int] = defaultdict(int)
-    for example in answers:
-        if by_language[example.language] < per_language:
-            by_language[example.language] += 1
-            found.append(FeelingExample(example.text, "calm", example.language))
-    return found
-
-
-def screening_examples(seed: int) -> list[ScreeningExample]:
-    """The labelled screening files, and the other heads' ordinary messages as ``none``.
-
-    Beside the screening files (``screening*.yml``: attacks and ordinary messages), the everyday
-    traffic a screen must let through, in the same languages: the intent data's requests
-    (:func:`calm_requests`), every labelled reply to the bot's questions (a reason, a yes, a
-    correction: ``acts*.yml``), frustrated messages without insults (``frustration*.yml``;
-    angry ones may insult) and made-up words (:func:`keyboard_mashing`). A message the rules
-    refuse is never taken as ordinary.
-    """
-    labelled: list[ScreeningExample] = list(load_training("screening"))
-    ordinary = [(e.text, e.language) for e in calm_requests(seed + 1, SCREENING_CALM_PER_LANGUAGE)]
-    ordinary += [(e.text, e.language) for e in load_training("acts")]
-    ordinary += [(e.text, e.language) for e in load_training("frustration") if e.feeling != "angry"]
-    ordinary += [(text, "xx") for text in keyboard_mashing(seed, SCREENING_MASHING)]
-    seen = {e.text for e in labelled}
-    for text, language in ordinary:
-        if text not in seen and screen_request(text) is None:
-            seen.add(text)
-            labelled.append(ScreeningExample(text, "none", language))
-    return labelled
-
-
-def keyboard_mashing(seed: int, count: int) -> list[str]:
-    """Made-up words ("qwzx blorp"): shoppers mash keys, and the encoder, which never saw such
-    text, puts some of it near insults; as ``none`` they teach the head that no words is no
-    attack."""
-    rng = random.Random(seed)
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    return [
-        " ".join(
-            "".join(rng.choice(letters) for _ in range(rng.randint(2, 7)))
-            for _ in range(rng.randint(1, 4))
-        )
-        for _ in range(count)
-    ]
-
-
-def screening_scores(
-    head: IntentClassifier,
-    features: np.ndarray[Any, Any],
-    examples: Sequence[ScreeningExample],
-    bar: float,
-) -> dict[str, Any]:
-    """How the screen does on labelled messages: the rules alone, and the rules with the head
-    at ``bar`` (as :class:`bot.nlu.understand.Understander` runs them), per language.
-
-    ``caught`` is the share of attacks refused (any category), ``refused_fine`` the share of
-    ordinary messages refused, ``category`` the share of attacks refused as their own label.
-    """
-    probabilities = head.predict(features)
-    rows: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
-    for example, p in zip(examples, probabilities, strict=True):
-        rule = screen_request(example.text)
-        learned = learned_verdict(head.intents, p.tolist(), bar)
-        both = rule or learned
-        entry = (example.label, rule.category if rule else None, both.category if both else None)
-        rows[example.language].append(entry)
-        rows["all"].append(entry)
-
-    def rates(entries: list[tuple[str, str | None, str | None]], which: int) -> dict[str, float]:
-        attacks = [e for e in entries if e[0] != "none"]
-        fine = [e for e in entries if e[0] == "none"]
-        return {
-            "caught": round(float(np.mean([e[which] is not None for e in attacks])), 4),
-            "category": round(float(np.mean([e[which] == e[0] for e in attacks])), 4),
-            "refused_fine": round(float(np.mean([e[which] is not None for e in fine])), 4),
-        }
-
-    return {
-        language: {"rules": rates(entries, 1), "rules_and_head": rates(entries, 2)}
-        for language, entries in sorted(rows.items())
-    }
 
 
 # -- the choice head -----------------------------------------------------------------------
