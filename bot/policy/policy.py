@@ -55,7 +55,8 @@ class Policy:
 
         A request at this point that starts no other flow ("ok yes, cancel it") is a yes
         to the summary, so its probability counts for the yes. Either answer is taken only
-        when the act head gives it ``policy.confirmation_min_confidence``: a wrong yes
+        when the act head gives it ``policy.confirmation_min_confidence`` (or, for a yes, when
+        yes is the likeliest act and the intent is the flow being confirmed): a wrong yes
         changes the shop, a wrong no throws the flow away, while asking again costs one
         message.
         """
@@ -69,6 +70,10 @@ class Policy:
         no = reading.act_probability("deny")
         bar = self.config.confirmation_min_confidence
         if yes >= bar and yes > no:
+            return "yes"
+        if reading.act == "affirm" and flow.form is not None and flow.form == tracker.active_loop:
+            # Two readings agree: the act head's likeliest act is a yes and the intent model
+            # reads a request for the very change being confirmed ("是的，取消吧", yes, cancel it).
             return "yes"
         if no >= bar:
             return "no"

@@ -186,6 +186,14 @@ def test_at_a_confirmation_a_request_for_the_same_change_is_a_yes(policy: Policy
     assert confirmed(policy, go, "cancel_order_form") is True
 
 
+def test_at_a_confirmation_an_unsure_yes_naming_the_same_change_is_a_yes(policy: Policy) -> None:
+    # "是的，取消吧" (yes, cancel it): the act head leans to yes without the bar, the intent model
+    # reads the very change being confirmed; the same words at another flow's summary ask again.
+    yes_cancel = reading("cancel_order", 0.56, acts={"affirm": 0.47, "inform": 0.3, "request": 0.1})
+    assert confirmed(policy, yes_cancel, "cancel_order_form") is True
+    assert confirmed(policy, yes_cancel, "return_form") is None
+
+
 def test_at_a_confirmation_a_correction_goes_back_to_the_form(policy: Policy) -> None:
     """ "No, to my PayPal" changes a detail: the form reads it and asks again."""
     change = reading("deny", 0.9, text="no, refund it to my PayPal", act="correction")
