@@ -302,14 +302,24 @@ def _back_reference(reading: Reading, state: DialogueState) -> Reference | None:
     asks_about_product = reading.act in (*_ASKING_ACTS, "correction") and about_product
     if state.last_product and reading.entity("product") is None and asks_about_product:
         return Reference("product", state.last_product)
+    # Right after an order was reported, a follow-up the intent model cannot place ("which
+    # carrier did you send it with?", "und die Sendungsnummer bitte") is about that order,
+    # whatever act the words resemble (a request for it reads as a yes as often): its report
+    # says carrier, tracking and dates. Only a no closes the topic.
+    unplaced = reading.rule == "low_confidence"
+    if (
+        unplaced
+        and reading.follow_up
+        and state.topic_kind == "order"
+        and state.last_order
+        and reading.entity("order_id") is None
+        and reading.act != "deny"
+    ):
+        return Reference("order", state.last_order)
     # The same for the order: "can you switch the payment on that one to paypal" after an
     # order report is read as a correction as often as a request.
     if reading.act not in (*_ASKING_ACTS, "correction"):
         return None
-    # Right after an order was reported, a question the intent model cannot place ("which
-    # carrier did you send it with?") is about that order: its report says carrier, tracking
-    # and dates.
-    unplaced = reading.rule == "low_confidence"
     about_order = reading.intent.name in ORDER_INTENTS or (
         (reading.follow_up or unplaced) and state.topic_kind == "order"
     )

@@ -3,6 +3,8 @@ the models: the readings are built by hand."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.dialogue_state import DialogueState, Offer
 from bot.nlu.entities import make_entity
 from bot.nlu.reading import DialogueAct, IntentGuess, Reading, Reference
@@ -34,6 +36,15 @@ def test_a_question_the_intent_model_cannot_place_after_an_order_report_is_about
     # "can you switch the payment on that one to paypal", read as a correction.
     switch = reading("change_payment_method", "correction")
     assert _back_reference(switch, AFTER_REPORT) == Reference("order", "#8843158")
+
+
+def test_an_unplaced_follow_up_of_an_order_report_is_about_it_whatever_its_act() -> None:
+    # "und die Sendungsnummer bitte" reads as a yes as often as a request.
+    tracking = replace(reading("out_of_scope", "affirm", rule="low_confidence"), follow_up=True)
+    assert _back_reference(tracking, AFTER_REPORT) == Reference("order", "#8843158")
+    # Not a follow-up of the report, or a no: nothing is referred to.
+    assert _back_reference(replace(tracking, follow_up=False), AFTER_REPORT) is None
+    assert _back_reference(replace(tracking, act="deny"), AFTER_REPORT) is None
 
 
 def test_a_colour_with_no_product_named_asks_about_the_product_shown() -> None:
