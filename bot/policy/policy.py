@@ -63,7 +63,10 @@ class Policy:
         if reading.rule in ("payload", "choice"):
             return _yes_or_no(reading)
         flow = self.flows.for_intent(reading.intent.name)
-        same_flow = flow.form is None or flow.form == tracker.active_loop
+        # A request the intent model cannot place ("oh wait, it's apt 3B") may be anything: only
+        # one that starts no other flow and was understood counts for the yes.
+        placed = reading.rule != "low_confidence"
+        same_flow = flow.form == tracker.active_loop or (flow.form is None and placed)
         yes = reading.act_probability("affirm") + (
             reading.act_probability("request") if same_flow else 0.0
         )

@@ -194,6 +194,18 @@ def test_at_a_confirmation_an_unsure_yes_naming_the_same_change_is_a_yes(policy:
     assert confirmed(policy, yes_cancel, "return_form") is None
 
 
+def test_at_a_confirmation_an_unplaced_request_is_no_yes(policy: Policy) -> None:
+    # "oh wait sorry its apt 3B, 12 Willow Lane": the intent model cannot place it and the act
+    # head reads a request; taken as a yes it changed the address to the uncorrected one.
+    fix = reading(
+        "out_of_scope", 0.4, acts={"request": 0.58, "affirm": 0.05, "correction": 0.3},
+        rule="low_confidence",
+    )  # fmt: skip
+    assert confirmed(policy, fix, "change_address_form") is None
+    # The same act reading of a message the intent model placed, starting no other flow, is.
+    assert confirmed(policy, reading("affirm", acts={"request": 0.58, "affirm": 0.05})) is True
+
+
 def test_at_a_confirmation_a_correction_goes_back_to_the_form(policy: Policy) -> None:
     """ "No, to my PayPal" changes a detail: the form reads it and asks again."""
     change = reading("deny", 0.9, text="no, refund it to my PayPal", act="correction")
