@@ -16,7 +16,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import EventDict, ShopAction, entity_values
+from actions.base import (
+    CONTEXT_EXTRACTOR,
+    EventDict,
+    ShopAction,
+    entity_values,
+    written_entity_values,
+)
 from actions.formatting import first_item_text, intent_payload, status_label
 from actions.identity_form import CUSTOMER_ID, IdentifyingFormValidation, SlotValues
 from actions.locale import Messages, response_text
@@ -137,7 +143,24 @@ class ValidateOrderStatusForm(OrderChoosingForm):
         customer = self.current_customer(tracker)
         if customer is None:
             return {ORDER_ID: order_id}  # checked in on_identified, once we know the shopper
-        return self._checked(order_id, customer, dispatcher, lang)
+        return self._checked(
+            self.named_instead(order_id, customer, tracker), customer, dispatcher, lang
+        )
+
+    def named_instead(self, order_id: str, customer: Customer, tracker: Tracker) -> str:
+        """The order the latest message names by its items, over the one the bot took from
+        the conversation: after one order was shown, "and the jacket one?" asks about another.
+        An order number the shopper wrote is always the one."""
+        message = tracker.latest_message or {}
+        entities = message.get("entities") or []
+        referred = [e for e in entities if e.get("entity") == ORDER_ID]
+        if not referred or any(e.get("extractor") != CONTEXT_EXTRACTOR for e in referred):
+            return order_id
+        products = written_entity_values(entities, "product")
+        named = order_named_by_items(
+            self.shop.list_orders(customer.user_id), str(message.get("text") or ""), products
+        )
+        return named.order_id if named is not None else order_id
 
 
 class ActionAskOrderId(ShopAction):

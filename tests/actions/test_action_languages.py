@@ -394,3 +394,40 @@ def test_the_actions_know_the_bots_mark_on_entities_it_filled_in() -> None:
     from bot.nlu.entities import CONTEXT_EXTRACTOR as WRITTEN_BY_BOT
 
     assert READ_BY_ACTIONS == WRITTEN_BY_BOT
+
+
+async def test_an_order_named_by_its_items_beats_the_one_taken_from_the_conversation(
+    shop: SQLiteShopBackend, executor: InProcessActionExecutor, domain: Any
+) -> None:
+    # After one order was shown, "and the one with the <item>?" reaches the form with the
+    # shown order as a context entity; the items it names choose the other order. A number the
+    # shopper wrote is kept whatever items the message names.
+    users = json.loads((SHOP_DIR / "users.json").read_text())
+    customer, shown, other, item = next(
+        (shop.get_customer(u), a, b, b.items[0].name)
+        for u in users
+        for a in shop.list_orders(u)
+        for b in shop.list_orders(u)
+        if a.order_id != b.order_id
+        and b.items[0].name not in {i.name for o in shop.list_orders(u) if o != b for i in o.items}
+    )
+    assert customer is not None
+
+    def asked(extractor: str) -> Conversation:
+        talk = form_started(
+            executor, domain, "en", form="order_status_form", intent="track_order",
+            text=f"ok and the one with the {item}?", email=customer.email,
+            entities=[
+                {"entity": "order_id", "value": shown.order_id, "start": 0, "end": 0,
+                 "extractor": extractor},
+            ],
+        )  # fmt: skip
+        talk.events += [slot_event("order_id", shown.order_id)]
+        return talk
+
+    talk = asked("context")
+    await talk.run("validate_order_status_form")
+    assert talk.slot("order_id") == other.order_id
+    talk = asked("RegexEntityExtractor")
+    await talk.run("validate_order_status_form")
+    assert talk.slot("order_id") == shown.order_id
