@@ -26,15 +26,14 @@ def screening_examples(seed: int) -> list[ScreeningExample]:
     Beside the screening files (``screening*.yml``: attacks and ordinary messages), the everyday
     traffic a screen must let through, in the same languages: the intent data's requests
     (:func:`calm_requests`), every labelled reply to the bot's questions (a reason, a yes, a
-    correction: ``acts*.yml``), the calm messages of ``frustration*.yml`` (frustrated ones
-    aimed at the bot, "how hard is that", sit next to abuse; as ``none`` they blurred it) and
-    made-up words (:func:`keyboard_mashing`). A message the rules refuse is never taken as
-    ordinary.
+    correction: ``acts*.yml``), frustrated messages without insults (``frustration*.yml``;
+    angry ones may insult) and made-up words (:func:`keyboard_mashing`). A message the rules
+    refuse is never taken as ordinary.
     """
     labelled: list[ScreeningExample] = list(load_training("screening"))
     ordinary = [(e.text, e.language) for e in calm_requests(seed + 1, SCREENING_CALM_PER_LANGUAGE)]
     ordinary += [(e.text, e.language) for e in load_training("acts")]
-    ordinary += [(e.text, e.language) for e in load_training("frustration") if e.feeling == "calm"]
+    ordinary += [(e.text, e.language) for e in load_training("frustration") if e.feeling != "angry"]
     ordinary += [(text, "xx") for text in keyboard_mashing(seed, SCREENING_MASHING)]
     seen = {e.text for e in labelled}
     for text, language in ordinary:
