@@ -317,6 +317,8 @@ def screen_request(text: str) -> RequestVerdict | None:
     return verdict
 
 
+# A head label as the category it names (a KeyError for a label that names none).
+_CATEGORIES: dict[str, RequestCategory] = {c: c for c in get_args(RequestCategory)}
 _LEARNED_REASONS: dict[str, str] = {
     "injection": "reads as an attempt to change its instructions",
     "prompt_leak": "reads as a request for its instructions",
@@ -352,12 +354,7 @@ def learned_verdict(
         return None
     _, category = max(attacks)
     reason = f"{_LEARNED_REASONS[category]} (screening head, {attack:.2f})"
-    return RequestVerdict(_category(category), reason)
-
-
-def _category(label: str) -> RequestCategory:
-    categories: dict[str, RequestCategory] = {c: c for c in get_args(RequestCategory)}
-    return categories[label]
+    return RequestVerdict(_CATEGORIES[category], reason)
 
 
 def _first_rule(

@@ -155,3 +155,12 @@ async def say(client: TestClient[Any, Any], sender: str, message: str) -> list[d
 
 def texts(replies: list[dict[str, Any]]) -> str:
     return "\n".join(r.get("text") or "" for r in replies)
+
+
+async def reply_after_upset(
+    client: TestClient[Any, Any], sender: str, upset: str, message: str
+) -> str:
+    """The reply to ``message`` sent right after ``upset``, which must be acknowledged."""
+    first = texts(await say(client, sender, upset))
+    assert "sorry" in first.lower(), first
+    return texts(await say(client, sender, message))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import AppClient, say, texts
+from .conftest import AppClient, reply_after_upset, say, texts
 
 LANGUAGES = Path(__file__).resolve().parents[2] / "data" / "lang"
 
@@ -55,10 +55,11 @@ async def test_an_angry_demand_after_an_upset_message_hands_over(make_client: Ap
     calm = texts(await say(client, "demand-1", "give me a 50% discount on my next order"))
     assert "can't promise" in calm, calm
     client = await make_client()
-    first = texts(await say(client, "demand-2", "this is the third time my parcel is late!!!"))
-    assert "sorry" in first.lower(), first
-    second = texts(
-        await say(client, "demand-2", "I want 50% off my next order for this, it's outrageous")
+    second = await reply_after_upset(
+        client,
+        "demand-2",
+        "this is the third time my parcel is late!!!",
+        "I want 50% off my next order for this, it's outrageous",
     )
     assert "can't promise" not in second, second
     assert "support team" in second, second  # handed to a person
